@@ -1,0 +1,39 @@
+"""art.py's constants, with art.py's names and values.
+
+These are the defaults everywhere in the package; the command line and the
+keyword arguments of the engine override them.
+"""
+import numpy as np
+
+# Output folder for the images (art.py wrote output/<iteration>.png).
+OUTPUT_DIR = 'output/'
+# Image dimensions constants.
+IMAGE_WIDTH = 800
+IMAGE_HEIGHT = 600
+COLOR_CHANNELS = 3
+
+# Weight of the noise when it is mixed with the content image for the start.
+NOISE_RATIO = 0.6
+# art.py ran 5000 Adam steps.
+ITERATIONS = 5000
+# Emphasis on the content loss (the paper's alpha, called BETA in art.py).
+BETA = 5
+# Emphasis on the style loss (the paper's beta, called ALPHA in art.py).
+ALPHA = 100
+# art.py's Adam learning rate.
+LEARNING_RATE = 2.0
+
+VGG_MODEL = 'imagenet-vgg-verydeep-19.mat'
+# The per-channel (RGB) mean of the images VGG was trained on; the network
+# expects it subtracted.
+MEAN_VALUES = np.array([123.68, 116.779, 103.939]).reshape((1, 1, 1, 3))
+
+# (layer, weight) pairs of the loss terms, as art.py chose them.
+CONTENT_LAYERS = (('conv4_2', 1.0),)
+STYLE_LAYERS = (
+    ('conv1_1', 0.5),
+    ('conv2_1', 1.0),
+    ('conv3_1', 1.5),
+    ('conv4_1', 3.0),
+    ('conv5_1', 4.0),
+)

@@ -1,0 +1,76 @@
+"""The losses of Gatys, Ecker & Bethge (arXiv 1508.06576), as art.py wrote them.
+
+Targets are captured the TF1 way: the image is assigned to the model's
+variable, `sess.run` evaluates a layer (or its Gram matrix), and the numpy
+array that comes back enters the graph as a constant. The loss tensors then
+depend on that constant and on the variable only.
+
+Where art.py departs from the paper, it is followed:
+- content loss normalised by 1/(4NM) instead of the paper's 1/2 (eq. 1);
+- style layers weighted 0.5, 1, 1.5, 3, 4 instead of equally (eq. 5);
+- total = BETA * content + ALPHA * style with BETA 5, ALPHA 100 (eq. 7).
+"""
+import tensorflow as tf
+
+from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS
+
+
+def _sizes(features):
+    """N (filters) and M (height x width) of a (1, H, W, N) feature map."""
+    _, height, width, filters = (int(d) for d in features.shape)
+    return filters, height * width
+
+
+def content_layer_loss(p, x):
+    """Eq. 1 with art.py's normalisation: 1/(4NM) * sum((x - p)^2).
+
+    p is the content image's features (a numpy constant), x the generated
+    image's features at the same layer.
+    """
+    filters, positions = _sizes(x)
+    return (1 / (4 * filters * positions)) * tf.reduce_sum(tf.pow(x - p, 2))
+
+
+def content_loss_func(sess, model, layers=CONTENT_LAYERS):
+    """Content loss of the image now assigned to model['input'] as the target.
+
+    For each (layer, weight), p = sess.run(model[layer]) is captured as a
+    numpy array and the weighted eq. 1 losses are summed. art.py: conv4_2.
+    """
+    return sum(weight * content_layer_loss(sess.run(model[layer]), model[layer])
+               for layer, weight in layers)
+
+
+def gram_matrix(features):
+    """Eq. 3: G = F^T F, with F the features reshaped to (M, N)."""
+    filters, positions = _sizes(features)
+    flat = tf.reshape(features, (positions, filters))
+    return tf.matmul(flat, flat, transpose_a=True)
+
+
+def style_layer_loss(a_gram, g_gram, filters, positions):
+    """Eq. 4: E_l = 1/(4 N^2 M^2) * sum((G - A)^2).
+
+    a_gram is the style image's Gram matrix A (a numpy constant), g_gram the
+    generated image's G at the same layer.
+    """
+    return (1 / (4 * filters**2 * positions**2)) * tf.reduce_sum(tf.pow(g_gram - a_gram, 2))
+
+
+def style_loss_func(sess, model, layers=STYLE_LAYERS):
+    """Style loss (eq. 5) of the image now assigned to model['input'] as the target.
+
+    Each layer's Gram op is built once: sess.run of it captures the style
+    image's A as a numpy array, and the same op gives the generated image's
+    G in the loss. art.py: conv1_1..conv5_1 weighted 0.5, 1, 1.5, 3, 4.
+    """
+    grams = {layer: gram_matrix(model[layer]) for layer, _ in layers}
+    targets = sess.run(grams)
+    return sum(weight * style_layer_loss(targets[layer], grams[layer],
+                                         *_sizes(model[layer]))
+               for layer, weight in layers)
+
+
+def total_loss_func(content_loss, style_loss, beta=BETA, alpha=ALPHA):
+    """Eq. 7: BETA * content + ALPHA * style (the paper's alpha and beta)."""
+    return beta * content_loss + alpha * style_loss

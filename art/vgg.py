@@ -1,0 +1,97 @@
+"""VGG-19 as a TF1 graph, built the way art.py's `load_vgg_model` built it.
+
+Conv weights and biases become `tf.constant`s; the input image is the one
+`tf.Variable` of the graph. Each conv is `conv2d` (stride 1, SAME) plus bias,
+then ReLU; pooling is 2x2 with stride 2, average by default as the paper
+advises. The fully connected layers are never built.
+"""
+import numpy as np
+import tensorflow as tf
+
+from art.constants import COLOR_CHANNELS
+from art.weights import CONV_LAYERS, VGGWeights, read_vgg19
+
+tf1 = tf.compat.v1
+
+POOLING = {'avg': tf.nn.avg_pool2d, 'max': tf.nn.max_pool2d}
+
+
+def layer_names(pooling='avg'):
+    """The graph's keys after 'input', in build order: conv1_1 ... avgpool5."""
+    names = []
+    for name in CONV_LAYERS:
+        if names and names[-1].startswith('conv') and name[4] != names[-1][4]:
+            names.append('%spool%s' % (pooling, names[-1][4]))
+        names.append(name)
+    return tuple(names) + ('%spool5' % pooling,)
+
+
+def _conv2d_relu(prev_layer, layer):
+    """ReLU(conv2d(prev_layer, W) + b) with the stored kernel W and bias b."""
+    kernel = tf.constant(layer.kernel)
+    bias = tf.constant(layer.bias)
+    return tf.nn.relu(tf.nn.conv2d(prev_layer, filters=kernel, strides=[1, 1, 1, 1],
+                                   padding='SAME') + bias)
+
+
+def _pool(prev_layer, pooling):
+    """2x2 pooling with stride 2, SAME padding."""
+    return POOLING[pooling](prev_layer, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1],
+                            padding='SAME')
+
+
+def _input(image_height, image_width):
+    """The image variable and the single way images enter it.
+
+    `image` is a placeholder that defaults to the variable's own value;
+    `assign_input` stores it in the variable, and the network reads the
+    variable only after that assignment, within the same `sess.run`. So
+    feeding `image` sets the variable and evaluates on it in one run (what
+    L-BFGS needs), while a run that feeds nothing sees the variable as it is
+    (what Adam's steps and art.py's captures need).
+    """
+    shape = (1, image_height, image_width, COLOR_CHANNELS)
+    variable = tf1.Variable(np.zeros(shape), dtype='float32', name='input',
+                            use_resource=True)
+    image = tf1.placeholder_with_default(variable.read_value(), shape, name='image')
+    assign_input = variable.assign(image, read_value=False, name='assign_input')
+    with tf.control_dependencies([assign_input]):
+        input_value = tf.identity(variable.read_value(), name='input_value')
+    return variable, image, assign_input, input_value
+
+
+def load_vgg_model(path, image_height, image_width, pooling='avg',
+                   last_layer=None, kernel_layout='as-stored'):
+    """Build VGG-19 into the default graph and return its tensors by name.
+
+    `path` is a MatConvNet .mat file (either layout) or VGGWeights already
+    read. The dict has art.py's keys, 'input' (the tf.Variable holding the
+    image, shape (1, H, W, 3)) and 'conv1_1' ... 'conv5_4', 'avgpool1' ...
+    'avgpool5' ('maxpool1' ... with pooling='max'), plus 'image' (the
+    placeholder that feeds images in), 'assign_input' (the op that stores
+    it) and 'input_value' (the image the network sees). With `last_layer`,
+    the graph stops there: layers the losses do not use cost nothing.
+    """
+    if pooling not in POOLING:
+        raise ValueError('pooling must be one of %s' % ', '.join(sorted(POOLING)))
+    names = layer_names(pooling)
+    last_layer = last_layer or names[-1]
+    if last_layer not in names:
+        raise ValueError('unknown layer %r; the network has %s'
+                         % (last_layer, ', '.join(names)))
+    names = names[:names.index(last_layer) + 1]
+    convs = [name for name in names if name.startswith('conv')]
+    weights = path if isinstance(path, VGGWeights) else read_vgg19(
+        path, layers=convs, kernel_layout=kernel_layout)
+
+    graph = {}
+    graph['input'], graph['image'], graph['assign_input'], current = _input(
+        image_height, image_width)
+    graph['input_value'] = current
+    for name in names:
+        if name.startswith('conv'):
+            current = _conv2d_relu(current, weights.layers[name])
+        else:
+            current = _pool(current, pooling)
+        graph[name] = current
+    return graph

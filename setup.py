@@ -1,0 +1,24 @@
+"""art: a faithful, fast TF1-style reproduction of log0's art.py."""
+from setuptools import setup
+
+setup(
+    name='art',
+    version='0.1.0',
+    description="log0's art.py (Gatys et al., A Neural Algorithm of Artistic "
+                "Style) in tf.compat.v1 graph mode, tested against the original",
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    packages=['art'],
+    python_requires='>=3.9',
+    install_requires=[
+        'tensorflow-cpu>=2.16,<2.22',
+        'numpy>=1.23',
+        # minimize(callback=...) taking intermediate_result and honouring
+        # StopIteration: scipy 1.11.
+        'scipy>=1.11',
+        'imageio>=2.28',
+        'pillow>=9.1',
+        'tqdm>=4.60',
+    ],
+    extras_require={'test': ['pytest>=7']},
+)

@@ -1,0 +1,53 @@
+"""Fixtures: the original art.py's reference outputs and small synthetic networks."""
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import art
+from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
+
+REFERENCE_DIR = pathlib.Path(__file__).parent / 'reference' / 'art-py-w8'
+
+
+class Reference:
+    """What art.py computed: scalars from reference.json, arrays from reference.npz."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.scalars = json.loads((folder / 'reference.json').read_text())
+        with np.load(folder / 'reference.npz') as arrays:
+            self.arrays = {name: arrays[name] for name in arrays.files}
+        self.weights_path = str(folder / self.scalars['weights_file'])
+        self.content_path = str(folder / 'content.png')
+        self.style_path = str(folder / 'style.png')
+        self.height = self.scalars['height']
+        self.width = self.scalars['width']
+
+
+@pytest.fixture(scope='session')
+def reference():
+    return Reference(REFERENCE_DIR)
+
+
+@pytest.fixture(scope='session')
+def reference_weights(reference):
+    return art.read_vgg19(reference.weights_path)
+
+
+@pytest.fixture(scope='session')
+def synthetic_files(tmp_path_factory):
+    """The same small random VGG-19 (widths / 16) written in both layouts."""
+    folder = tmp_path_factory.mktemp('synthetic')
+    layers = synthetic_conv_layers(width_divisor=16, seed=3)
+    return {layout: write_synthetic_vgg19(str(folder / ('vgg19-%s.mat' % layout)),
+                                          layout=layout, conv_layers=layers)
+            for layout in ('old', 'new')}
+
+
+@pytest.fixture(scope='session')
+def small_images(reference):
+    """The reference content and style pictures at 32x40, in network space."""
+    return (art.load_image(reference.content_path, 32, 40),
+            art.load_image(reference.style_path, 32, 40))

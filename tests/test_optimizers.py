@@ -1,0 +1,205 @@
+"""L-BFGS and Adam: graph hygiene, one run per evaluation, bounds, budgets."""
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import art
+from art.stylize import pixel_bounds
+
+tf1 = tf.compat.v1
+
+
+@pytest.fixture(scope='module')
+def weights():
+    return art.synthetic_weights(width_divisor=16, seed=5)
+
+
+@pytest.fixture
+def run_counter(monkeypatch):
+    """Counts Session.run calls, from any thread."""
+    calls = []
+    original = tf1.Session.run
+
+    def counting_run(self, *args, **kwargs):
+        calls.append(threading.current_thread().name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tf1.Session, 'run', counting_run)
+    return calls
+
+
+def test_graph_is_finalized_and_op_count_does_not_grow(weights, small_images):
+    content, style = small_images
+    for optimizer in art.OPTIMIZERS:
+        with art.Painting(weights, content, style, optimizer=optimizer) as painting:
+            assert painting.graph.finalized
+            before = len(painting.graph.get_operations())
+            for _ in painting.run(art.generate_noise_image(content, seed=0), 8):
+                pass
+            assert len(painting.graph.get_operations()) == before
+
+
+def test_lbfgs_spends_exactly_one_session_run_per_evaluation(weights, small_images, run_counter):
+    content, style = small_images
+    with art.Painting(weights, content, style) as painting:
+        del run_counter[:]
+        iterates = list(painting.lbfgs(art.generate_noise_image(content, seed=0), 10))
+        # Plus one run at the end that leaves the result in the variable.
+        assert len(run_counter) == painting.evaluations + 1
+    assert iterates[-1].evaluations == painting.evaluations
+    assert iterates[-1].iteration == 10
+
+
+def test_evaluate_assigns_and_evaluates_in_one_run(weights, small_images, run_counter):
+    content, style = small_images
+    start = art.generate_noise_image(content, seed=0)
+    with art.Painting(weights, content, style) as painting:
+        del run_counter[:]
+        content_loss, style_loss, total, gradient = painting.evaluate(start)
+        assert len(run_counter) == 1
+        # The variable now holds the image: a forward pass with no feed agrees.
+        np.testing.assert_allclose(painting.losses_at(), (content_loss, style_loss, total), rtol=1e-6)
+        np.testing.assert_array_equal(painting.sess.run(painting.model['input']), start)
+    assert total == pytest.approx(art.BETA * content_loss + art.ALPHA * style_loss, rel=1e-5)
+    assert gradient.shape == start.shape
+
+
+def float64_total_loss_and_gradient(weights, content, style, start, pooling):
+    """The paper's equations as art.py weighs them, written independently:
+    TF2 eager, float64 throughout, targets computed directly."""
+    pool = {'avg': tf.nn.avg_pool2d, 'max': tf.nn.max_pool2d}[pooling]
+
+    def features(image):
+        out, current = {}, tf.convert_to_tensor(image)
+        for name in art.weights.CONV_LAYERS:
+            if name.endswith('_1') and name != 'conv1_1':
+                current = pool(current, 2, 2, 'SAME')
+            layer = weights.layers[name]
+            current = tf.nn.relu(tf.nn.conv2d(current, layer.kernel.astype(np.float64), 1, 'SAME')
+                                 + layer.bias.astype(np.float64))
+            out[name] = current
+        return out
+
+    def gram(f):
+        flat = tf.reshape(f, (-1, f.shape[3]))
+        return tf.transpose(flat) @ flat
+
+    p, a = features(content.astype(np.float64))['conv4_2'], features(style.astype(np.float64))
+    x = tf.Variable(start.astype(np.float64))
+    with tf.GradientTape() as tape:
+        f = features(x)
+        n, m = p.shape[3], p.shape[1] * p.shape[2]
+        content_loss = tf.reduce_sum((f['conv4_2'] - p) ** 2) / (4 * n * m)
+        style_loss = 0
+        for name, weight in art.STYLE_LAYERS:
+            n, m = f[name].shape[3], f[name].shape[1] * f[name].shape[2]
+            style_loss += weight * tf.reduce_sum((gram(f[name]) - gram(a[name])) ** 2) / (4 * n**2 * m**2)
+        total = art.BETA * content_loss + art.ALPHA * style_loss
+    return total.numpy(), tape.gradient(total, x).numpy()
+
+
+@pytest.mark.parametrize('pooling', ['avg', 'max'])
+def test_loss_and_gradient_agree_with_an_independent_float64_implementation(
+        weights, small_images, pooling):
+    content, style = small_images
+    start = art.generate_noise_image(content, seed=0)
+    with art.Painting(weights, content, style, pooling=pooling) as painting:
+        _, _, total, gradient = painting.evaluate(start)
+    expected_total, expected_gradient = float64_total_loss_and_gradient(
+        weights, content, style, start, pooling)
+    assert total == pytest.approx(expected_total, rel=1e-4)
+    error = np.linalg.norm(gradient - expected_gradient) / np.linalg.norm(expected_gradient)
+    assert error < 1e-3
+
+
+def test_lbfgs_beats_adam_at_equal_evaluations(weights, small_images):
+    content, style = small_images
+    start = art.generate_noise_image(content, seed=0)
+    budget = 40
+    results = {}
+    for optimizer in art.OPTIMIZERS:
+        iterates = list(art.stylize(weights, content, style, budget, optimizer=optimizer,
+                                    initial_image=start, max_evaluations=budget))
+        assert iterates[-1].evaluations <= budget
+        results[optimizer] = iterates[-1].total_loss
+    assert results['lbfgs'] < results['adam']
+    assert results['lbfgs'] < 0.5 * results['adam']
+
+
+def test_lbfgs_respects_the_evaluation_budget(weights, small_images):
+    content, style = small_images
+    iterates = list(art.stylize(weights, content, style, 1000, seed=0, max_evaluations=7))
+    assert max(it.evaluations for it in iterates) <= 7
+    assert iterates[-1].iteration < 1000
+
+
+def test_losses_decrease(weights, small_images):
+    content, style = small_images
+    for optimizer in art.OPTIMIZERS:
+        iterates = list(art.stylize(weights, content, style, 15, optimizer=optimizer, seed=0))
+        assert iterates[-1].total_loss < 0.5 * iterates[0].total_loss
+
+
+def test_pixel_bounds_keep_every_iterate_a_valid_picture(weights, small_images):
+    content, style = small_images
+    start = art.generate_noise_image(content, noise_ratio=1.0, seed=0) * 20
+    lower, upper = pixel_bounds(content.shape)
+    bounded = list(art.stylize(weights, content, style, 10, initial_image=start, bounds=True))
+    for iterate in bounded:
+        flat = iterate.image.ravel()
+        assert np.all(flat >= lower - 1e-3) and np.all(flat <= upper + 1e-3)
+    unbounded = list(art.stylize(weights, content, style, 10, initial_image=start))
+    assert unbounded[-1].image.min() < lower.min() or unbounded[-1].image.max() > upper.max()
+
+
+def test_closing_the_generator_stops_the_optimizer_thread(weights, small_images):
+    content, style = small_images
+    iterates = art.stylize(weights, content, style, 1000, seed=0)
+    for iterate in iterates:
+        if iterate.iteration == 3:
+            break
+    iterates.close()
+    assert not [t for t in threading.enumerate() if t.name == 'lbfgs']
+
+
+def test_iterates_carry_the_losses_of_their_image(weights, small_images):
+    content, style = small_images
+    for optimizer in art.OPTIMIZERS:
+        with art.Painting(weights, content, style, optimizer=optimizer) as painting:
+            iterates = list(painting.run(art.generate_noise_image(content, seed=0), 5))
+            for iterate in (iterates[0], iterates[3], iterates[-1]):
+                recomputed = painting.losses_at(iterate.image)
+                np.testing.assert_allclose(
+                    recomputed, (iterate.content_loss, iterate.style_loss, iterate.total_loss),
+                    rtol=1e-5)
+
+
+def test_non_finite_loss_stops_with_a_clear_error(weights, small_images):
+    content, style = small_images
+    # Float32 overflows in the Gram matrices (NaN pixels would not do:
+    # ReLU maps NaN to 0).
+    start = np.full(content.shape, 1e30, dtype=np.float32)
+    for optimizer in art.OPTIMIZERS:
+        with pytest.raises(art.NonFiniteLoss):
+            list(art.stylize(weights, content, style, 5, optimizer=optimizer, initial_image=start))
+
+
+def test_unknown_layer_is_a_clear_error(weights, small_images):
+    content, style = small_images
+    with pytest.raises(ValueError, match="unknown layer 'conv6_1'"):
+        art.Painting(weights, content, style, style_layers=(('conv6_1', 1.0),))
+
+
+def test_layer_and_weight_overrides_change_the_loss(weights, small_images):
+    content, style = small_images
+    start = art.generate_noise_image(content, seed=0)
+    with art.Painting(weights, content, style) as default:
+        base = default.evaluate(start)
+    with art.Painting(weights, content, style, content_layers=(('conv4_2', 2.0),),
+                      style_layers=(('conv1_1', 1.0),), beta=1, alpha=10) as custom:
+        content_loss, style_loss, total, _ = custom.evaluate(start)
+    assert content_loss == pytest.approx(2 * base[0], rel=1e-6)
+    assert total == pytest.approx(content_loss + 10 * style_loss, rel=1e-6)
+    assert style_loss != pytest.approx(base[1])

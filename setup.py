@@ -8,7 +8,9 @@ setup(
                 "Style) in tf.compat.v1 graph mode, tested against the original",
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
-    packages=['art'],
+    packages=['art', 'art.examples'],
+    package_data={'art.examples': ['*.png']},
+    py_modules=['run_art'],
     python_requires='>=3.9',
     install_requires=[
         'tensorflow-cpu>=2.16,<2.22',
@@ -21,4 +23,5 @@ setup(
         'tqdm>=4.60',
     ],
     extras_require={'test': ['pytest>=7']},
+    entry_points={'console_scripts': ['art-paint=art.cli:main']},
 )

@@ -46,7 +46,9 @@ def _to_rgb8(pixels, path):
 
 def read_rgb(path):
     """The image at `path` as an (H, W, 3) uint8 array; ImageError if unreadable."""
-    if not os.path.isfile(path):
+    if os.path.isdir(path):
+        raise ImageError('%s: is a folder, not an image' % path)
+    if not os.path.exists(path):
         raise ImageError('%s: file not found' % path)
     try:
         # The first frame of an animation; palettes are expanded by the reader.
@@ -67,15 +69,19 @@ def resize_rgb(pixels, height, width):
     return np.asarray(resized)
 
 
-def load_image(path, height, width):
-    """Read an image, resize it to (height, width) and subtract MEAN_VALUES.
+def preprocess(pixels, height, width):
+    """uint8 RGB as the (1, height, width, 3) float32 batch the network takes.
 
-    Returns the (1, height, width, 3) float32 batch the network takes. As in
-    art.py, the mean is subtracted in float64 before the cast.
+    Resized, then MEAN_VALUES subtracted in float64 before the cast, as art.py.
     """
-    pixels = resize_rgb(read_rgb(path), height, width)
+    pixels = resize_rgb(pixels, height, width)
     image = pixels.reshape((1,) + pixels.shape) - MEAN_VALUES
     return image.astype(np.float32)
+
+
+def load_image(path, height, width):
+    """Read an image, resize it to (height, width) and subtract MEAN_VALUES."""
+    return preprocess(read_rgb(path), height, width)
 
 
 def to_pixels(image):

@@ -10,7 +10,7 @@ Where art.py departs from the paper, it is followed:
 - style layers weighted 0.5, 1, 1.5, 3, 4 instead of equally (eq. 5);
 - total = BETA * content + ALPHA * style with BETA 5, ALPHA 100 (eq. 7).
 """
-import tensorflow as tf
+from art.tf1 import tf
 
 from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS
 

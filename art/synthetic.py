@@ -13,7 +13,8 @@ import os
 import numpy as np
 import scipy.io
 
-from art.weights import CONV_LAYERS, VGG19_LAYERS, VGG19_WIDTHS, ConvLayer, VGGWeights
+from art.network import CONV_LAYERS, VGG19_LAYERS, VGG19_WIDTHS
+from art.weights import ConvLayer, VGGWeights
 
 # The real fully connected layers, as convolutions: (kh, kw, in, out).
 FULL_FC_SHAPES = {'fc6': (7, 7, 512, 4096), 'fc7': (1, 1, 4096, 4096),

@@ -6,24 +6,14 @@ then ReLU; pooling is 2x2 with stride 2, average by default as the paper
 advises. The fully connected layers are never built.
 """
 import numpy as np
-import tensorflow as tf
+from art.tf1 import tf, tf1
 
 from art.constants import COLOR_CHANNELS
-from art.weights import CONV_LAYERS, VGGWeights, read_vgg19
-
-tf1 = tf.compat.v1
-
-POOLING = {'avg': tf.nn.avg_pool2d, 'max': tf.nn.max_pool2d}
+from art.network import convs_up_to, layer_names
+from art.weights import VGGWeights, read_vgg19
 
 
-def layer_names(pooling='avg'):
-    """The graph's keys after 'input', in build order: conv1_1 ... avgpool5."""
-    names = []
-    for name in CONV_LAYERS:
-        if names and names[-1].startswith('conv') and name[4] != names[-1][4]:
-            names.append('%spool%s' % (pooling, names[-1][4]))
-        names.append(name)
-    return tuple(names) + ('%spool5' % pooling,)
+POOLING = {'avg': tf.nn.avg_pool2d, 'max': tf.nn.max_pool2d}  # by art.network.POOLINGS
 
 
 def _conv2d_relu(prev_layer, layer):
@@ -76,11 +66,8 @@ def load_vgg_model(path, image_height, image_width, pooling='avg',
         raise ValueError('pooling must be one of %s' % ', '.join(sorted(POOLING)))
     names = layer_names(pooling)
     last_layer = last_layer or names[-1]
-    if last_layer not in names:
-        raise ValueError('unknown layer %r; the network has %s'
-                         % (last_layer, ', '.join(names)))
+    convs = convs_up_to(last_layer, pooling)
     names = names[:names.index(last_layer) + 1]
-    convs = [name for name in names if name.startswith('conv')]
     weights = path if isinstance(path, VGGWeights) else read_vgg19(
         path, layers=convs, kernel_layout=kernel_layout)
 

@@ -22,22 +22,7 @@ import os
 import numpy as np
 import scipy.io
 
-# The 43 layers of imagenet-vgg-verydeep-19.mat, in file order.
-VGG19_LAYERS = (
-    'conv1_1', 'relu1_1', 'conv1_2', 'relu1_2', 'pool1',
-    'conv2_1', 'relu2_1', 'conv2_2', 'relu2_2', 'pool2',
-    'conv3_1', 'relu3_1', 'conv3_2', 'relu3_2',
-    'conv3_3', 'relu3_3', 'conv3_4', 'relu3_4', 'pool3',
-    'conv4_1', 'relu4_1', 'conv4_2', 'relu4_2',
-    'conv4_3', 'relu4_3', 'conv4_4', 'relu4_4', 'pool4',
-    'conv5_1', 'relu5_1', 'conv5_2', 'relu5_2',
-    'conv5_3', 'relu5_3', 'conv5_4', 'relu5_4', 'pool5',
-    'fc6', 'relu6', 'fc7', 'relu7', 'fc8', 'prob',
-)
-# The convolutions art.py builds, in order.
-CONV_LAYERS = tuple(name for name in VGG19_LAYERS if name.startswith('conv'))
-# Output channels of each block in the real network.
-VGG19_WIDTHS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
+from art.network import CONV_LAYERS, VGG19_WIDTHS
 
 # The files that MatConvNet has published under this name: MD5 -> (layout, bytes).
 # The beta16 file's size is not recorded anywhere we could check, so it is

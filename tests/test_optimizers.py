@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 import art
-from art.stylize import pixel_bounds
+from art.network import CONV_LAYERS
+from art.painting import pixel_bounds
 
 tf1 = tf.compat.v1
 
@@ -73,7 +74,7 @@ def float64_total_loss_and_gradient(weights, content, style, start, pooling):
 
     def features(image):
         out, current = {}, tf.convert_to_tensor(image)
-        for name in art.weights.CONV_LAYERS:
+        for name in CONV_LAYERS:
             if name.endswith('_1') and name != 'conv1_1':
                 current = pool(current, 2, 2, 'SAME')
             layer = weights.layers[name]

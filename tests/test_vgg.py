@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 import art
-from art.vgg import layer_names
+from art.network import layer_names
 
 tf1 = tf.compat.v1
 

@@ -8,7 +8,7 @@ import scipy.io
 
 import art
 from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
-from art.weights import CONV_LAYERS, VGG19_WIDTHS
+from art.network import CONV_LAYERS, VGG19_WIDTHS
 
 
 def test_reference_weights_read_byte_for_byte(reference, reference_weights):

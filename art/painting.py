@@ -12,15 +12,15 @@ Steps, in art.py's order:
 import collections
 
 import numpy as np
-import tensorflow as tf
+from art.tf1 import tf, tf1
 
 from art import images, losses
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, LEARNING_RATE,
                            MEAN_VALUES, NOISE_RATIO, STYLE_LAYERS)
 from art.lbfgs import StopOptimization, lbfgs_iterates
-from art.vgg import layer_names, load_vgg_model
+from art.network import deepest_layer
+from art.vgg import load_vgg_model
 
-tf1 = tf.compat.v1
 
 OPTIMIZERS = ('lbfgs', 'adam')
 
@@ -64,8 +64,9 @@ class Painting:
         self.evaluations = 0
         self.graph = tf.Graph()
         with self.graph.as_default():
+            used = [layer for layer, _ in tuple(content_layers) + tuple(style_layers)]
             self.model = load_vgg_model(weights, height, width, pooling,
-                                        last_layer=_deepest(content_layers, style_layers, pooling))
+                                        last_layer=deepest_layer(used, pooling))
             self.sess = tf1.Session(graph=self.graph, config=session_config)
             self.sess.run(self.model['input'].initializer)
             self.assign(content_image)
@@ -182,17 +183,6 @@ class Painting:
         if self.optimizer == 'adam':
             return self.adam(initial_image, iterations)
         return self.lbfgs(initial_image, iterations, **options)
-
-
-def _deepest(content_layers, style_layers, pooling):
-    """The last layer of the network any loss uses."""
-    order = layer_names(pooling)
-    used = [layer for layer, _ in tuple(content_layers) + tuple(style_layers)]
-    unknown = [layer for layer in used if layer not in order]
-    if unknown:
-        raise ValueError('unknown layer %r; the network has %s'
-                         % (unknown[0], ', '.join(order)))
-    return max(used, key=order.index)
 
 
 def _check_finite(total):

@@ -1,0 +1,395 @@
+"""`python run_art.py`: paint a content image in the style of another.
+
+Data flows one way: files -> arrays (art.images) -> weights (art.weights,
+art.download) -> graph and losses (art.painting) -> iterates -> images and a
+loss log on disk. Every check on the user's input happens before any slow
+work, and every file is written whole or not at all.
+"""
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import time
+import warnings
+
+import imageio.v3 as iio
+import numpy as np
+from tqdm import tqdm
+
+from art import costs, examples, images
+from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
+                           LEARNING_RATE, NOISE_RATIO, OUTPUT_DIR, STYLE_LAYERS, VGG_MODEL)
+from art.download import VGG19_URL, DownloadError, download, file_md5
+from art.network import POOLINGS, convs_up_to, deepest_layer
+from art.weights import KNOWN_FILES, WeightsError, read_vgg19
+
+DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
+DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
+LBFGS_ITERATIONS = 1000
+EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 1, 2, 130, 143
+LOG_COLUMNS = ('iteration', 'evaluations', 'seconds', 'content', 'style', 'total')
+
+
+class UsageError(Exception):
+    """Bad input: the message is shown as one line and the exit code is 2."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt for SIGINT."""
+
+
+def _number(kind, minimum, inclusive=True, maximum=None):
+    """An argparse type: `kind` parsed, then checked against the bounds."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError('%r is not a %s' % (text, kind.__name__)) from None
+        if not np.isfinite(value) or value < minimum or (value == minimum and not inclusive) \
+                or (maximum is not None and value > maximum):
+            bound = ('>= %s' if inclusive else '> %s') % minimum
+            if maximum is not None:
+                bound += ' and <= %s' % maximum
+            raise argparse.ArgumentTypeError('%s must be %s' % (text, bound))
+        return value
+    return parse
+
+
+POSITIVE_INT = _number(int, 0, inclusive=False)
+NON_NEGATIVE_INT = _number(int, 0)
+POSITIVE_FLOAT = _number(float, 0, inclusive=False)
+NON_NEGATIVE_FLOAT = _number(float, 0)
+FRACTION = _number(float, 0, maximum=1)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line like every other error here."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, '%s: error: %s (see --help)\n' % (self.prog, message))
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows '(default: X)' unless the help says it already or there is none."""
+
+    def _get_help_string(self, action):
+        if 'default' in (action.help or '') or action.default in (None, False, []):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def build_parser():
+    """The command line's flags, each documented with its default."""
+    parser = _Parser(
+        prog='run_art.py',
+        description="Paint a content image in the style of another with log0's art.py "
+                    "(Gatys et al., arXiv 1508.06576): VGG-19 in tf.compat.v1 graph mode.",
+        formatter_class=_HelpFormatter)
+    files = parser.add_argument_group('images')
+    files.add_argument('--content', metavar='PATH', default=examples.CONTENT,
+                       help="content image (default: the project's example, a harbour at dusk)")
+    files.add_argument('--style', metavar='PATH', default=examples.STYLE,
+                       help="style image (default: the project's example, swirling strokes)")
+    files.add_argument('--output', metavar='PATH', default=DEFAULT_OUTPUT,
+                       help='the final image; its extension picks the format')
+    files.add_argument('--width', metavar='N', type=POSITIVE_INT,
+                       help='output width (default: %d, or from --height and the content '
+                            "image's aspect ratio)" % IMAGE_WIDTH)
+    files.add_argument('--height', metavar='N', type=POSITIVE_INT,
+                       help='output height (default: %d, or from --width and the content '
+                            "image's aspect ratio)" % IMAGE_HEIGHT)
+    files.add_argument('--checkpoint-every', metavar='N', type=NON_NEGATIVE_INT, default=100,
+                       help='write the image every N iterations beside the output, as '
+                            'OUTPUT-N.EXT (art.py wrote output/N.png); 0 turns it off')
+    files.add_argument('--loss-log', metavar='PATH',
+                       help='CSV, one row per iteration: ' + ', '.join(LOG_COLUMNS))
+
+    network = parser.add_argument_group('network')
+    network.add_argument('--weights', metavar='PATH', default=DEFAULT_WEIGHTS,
+                         help="MatConvNet's imagenet-vgg-verydeep-19.mat (downloaded when "
+                              "missing), or 'synthetic' for a generated network with random "
+                              'weights (no artistic result)')
+    network.add_argument('--offline', action='store_true',
+                         help='never download the weights')
+    network.add_argument('--weights-url', metavar='URL', default=VGG19_URL,
+                         help='where to download the weights from')
+    network.add_argument('--weights-md5', metavar='HEX', action='append', default=[],
+                         help='accept a downloaded file with this MD5 besides the two published '
+                              'VGG-19 files (%s); repeatable' % ', '.join(KNOWN_FILES))
+    network.add_argument('--pooling', choices=POOLINGS, default='avg',
+                         help='pooling between blocks (art.py and the paper: avg)')
+
+    algorithm = parser.add_argument_group('algorithm')
+    algorithm.add_argument('--optimizer', choices=('lbfgs', 'adam'), default='lbfgs',
+                           help="scipy's L-BFGS-B, or Adam as art.py ran it")
+    algorithm.add_argument('--iterations', metavar='N', type=POSITIVE_INT,
+                           help='optimizer iterations (default: %d for lbfgs, art.py\'s %d for '
+                                'adam)' % (LBFGS_ITERATIONS, ITERATIONS))
+    algorithm.add_argument('--learning-rate', metavar='F', type=POSITIVE_FLOAT,
+                           default=LEARNING_RATE, help="Adam's learning rate")
+    algorithm.add_argument('--noise-ratio', metavar='F', type=FRACTION, default=NOISE_RATIO,
+                           help='weight of the noise in the starting image')
+    algorithm.add_argument('--content-weight', metavar='F', type=NON_NEGATIVE_FLOAT,
+                           default=BETA, help="weight of the content loss (art.py's BETA)")
+    algorithm.add_argument('--style-weight', metavar='F', type=NON_NEGATIVE_FLOAT,
+                           default=ALPHA, help="weight of the style loss (art.py's ALPHA)")
+    algorithm.add_argument('--pixel-bounds', action='store_true',
+                           help='keep pixels within 0..255 while optimizing (lbfgs only)')
+    algorithm.add_argument('--seed', metavar='N', type=NON_NEGATIVE_INT,
+                           help='seed of the starting noise (default: a random one, printed)')
+    parser.add_argument('--debug', action='store_true',
+                        help='show a traceback on errors')
+    return parser
+
+
+def target_size(args, content_shape):
+    """(height, width): the flags, or art.py's 800x600, one side following the other."""
+    height, width = content_shape[:2]
+    if args.width and args.height:
+        return args.height, args.width
+    if args.width:
+        return max(1, round(args.width * height / width)), args.width
+    if args.height:
+        return args.height, max(1, round(args.height * width / height))
+    return IMAGE_HEIGHT, IMAGE_WIDTH
+
+
+def checkpoint_path(output, iteration):
+    """Where the image at `iteration` goes: OUTPUT-N.EXT beside the output."""
+    stem, extension = os.path.splitext(output)
+    return '%s-%d%s' % (stem, iteration, extension)
+
+
+def _same_file(first, second):
+    """True when two paths name one file (existing or not)."""
+    if os.path.exists(first) and os.path.exists(second):
+        return os.path.samefile(first, second)
+    return os.path.realpath(first) == os.path.realpath(second)
+
+
+def check_writable(path, what):
+    """Create the folder of `path` if needed and prove a file can be made there."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError('%s %s is a folder; give a file name' % (what, path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix='.art-probe-', dir=folder)
+        os.close(handle)
+        os.remove(probe)
+    except OSError as error:
+        raise UsageError('cannot write %s %s: %s' % (what, path, error.strerror or error)) from None
+
+
+def check_outputs(args):
+    """Outputs never overwrite an input, their folders take files, the format exists."""
+    inputs = {'content image': args.content, 'style image': args.style}
+    if args.weights != 'synthetic':
+        inputs['weights file'] = args.weights
+    outputs = {'output': args.output}
+    if args.loss_log:
+        outputs['loss log'] = args.loss_log
+    for what, path in outputs.items():
+        for name, source in inputs.items():
+            if _same_file(path, source):
+                raise UsageError('%s %s is the %s; choose another path' % (what, path, name))
+        check_writable(path, what)
+    if args.loss_log and _same_file(args.loss_log, args.output):
+        raise UsageError('--loss-log and --output are the same file %s' % args.output)
+    extension = os.path.splitext(args.output)[1].lower()
+    try:
+        with warnings.catch_warnings():
+            # imageio warns before it fails on an unknown extension.
+            warnings.simplefilter('ignore')
+            iio.imwrite('<bytes>', np.zeros((2, 2, 3), np.uint8), extension=extension)
+    except (ValueError, TypeError, KeyError, OSError):
+        raise UsageError('cannot write images of type %r (output %s); use .png or .jpg'
+                         % (extension or 'no extension', args.output)) from None
+
+
+def read_images(args):
+    """The content and style pictures as uint8 RGB; ImageError names a bad one."""
+    return images.read_rgb(args.content), images.read_rgb(args.style)
+
+
+def _missing_weights(args, reason):
+    return ('%s; download %s and put it at %s, or run with --weights synthetic (random weights, '
+            'no artistic result)' % (reason, args.weights_url, args.weights))
+
+
+def fetch_weights(args, say):
+    """Download the weights file when it is missing, unless --offline."""
+    if os.path.exists(args.weights):
+        return
+    if args.offline:
+        raise UsageError(_missing_weights(args, 'weights file %s not found and --offline is '
+                                                'given' % args.weights))
+    say('downloading %s to %s' % (args.weights_url, args.weights))
+    known = set(KNOWN_FILES) | {md5.lower() for md5 in args.weights_md5}
+    with tqdm(unit='B', unit_scale=True, unit_divisor=1024, desc='weights', leave=False,
+              disable=None) as progress:
+        try:
+            download(args.weights_url, args.weights, known=known, progress=progress)
+        except DownloadError as error:
+            raise UsageError(_missing_weights(args, str(error))) from None
+
+
+def load_weights(args, layers, say):
+    """VGGWeights for `layers`, and a description saying plainly if they are not VGG-19's."""
+    if args.weights == 'synthetic':
+        from art.synthetic import SYNTHETIC_NOTE, synthetic_weights  # pylint: disable=import-outside-toplevel
+        return synthetic_weights(), 'synthetic: ' + SYNTHETIC_NOTE
+    fetch_weights(args, say)
+    weights = read_vgg19(args.weights, layers=layers)
+    md5 = file_md5(args.weights).hexdigest()
+    if md5 in KNOWN_FILES:
+        return weights, '%s (%s layout, the published VGG-19, MD5 %s)' % (
+            args.weights, weights.layout, md5)
+    return weights, ('%s (%s layout, MD5 %s): not a published VGG-19 file, a synthetic or '
+                     'modified network: results are not artistic' % (args.weights, weights.layout,
+                                                                      md5))
+
+
+def check_memory(height, width, weights, last_layer, optimizer):
+    """Refuse a size whose estimated peak memory exceeds what the machine has."""
+    history = 10 if optimizer == 'lbfgs' else 0
+    needed = costs.estimate_memory(height, width, weights.widths(), last_layer, history)
+    available = costs.available_memory()
+    if needed > available:
+        raise UsageError('%dx%d needs an estimated %.1f GiB of memory and %.1f GiB is available; '
+                         'use a smaller --width/--height' % (width, height, needed / 2**30,
+                                                             available / 2**30))
+    return needed
+
+
+class LossLog:
+    """The rows of the loss log, written whole to its path when asked."""
+
+    def __init__(self, path, weights_note):
+        self.path = path
+        self.header = ['# art loss log; weights: %s' % weights_note, ','.join(LOG_COLUMNS)]
+        self.rows = []
+
+    def add(self, iterate, seconds):
+        self.rows.append('%d,%d,%.3f,%.9g,%.9g,%.9g' % (
+            iterate.iteration, iterate.evaluations, seconds, iterate.content_loss,
+            iterate.style_loss, iterate.total_loss))
+
+    def write(self):
+        if not self.path:
+            return
+
+        def write_text(partial):
+            with open(partial, 'w', encoding='utf-8') as handle:
+                handle.write('\n'.join(self.header + self.rows) + '\n')
+        images.write_atomic(self.path, write_text)
+
+
+def _raise_terminated(signum, frame):  # pylint: disable=unused-argument
+    raise Terminated(signum)
+
+
+def paint(args, say):
+    """The whole run; returns the exit code."""
+    content_pixels, style_pixels = read_images(args)
+    check_outputs(args)
+    height, width = target_size(args, content_pixels.shape)
+    layers = [layer for layer, _ in CONTENT_LAYERS + STYLE_LAYERS]
+    last_layer = deepest_layer(layers, args.pooling)
+    weights, weights_note = load_weights(args, convs_up_to(last_layer, args.pooling), say)
+    needed = check_memory(height, width, weights, last_layer, args.optimizer)
+    iterations = args.iterations or (LBFGS_ITERATIONS if args.optimizer == 'lbfgs' else ITERATIONS)
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), 'little') >> 1
+    say('weights: %s' % weights_note)
+    say('painting %s in the style of %s at %dx%d: %s, %d iterations, seed %d, estimated '
+        'memory %.1f GiB' % (args.content, args.style, width, height, args.optimizer, iterations,
+                             seed, needed / 2**30))
+    content = images.preprocess(content_pixels, height, width)
+    style = images.preprocess(style_pixels, height, width)
+    log = LossLog(args.loss_log, weights_note)
+    return optimize(args, weights, content, style, iterations, seed, log, say)
+
+
+def optimize(args, weights, content, style, iterations, seed, log, say):
+    """Run the optimizer, writing checkpoints, the log and the result; the exit code."""
+    from art.painting import NonFiniteLoss, stylize  # pylint: disable=import-outside-toplevel
+    run = stylize(weights, content, style, iterations, optimizer=args.optimizer,
+                  noise_ratio=args.noise_ratio, seed=seed, bounds=args.pixel_bounds,
+                  beta=args.content_weight, alpha=args.style_weight, pooling=args.pooling,
+                  learning_rate=args.learning_rate)
+    last, started = None, time.time()
+    bar = tqdm(total=iterations, unit='it', desc='painting', leave=False, disable=None)
+    try:
+        for last in run:
+            log.add(last, time.time() - started)
+            if last.iteration:
+                bar.update(1)
+                bar.set_postfix(evaluations=last.evaluations, total='%.4g' % last.total_loss)
+            if args.checkpoint_every and last.iteration % args.checkpoint_every == 0:
+                path = checkpoint_path(args.output, last.iteration)
+                images.save_image(path, last.image)
+                log.write()
+                say('iteration %d: %d evaluations, total loss %.4g -> %s' % (
+                    last.iteration, last.evaluations, last.total_loss, path))
+    except NonFiniteLoss as error:
+        bar.close()
+        return finish(args, last, log, say, started, EXIT_FAILED,
+                      'error: %s after iteration %d; kept the last finite image'
+                      % (error, last.iteration if last else 0))
+    except (KeyboardInterrupt, Terminated) as stop:
+        bar.close()
+        run.close()
+        code = EXIT_SIGTERM if isinstance(stop, Terminated) else EXIT_SIGINT
+        return finish(args, last, log, say, started, code,
+                      'interrupted (%s)' % ('SIGTERM' if code == EXIT_SIGTERM else 'SIGINT'))
+    bar.close()
+    return finish(args, last, log, say, started, 0, 'done')
+
+
+def finish(args, last, log, say, started, code, outcome):
+    """Write the last image and the log; report; return `code`."""
+    if last is None:
+        say('%s before the first iteration; nothing written' % outcome)
+        return code
+    images.save_image(args.output, last.image)
+    log.write()
+    say('%s in %.1f s: %d iterations, %d evaluations; content %.4g, style %.4g, total %.4g -> %s'
+        % (outcome, time.time() - started, last.iteration, last.evaluations, last.content_loss,
+           last.style_loss, last.total_loss, args.output))
+    return code
+
+
+def main(argv=None):
+    """Entry point: parse, paint, and turn every expected failure into one line."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def say(message):
+        tqdm.write(message, file=sys.stdout)
+        sys.stdout.flush()
+
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return paint(args, say)
+    except (UsageError, WeightsError, images.ImageError) as error:
+        if args.debug:
+            raise
+        print('run_art.py: error: %s' % error, file=sys.stderr)
+        return EXIT_USAGE
+    except (KeyboardInterrupt, Terminated) as stop:
+        if args.debug:
+            raise
+        code = EXIT_SIGTERM if isinstance(stop, Terminated) else EXIT_SIGINT
+        print('run_art.py: interrupted before painting started; nothing written', file=sys.stderr)
+        return code
+    except Exception as error:  # pylint: disable=broad-except
+        # Not the user's doing: still one line, with the way to the details.
+        if args.debug:
+            raise
+        print('run_art.py: unexpected error: %s: %s (run again with --debug for a traceback)'
+              % (type(error).__name__, str(error).splitlines()[0] if str(error) else ''),
+              file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)

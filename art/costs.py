@@ -1,0 +1,91 @@
+"""What one evaluation costs, counted from the layer shapes: FLOPs and memory.
+
+Used to refuse sizes the machine cannot hold before any work is done, and by
+the benchmark and --explain to say how close to the arithmetic we run.
+"""
+import math
+import os
+
+from art.network import CONV_LAYERS, VGG19_WIDTHS
+
+BYTES_PER_FLOAT = 4
+# Fitted to peak resident memory measured on full-width and width/16 VGG-19s
+# at 32x32, 400x300 and 800x600 (TensorFlow 2.21, oneDNN on):
+# TensorFlow, the interpreter and their libraries, before any work;
+BASE_BYTES = 580 * 2**20
+# the copies of the weight constants made while the session prepares the graph;
+WEIGHT_FACTOR = 20.0
+# forward outputs, pre-activations and the backward pass's buffers.
+ACTIVATION_FACTOR = 2.7
+
+
+def conv_shapes(height, width, widths=None, last_layer='conv5_1'):
+    """(name, out_height, out_width, in_channels, out_channels) of each conv up to last_layer."""
+    widths = widths or VGG19_WIDTHS
+    shapes, channels, block = [], 3, 1
+    for name in CONV_LAYERS:
+        if int(name[4]) != block:
+            block = int(name[4])
+            height, width = math.ceil(height / 2), math.ceil(width / 2)
+        shapes.append((name, height, width, channels, widths[block]))
+        channels = widths[block]
+        if name == last_layer:
+            break
+    return shapes
+
+
+def evaluation_flops(height, width, style_layers, widths=None, last_layer='conv5_1'):
+    """FLOPs of one loss+gradient evaluation, by part.
+
+    forward: every conv up to last_layer (2 per multiply-add); backward: the
+    same convs' gradients with respect to their inputs (the weights are
+    constants, so no filter gradients); gram: G = F^T F for each style layer
+    and its gradient (two more products of the same size).
+    """
+    shapes = conv_shapes(height, width, widths, last_layer)
+    forward = sum(2 * h * w * 9 * cin * cout for _, h, w, cin, cout in shapes)
+    by_name = {name: (h * w, cout) for name, h, w, _, cout in shapes}
+    gram = sum(3 * 2 * by_name[layer][0] * by_name[layer][1] ** 2
+               for layer in style_layers)
+    return {'forward': forward, 'backward': forward, 'gram': gram,
+            'total': 2 * forward + gram}
+
+
+def activation_bytes(height, width, widths=None, last_layer='conv5_1'):
+    """Bytes of the conv outputs (and pooled maps) a forward pass keeps."""
+    shapes = conv_shapes(height, width, widths, last_layer)
+    convs = sum(h * w * cout for _, h, w, _, cout in shapes)
+    pooled = sum(h * w * cin for name, h, w, cin, _ in shapes
+                 if name.endswith('_1') and name != 'conv1_1')
+    return BYTES_PER_FLOAT * (convs + pooled)
+
+
+def weight_bytes(widths=None, last_layer='conv5_1'):
+    """Bytes of the conv kernels and biases up to last_layer."""
+    return BYTES_PER_FLOAT * sum(9 * cin * cout + cout for _, _, _, cin, cout
+                                 in conv_shapes(1, 1, widths, last_layer))
+
+
+def estimate_memory(height, width, widths=None, last_layer='conv5_1', lbfgs_history=10):
+    """Peak resident bytes of a painting at height x width, estimated.
+
+    L-BFGS keeps `lbfgs_history` pairs of float64 vectors the size of the
+    image, plus a few more for its work.
+    """
+    pixels = height * width * 3
+    return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
+               + ACTIVATION_FACTOR * activation_bytes(height, width, widths, last_layer)
+               + 8 * pixels * (2 * lbfgs_history + 6))
+
+
+def available_memory():
+    """Bytes of memory the machine can give a new process now (Linux's
+    MemAvailable), or its physical memory where that is not known."""
+    try:
+        with open('/proc/meminfo') as meminfo:
+            for line in meminfo:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')

@@ -1,0 +1,4 @@
+"""python -m art.examples: draw the example pair again."""
+from art.examples import main
+
+main()

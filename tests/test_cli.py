@@ -1,0 +1,294 @@
+"""run_art.py end to end, in a subprocess: paintings, every flag, bad input, signals, downloads."""
+import hashlib
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from PIL import Image
+
+import art.cli
+from art import examples
+from http_server import FileServer
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RUN_ART = str(ROOT / 'run_art.py')
+
+
+def run_art(*args, cwd, timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, RUN_ART] + [str(a) for a in args], cwd=str(cwd),
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def one_line_error(result, *fragments, code=2):
+    """The run failed with `code` and exactly one stderr line holding every fragment."""
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert 'Traceback' not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def snapshot(folder):
+    """Every file under `folder` with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(pathlib.Path(folder).rglob('*')) if path.is_file()}
+
+
+def read_log(path):
+    lines = pathlib.Path(path).read_text().splitlines()
+    assert lines[0].startswith('# art loss log; weights: ')
+    assert lines[1] == ','.join(art.cli.LOG_COLUMNS)
+    return lines[0], np.array([[float(v) for v in line.split(',')] for line in lines[2:]])
+
+
+@pytest.fixture
+def inputs(tmp_path, reference):
+    """A folder with a content and a style image of other sizes and pixel formats."""
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    Image.open(reference.content_path).convert('L').resize((50, 40)).save(folder / 'content.jpg')
+    Image.open(reference.style_path).convert('RGBA').save(folder / 'style.png')
+    return folder
+
+
+def test_default_run_paints_the_projects_example(tmp_path, synthetic_files):
+    result = run_art('--weights', synthetic_files['old'], '--width', 40, '--iterations', 3,
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert examples.CONTENT in result.stdout and examples.STYLE in result.stdout
+    assert 'not a published VGG-19 file' in result.stdout and 'not artistic' in result.stdout
+    painted = iio.imread(tmp_path / 'output' / 'art.png')
+    assert painted.shape == (30, 40, 3)  # the example is 400x300
+    assert (tmp_path / 'output' / 'art-0.png').exists()
+    assert result.stdout.strip().splitlines()[-1].startswith('done in ')
+
+
+def test_every_flag_end_to_end(tmp_path, inputs, synthetic_files):
+    before = snapshot(inputs)
+    output = tmp_path / 'out' / 'deep' / 'painted.jpg'
+    log = tmp_path / 'logs' / 'loss.csv'
+    result = run_art('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
+                     '--output', output, '--height', 24, '--iterations', 4,
+                     '--optimizer', 'adam', '--learning-rate', 1.5, '--noise-ratio', 0.3,
+                     '--content-weight', 2, '--style-weight', 50, '--pooling', 'max',
+                     '--seed', 7, '--checkpoint-every', 2, '--loss-log', log, '--offline',
+                     '--weights', synthetic_files['new'], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert iio.imread(output).shape == (24, 30, 3)  # width follows the 50x40 content
+    for iteration in (0, 2, 4):
+        assert (output.parent / ('painted-%d.jpg' % iteration)).exists()
+    assert not (output.parent / 'painted-1.jpg').exists()
+    header, rows = read_log(log)
+    assert 'not artistic' in header
+    assert list(rows[:, 0]) == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(rows[:, 5], 2 * rows[:, 3] + 50 * rows[:, 4], rtol=1e-5)
+    assert 'seed 7' in result.stdout and 'adam' in result.stdout
+    assert snapshot(inputs) == before
+
+
+def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
+    """Each flag's value arrives where it acts (in-process, with a stand-in optimizer)."""
+    seen = {}
+
+    def fake_stylize(weights, content, style, iterations, **options):
+        seen.update(options, iterations=iterations, shape=content.shape, widths=weights.widths())
+        from art.painting import Iterate
+        yield Iterate(0, 1, 1.0, 2.0, 3.0, content)
+
+    monkeypatch.setattr('art.painting.stylize', fake_stylize)
+    monkeypatch.chdir(tmp_path)
+    code = art.cli.main(['--weights', synthetic_files['old'], '--width', '20', '--height', '10',
+                         '--optimizer', 'adam', '--learning-rate', '0.5', '--noise-ratio', '0.25',
+                         '--content-weight', '3', '--style-weight', '7', '--pooling', 'max',
+                         '--seed', '11', '--pixel-bounds', '--checkpoint-every', '0'])
+    assert code == 0
+    assert seen == dict(optimizer='adam', learning_rate=0.5, noise_ratio=0.25, beta=3, alpha=7,
+                        pooling='max', seed=11, bounds=True, iterations=art.ITERATIONS,
+                        shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32})
+    seen.clear()
+    assert art.cli.main(['--weights', synthetic_files['old'], '--width', '20',
+                         '--checkpoint-every', '0']) == 0
+    assert seen['iterations'] == art.cli.LBFGS_ITERATIONS and seen['optimizer'] == 'lbfgs'
+    assert seen['shape'] == (1, 15, 20, 3)
+
+
+def test_synthetic_weights_are_named_as_such(tmp_path):
+    log = tmp_path / 'log.csv'
+    result = run_art('--weights', 'synthetic', '--width', 32, '--iterations', 2,
+                     '--checkpoint-every', 0, '--loss-log', log, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert 'synthetic VGG-19 with random weights' in result.stdout
+    assert 'not an artistic style' in read_log(log)[0]
+
+
+@pytest.mark.parametrize('case', ['missing', 'folder', 'not-an-image'])
+def test_bad_content_or_style(tmp_path, inputs, synthetic_files, case):
+    bad = {'missing': tmp_path / 'nope.png', 'folder': inputs,
+           'not-an-image': tmp_path / 'notes.png'}[case]
+    if case == 'not-an-image':
+        bad.write_text('these are notes, not pixels')
+    before = snapshot(tmp_path)
+    for flag in ('--content', '--style'):
+        result = run_art(flag, bad, '--weights', synthetic_files['old'], cwd=tmp_path)
+        one_line_error(result, str(bad))
+    assert snapshot(tmp_path) == before
+
+
+def corrupt_weights(tmp_path, synthetic_files, case):
+    path = tmp_path / ('%s.mat' % case)
+    data = pathlib.Path(synthetic_files['old']).read_bytes()
+    if case == 'truncated':
+        path.write_bytes(data[:len(data) // 3])
+    elif case == 'corrupt':
+        path.write_bytes(data[:200] + os.urandom(len(data) - 200))
+    elif case == 'wrong-network':
+        import scipy.io
+        mat = scipy.io.loadmat(synthetic_files['old'])
+        scipy.io.savemat(str(path), {'layers': mat['layers'][:, :20],
+                                     'normalization': mat['normalization']})
+    elif case == 'wrong-layout':
+        import scipy.io
+        scipy.io.savemat(str(path), {'layers': scipy.io.loadmat(synthetic_files['old'])['layers']})
+    return path
+
+
+@pytest.mark.parametrize('case,message', [
+    ('truncated', 'not a readable MATLAB .mat file'),
+    ('corrupt', 'not a readable MATLAB .mat file'),
+    ('wrong-network', 'not the VGG-19 network'),
+    ('wrong-layout', 'unknown MatConvNet layout'),
+])
+def test_bad_weights_file(tmp_path, synthetic_files, case, message):
+    path = corrupt_weights(tmp_path, synthetic_files, case)
+    before = snapshot(tmp_path)
+    result = run_art('--weights', path, '--width', 32, cwd=tmp_path)
+    one_line_error(result, str(path), message)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--width', '0'], 'argument --width: 0 must be > 0'),
+    (['--height', '-3'], 'argument --height: -3 must be > 0'),
+    (['--iterations', '0'], 'argument --iterations: 0 must be > 0'),
+    (['--width', 'wide'], "'wide' is not a int"),
+    (['--noise-ratio', '1.5'], '1.5 must be >= 0 and <= 1'),
+    (['--optimizer', 'sgd'], "invalid choice: 'sgd'"),
+])
+def test_bad_numbers_and_choices(tmp_path, args, message):
+    one_line_error(run_art(*args, cwd=tmp_path), message)
+    assert not (tmp_path / 'output').exists()
+
+
+def test_size_beyond_the_machines_memory(tmp_path, synthetic_files):
+    result = run_art('--weights', synthetic_files['old'], '--width', 40000, '--height', 30000,
+                     cwd=tmp_path)
+    one_line_error(result, '40000x30000 needs an estimated', 'GiB of memory', 'is available')
+
+
+def test_output_equal_to_an_input(tmp_path, inputs, synthetic_files):
+    before = snapshot(inputs)
+    for target in (inputs / 'content.jpg', inputs / 'style.png'):
+        result = run_art('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
+                         '--output', target, '--weights', synthetic_files['old'], cwd=tmp_path)
+        one_line_error(result, str(target), 'choose another path')
+        result = run_art('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
+                         '--loss-log', target, '--weights', synthetic_files['old'], cwd=tmp_path)
+        one_line_error(result, 'loss log', 'choose another path')
+    assert snapshot(inputs) == before
+
+
+def test_unwritable_output(tmp_path, synthetic_files):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('keep me')
+    result = run_art('--output', blocker / 'out.png', '--weights', synthetic_files['old'],
+                     cwd=tmp_path)
+    one_line_error(result, 'cannot write output', str(blocker / 'out.png'))
+    result = run_art('--output', tmp_path / 'out.xyz', '--weights', synthetic_files['old'],
+                     cwd=tmp_path)
+    one_line_error(result, "cannot write images of type '.xyz'")
+    assert blocker.read_text() == 'keep me'
+
+
+def test_non_finite_loss_keeps_the_last_finite_image(tmp_path, synthetic_files):
+    log = tmp_path / 'log.csv'
+    result = run_art('--weights', synthetic_files['old'], '--width', 32, '--optimizer', 'adam',
+                     '--learning-rate', '1e30', '--iterations', 5, '--checkpoint-every', 0,
+                     '--loss-log', log, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert 'the total loss became inf' in result.stdout and 'kept the last finite image' in result.stdout
+    _, rows = read_log(log)
+    assert np.all(np.isfinite(rows))
+    assert iio.imread(tmp_path / 'output' / 'art.png').shape == (24, 32, 3)
+
+
+@pytest.mark.parametrize('signum,code', [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_the_image_and_the_log(tmp_path, synthetic_files, signum, code):
+    log = tmp_path / 'log.csv'
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, RUN_ART, '--weights', synthetic_files['old'], '--width', '32',
+         '--iterations', '100000', '--checkpoint-every', '1', '--loss-log', str(log)],
+        cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / 'output' / 'art-2.png').exists() and time.time() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr
+    assert 'interrupted (%s)' % signal.Signals(signum).name in stdout
+    assert iio.imread(tmp_path / 'output' / 'art.png').shape == (24, 32, 3)
+    _, rows = read_log(log)
+    assert rows.shape[0] >= 3 and rows[-1, 0] >= 2
+    leftovers = [p.name for p in (tmp_path / 'output').iterdir() if 'partial' in p.name]
+    assert not leftovers
+
+
+def mat_payload(synthetic_files):
+    data = pathlib.Path(synthetic_files['new']).read_bytes()
+    return data, hashlib.md5(data).hexdigest()
+
+
+def test_download_resumes_after_a_cut_connection(tmp_path, synthetic_files):
+    payload, md5 = mat_payload(synthetic_files)
+    target = tmp_path / 'weights' / 'vgg.mat'
+    with FileServer(payload, cut_after=len(payload) // 3) as server:
+        result = run_art('--weights', target, '--weights-url', server.url, '--weights-md5', md5,
+                         '--width', 32, '--iterations', 1, '--checkpoint-every', 0,
+                         cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == payload
+    assert [r for _, r in server.requests] == [None, 'bytes=%d-' % (len(payload) // 3)]
+    assert os.listdir(target.parent) == ['vgg.mat']
+
+
+def test_download_with_a_wrong_md5_is_rejected(tmp_path, synthetic_files):
+    payload, _ = mat_payload(synthetic_files)
+    target = tmp_path / 'weights' / 'vgg.mat'
+    with FileServer(payload) as server:
+        result = run_art('--weights', target, '--weights-url', server.url, cwd=tmp_path)
+    one_line_error(result, 'MD5 %s is not that of a known VGG-19 file' % hashlib.md5(payload).hexdigest(),
+                   '--weights synthetic')
+    assert os.listdir(target.parent) == []
+
+
+def test_download_unreachable_names_url_path_and_the_alternative(tmp_path):
+    target = tmp_path / 'weights' / 'vgg.mat'
+    with FileServer(b'') as server:
+        url = server.url
+    result = run_art('--weights', target, '--weights-url', url, cwd=tmp_path)
+    one_line_error(result, 'cannot download %s' % url, 'put it at %s' % target,
+                   '--weights synthetic')
+    assert not target.exists()
+    missing = tmp_path / 'elsewhere.mat'
+    result = run_art('--weights', missing, '--offline', cwd=tmp_path)
+    one_line_error(result, 'not found and --offline is given', 'put it at %s' % missing,
+                   art.cli.VGG19_URL, '--weights synthetic')

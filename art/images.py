@@ -52,7 +52,7 @@ def read_rgb(path):
         raise ImageError('%s: file not found' % path)
     try:
         # The first frame of an animation; palettes are expanded by the reader.
-        pixels = iio.imread(path, index=0)
+        pixels = iio.imread(path, index=0, plugin='pillow')
     except Exception as error:  # pylint: disable=broad-except
         # Decoders fail in many ways on a non-image; all mean the same here.
         raise ImageError('%s: not a readable image (%s)'

@@ -22,6 +22,10 @@ setup(
         'pillow>=9.1',
         'tqdm>=4.60',
     ],
-    extras_require={'test': ['pytest>=7']},
+    extras_require={
+        # The loss curve of a run; the rest of the project works without it.
+        'plots': ['matplotlib>=3.5'],
+        'test': ['pytest>=7', 'matplotlib>=3.5'],
+    },
     entry_points={'console_scripts': ['art-paint=art.cli:main']},
 )

@@ -7,6 +7,7 @@ work, and every file is written whole or not at all.
 """
 import argparse
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -17,12 +18,13 @@ import imageio.v3 as iio
 import numpy as np
 from tqdm import tqdm
 
-from art import costs, examples, images
+from art import costs, examples, images, pictures, report
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
                            LEARNING_RATE, NOISE_RATIO, OUTPUT_DIR, STYLE_LAYERS, VGG_MODEL)
-from art.download import VGG19_URL, DownloadError, download, file_md5
+from art.cache import read_vgg19_cached
+from art.download import VGG19_URL, DownloadError, download
 from art.network import POOLINGS, convs_up_to, deepest_layer
-from art.weights import KNOWN_FILES, WeightsError, read_vgg19
+from art.weights import KNOWN_FILES, WeightsError
 
 DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
 DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
@@ -138,6 +140,10 @@ def build_parser():
                            help='keep pixels within 0..255 while optimizing (lbfgs only)')
     algorithm.add_argument('--seed', metavar='N', type=NON_NEGATIVE_INT,
                            help='seed of the starting noise (default: a random one, printed)')
+    parser.add_argument('--explain', action='store_true',
+                        help='build the graph for these settings and describe it (the variable, '
+                             'the captured constants, the op count, the losses, memory and '
+                             'FLOPs) without optimizing or writing anything')
     parser.add_argument('--debug', action='store_true',
                         help='show a traceback on errors')
     return parser
@@ -188,6 +194,7 @@ def check_outputs(args):
     if args.weights != 'synthetic':
         inputs['weights file'] = args.weights
     outputs = {'output': args.output}
+    outputs['contact sheet'], outputs['loss curve'] = picture_paths(args.output)
     if args.loss_log:
         outputs['loss log'] = args.loss_log
     for what, path in outputs.items():
@@ -195,6 +202,12 @@ def check_outputs(args):
             if _same_file(path, source):
                 raise UsageError('%s %s is the %s; choose another path' % (what, path, name))
         check_writable(path, what)
+    stem, extension = os.path.splitext(os.path.abspath(args.output))
+    pattern = re.compile(re.escape(stem) + r'-\d+' + re.escape(extension) + '$')
+    for name, source in inputs.items():
+        if pattern.match(os.path.abspath(source)):
+            raise UsageError('checkpoints %s-N%s would overwrite the %s %s; choose another '
+                             '--output' % (stem, extension, name, source))
     if args.loss_log and _same_file(args.loss_log, args.output):
         raise UsageError('--loss-log and --output are the same file %s' % args.output)
     extension = os.path.splitext(args.output)[1].lower()
@@ -241,14 +254,13 @@ def load_weights(args, layers, say):
         from art.synthetic import SYNTHETIC_NOTE, synthetic_weights  # pylint: disable=import-outside-toplevel
         return synthetic_weights(), 'synthetic: ' + SYNTHETIC_NOTE
     fetch_weights(args, say)
-    weights = read_vgg19(args.weights, layers=layers)
-    md5 = file_md5(args.weights).hexdigest()
-    if md5 in KNOWN_FILES:
+    weights = read_vgg19_cached(args.weights, layers)
+    if weights.md5 in KNOWN_FILES:
         return weights, '%s (%s layout, the published VGG-19, MD5 %s)' % (
-            args.weights, weights.layout, md5)
+            args.weights, weights.layout, weights.md5)
     return weights, ('%s (%s layout, MD5 %s): not a published VGG-19 file, a synthetic or '
-                     'modified network: results are not artistic' % (args.weights, weights.layout,
-                                                                      md5))
+                     'modified network: results are not artistic' % (
+                         args.weights, weights.layout, weights.md5))
 
 
 def check_memory(height, width, weights, last_layer, optimizer):
@@ -272,28 +284,46 @@ class LossLog:
         self.rows = []
 
     def add(self, iterate, seconds):
-        self.rows.append('%d,%d,%.3f,%.9g,%.9g,%.9g' % (
-            iterate.iteration, iterate.evaluations, seconds, iterate.content_loss,
-            iterate.style_loss, iterate.total_loss))
+        self.rows.append((iterate.iteration, iterate.evaluations, seconds, iterate.content_loss,
+                          iterate.style_loss, iterate.total_loss))
+
+    def columns(self):
+        """The rows as one numpy array per column, in LOG_COLUMNS order."""
+        return [np.array(column, dtype=np.float64) for column in zip(*self.rows)]
 
     def write(self):
         if not self.path:
             return
+        lines = self.header + ['%d,%d,%.3f,%.9g,%.9g,%.9g' % row for row in self.rows]
 
         def write_text(partial):
             with open(partial, 'w', encoding='utf-8') as handle:
-                handle.write('\n'.join(self.header + self.rows) + '\n')
+                handle.write('\n'.join(lines) + '\n')
         images.write_atomic(self.path, write_text)
+
+
+def picture_paths(output):
+    """Where the contact sheet and the loss curve of a run go, beside the output."""
+    stem = os.path.splitext(output)[0]
+    return stem + '-sheet.png', stem + '-losses.png'
 
 
 def _raise_terminated(signum, frame):  # pylint: disable=unused-argument
     raise Terminated(signum)
 
 
+def painting_options(args):
+    """The flags as art.painting.Painting's keyword arguments."""
+    return dict(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
+                beta=args.content_weight, alpha=args.style_weight, pooling=args.pooling,
+                optimizer=args.optimizer, learning_rate=args.learning_rate)
+
+
 def paint(args, say):
     """The whole run; returns the exit code."""
     content_pixels, style_pixels = read_images(args)
-    check_outputs(args)
+    if not args.explain:
+        check_outputs(args)
     height, width = target_size(args, content_pixels.shape)
     layers = [layer for layer, _ in CONTENT_LAYERS + STYLE_LAYERS]
     last_layer = deepest_layer(layers, args.pooling)
@@ -307,57 +337,102 @@ def paint(args, say):
                              seed, needed / 2**30))
     content = images.preprocess(content_pixels, height, width)
     style = images.preprocess(style_pixels, height, width)
-    log = LossLog(args.loss_log, weights_note)
-    return optimize(args, weights, content, style, iterations, seed, log, say)
+    from art.painting import Painting, stylize  # pylint: disable=import-outside-toplevel
+    if args.explain:
+        start = images.generate_noise_image(content, args.noise_ratio, seed)
+        settings = dict(painting_options(args), noise_ratio=args.noise_ratio,
+                        weights_note=weights_note)
+        with Painting(weights, content, style, **painting_options(args)) as painting:
+            for line in report.explain(painting, start, settings, weights.widths()):
+                say(line)
+        return 0
+    iterates = stylize(weights, content, style, iterations, noise_ratio=args.noise_ratio,
+                       seed=seed, bounds=args.pixel_bounds, **painting_options(args))
+    run = Run(args, LossLog(args.loss_log, weights_note), say,
+              [images.resize_rgb(p, height, width) for p in (content_pixels, style_pixels)])
+    return optimize(run, iterates, iterations)
 
 
-def optimize(args, weights, content, style, iterations, seed, log, say):
-    """Run the optimizer, writing checkpoints, the log and the result; the exit code."""
-    from art.painting import NonFiniteLoss, stylize  # pylint: disable=import-outside-toplevel
-    run = stylize(weights, content, style, iterations, optimizer=args.optimizer,
-                  noise_ratio=args.noise_ratio, seed=seed, bounds=args.pixel_bounds,
-                  beta=args.content_weight, alpha=args.style_weight, pooling=args.pooling,
-                  learning_rate=args.learning_rate)
-    last, started = None, time.time()
+class Run:
+    """One painting's progress: the loss log, checkpoints, and what is written at the end."""
+
+    SHEET_CHECKPOINTS = 8
+
+    def __init__(self, args, log, say, pixels):
+        self.args, self.log, self.say = args, log, say
+        self.inputs = [('content', pixels[0]), ('style', pixels[1])]
+        self.checkpoints = []
+        self.last = None
+        self.started = time.time()
+
+    def record(self, iterate):
+        """Log an iterate; write it as a checkpoint when its iteration is due."""
+        self.last = iterate
+        self.log.add(iterate, time.time() - self.started)
+        every = self.args.checkpoint_every
+        if every and iterate.iteration % every == 0:
+            path = checkpoint_path(self.args.output, iterate.iteration)
+            pixels = images.to_pixels(iterate.image)
+            images.save_rgb(path, pixels)
+            self.log.write()
+            self.checkpoints.append(('iteration %d' % iterate.iteration,
+                                     images.resize_rgb(pixels, *_thumbnail_size(pixels))))
+            self.say('iteration %d: %d evaluations, total loss %.4g -> %s' % (
+                iterate.iteration, iterate.evaluations, iterate.total_loss, path))
+
+    def finish(self, code, outcome):
+        """Write the last image, the log, the sheet and the curve; report; return `code`."""
+        last = self.last
+        if last is None:
+            self.say('%s before the first iteration; nothing written' % outcome)
+            return code
+        result = images.to_pixels(last.image)
+        images.save_rgb(self.args.output, result)
+        self.log.write()
+        sheet, curve = picture_paths(self.args.output)
+        step = max(1, -(-len(self.checkpoints) // self.SHEET_CHECKPOINTS))
+        pictures.contact_sheet(sheet, self.inputs + self.checkpoints[::step]
+                               + [('result, iteration %d' % last.iteration, result)])
+        _, evaluations, _, content, style, total = self.log.columns()
+        drawn = pictures.loss_curve(curve, evaluations, content, style, total)
+        self.say('%s in %.1f s: %d iterations, %d evaluations; content %.4g, style %.4g, total '
+                 '%.4g -> %s (contact sheet %s, %s)' % (
+                     outcome, time.time() - self.started, last.iteration, last.evaluations,
+                     last.content_loss, last.style_loss, last.total_loss, self.args.output, sheet,
+                     'loss curve %s' % curve if drawn else
+                     "no loss curve: pip install -e '.[plots]' for matplotlib"))
+        return code
+
+
+def _thumbnail_size(pixels):
+    """(height, width) of a contact-sheet thumbnail of `pixels`."""
+    height, width = pixels.shape[:2]
+    return pictures.THUMB_HEIGHT, max(1, round(width * pictures.THUMB_HEIGHT / height))
+
+
+def optimize(run, iterates, iterations):
+    """Consume the optimizer's iterates into `run`; the exit code."""
+    from art.painting import NonFiniteLoss  # pylint: disable=import-outside-toplevel
     bar = tqdm(total=iterations, unit='it', desc='painting', leave=False, disable=None)
     try:
-        for last in run:
-            log.add(last, time.time() - started)
-            if last.iteration:
+        for iterate in iterates:
+            run.record(iterate)
+            if iterate.iteration:
                 bar.update(1)
-                bar.set_postfix(evaluations=last.evaluations, total='%.4g' % last.total_loss)
-            if args.checkpoint_every and last.iteration % args.checkpoint_every == 0:
-                path = checkpoint_path(args.output, last.iteration)
-                images.save_image(path, last.image)
-                log.write()
-                say('iteration %d: %d evaluations, total loss %.4g -> %s' % (
-                    last.iteration, last.evaluations, last.total_loss, path))
+                bar.set_postfix(evaluations=iterate.evaluations,
+                                total='%.4g' % iterate.total_loss)
     except NonFiniteLoss as error:
         bar.close()
-        return finish(args, last, log, say, started, EXIT_FAILED,
-                      'error: %s after iteration %d; kept the last finite image'
-                      % (error, last.iteration if last else 0))
+        return run.finish(EXIT_FAILED, 'error: %s after iteration %d; kept the last finite image'
+                          % (error, run.last.iteration if run.last else 0))
     except (KeyboardInterrupt, Terminated) as stop:
         bar.close()
-        run.close()
+        iterates.close()
         code = EXIT_SIGTERM if isinstance(stop, Terminated) else EXIT_SIGINT
-        return finish(args, last, log, say, started, code,
-                      'interrupted (%s)' % ('SIGTERM' if code == EXIT_SIGTERM else 'SIGINT'))
+        return run.finish(code, 'interrupted (%s)' % ('SIGTERM' if code == EXIT_SIGTERM
+                                                      else 'SIGINT'))
     bar.close()
-    return finish(args, last, log, say, started, 0, 'done')
-
-
-def finish(args, last, log, say, started, code, outcome):
-    """Write the last image and the log; report; return `code`."""
-    if last is None:
-        say('%s before the first iteration; nothing written' % outcome)
-        return code
-    images.save_image(args.output, last.image)
-    log.write()
-    say('%s in %.1f s: %d iterations, %d evaluations; content %.4g, style %.4g, total %.4g -> %s'
-        % (outcome, time.time() - started, last.iteration, last.evaluations, last.content_loss,
-           last.style_loss, last.total_loss, args.output))
-    return code
+    return run.finish(0, 'done')
 
 
 def main(argv=None):

@@ -31,14 +31,25 @@ def content_layer_loss(p, x):
     return (1 / (4 * filters * positions)) * tf.reduce_sum(tf.pow(x - p, 2))
 
 
+def capture_content_targets(sess, model, layers=CONTENT_LAYERS):
+    """p for each content layer: sess.run of the layer on the image now in
+    model['input'], a numpy array (the content representation of eq. 1)."""
+    return {layer: sess.run(model[layer]) for layer, _ in layers}
+
+
+def content_loss(model, targets, layers=CONTENT_LAYERS):
+    """Weighted sum of eq. 1 over `layers`, each against its captured target."""
+    return sum(weight * content_layer_loss(targets[layer], model[layer])
+               for layer, weight in layers)
+
+
 def content_loss_func(sess, model, layers=CONTENT_LAYERS):
     """Content loss of the image now assigned to model['input'] as the target.
 
     For each (layer, weight), p = sess.run(model[layer]) is captured as a
     numpy array and the weighted eq. 1 losses are summed. art.py: conv4_2.
     """
-    return sum(weight * content_layer_loss(sess.run(model[layer]), model[layer])
-               for layer, weight in layers)
+    return content_loss(model, capture_content_targets(sess, model, layers), layers)
 
 
 def gram_matrix(features):
@@ -57,18 +68,33 @@ def style_layer_loss(a_gram, g_gram, filters, positions):
     return (1 / (4 * filters**2 * positions**2)) * tf.reduce_sum(tf.pow(g_gram - a_gram, 2))
 
 
+def gram_matrices(model, layers=STYLE_LAYERS):
+    """The Gram op of each style layer, built once: it serves both capture and loss."""
+    return {layer: gram_matrix(model[layer]) for layer, _ in layers}
+
+
+def capture_style_targets(sess, grams):
+    """A for each style layer: sess.run of its Gram op on the image now in
+    model['input'], a numpy array (the style representation of eq. 4)."""
+    return sess.run(grams)
+
+
+def style_loss(model, grams, targets, layers=STYLE_LAYERS):
+    """Eq. 5: sum over layers of weight * E_l, each against its captured A."""
+    return sum(weight * style_layer_loss(targets[layer], grams[layer], *_sizes(model[layer]))
+               for layer, weight in layers)
+
+
 def style_loss_func(sess, model, layers=STYLE_LAYERS):
     """Style loss (eq. 5) of the image now assigned to model['input'] as the target.
 
     Each layer's Gram op is built once: sess.run of it captures the style
     image's A as a numpy array, and the same op gives the generated image's
-    G in the loss. art.py: conv1_1..conv5_1 weighted 0.5, 1, 1.5, 3, 4.
+    G in the loss. art.py: conv1_1..conv5_1 weighted 0.5, 1, 1.5, 3, 4
+    (the paper weighs the layers it uses equally).
     """
-    grams = {layer: gram_matrix(model[layer]) for layer, _ in layers}
-    targets = sess.run(grams)
-    return sum(weight * style_layer_loss(targets[layer], grams[layer],
-                                         *_sizes(model[layer]))
-               for layer, weight in layers)
+    grams = gram_matrices(model, layers)
+    return style_loss(model, grams, capture_style_targets(sess, grams), layers)
 
 
 def total_loss_func(content_loss, style_loss, beta=BETA, alpha=ALPHA):

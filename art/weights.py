@@ -45,13 +45,14 @@ class VGGWeights:
     `layers` maps each conv name to a ConvLayer of float32 arrays: kernel
     (kh, kw, in, out) and bias (out,). `layout` is 'old', 'new', or
     'generated' for a network made by `art.synthetic`; `source` says where
-    the weights came from, for messages.
+    the weights came from, for messages; `md5` the file's checksum when known.
     """
 
-    def __init__(self, layers, layout, source):
+    def __init__(self, layers, layout, source, md5=None):
         self.layers = layers
         self.layout = layout
         self.source = source
+        self.md5 = md5
 
     def widths(self):
         """Output channels of each block, e.g. {1: 64, ..., 5: 512}."""

@@ -1,5 +1,6 @@
 """Fixtures: the original art.py's reference outputs and small synthetic networks."""
 import json
+import os
 import pathlib
 
 import numpy as np
@@ -24,6 +25,18 @@ class Reference:
         self.style_path = str(folder / 'style.png')
         self.height = self.scalars['height']
         self.width = self.scalars['width']
+
+
+@pytest.fixture(scope='session', autouse=True)
+def private_cache(tmp_path_factory):
+    """The weights cache of every test, run_art.py subprocesses included, is its own."""
+    previous = os.environ.get('ART_CACHE_DIR')
+    os.environ['ART_CACHE_DIR'] = str(tmp_path_factory.mktemp('cache'))
+    yield os.environ['ART_CACHE_DIR']
+    if previous is None:
+        del os.environ['ART_CACHE_DIR']
+    else:
+        os.environ['ART_CACHE_DIR'] = previous
 
 
 @pytest.fixture(scope='session')

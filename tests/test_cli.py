@@ -113,7 +113,8 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     assert code == 0
     assert seen == dict(optimizer='adam', learning_rate=0.5, noise_ratio=0.25, beta=3, alpha=7,
                         pooling='max', seed=11, bounds=True, iterations=art.ITERATIONS,
-                        shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32})
+                        shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32},
+                        content_layers=art.CONTENT_LAYERS, style_layers=art.STYLE_LAYERS)
     seen.clear()
     assert art.cli.main(['--weights', synthetic_files['old'], '--width', '20',
                          '--checkpoint-every', '0']) == 0

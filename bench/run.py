@@ -1,0 +1,279 @@
+"""Benchmark: `python bench/run.py` prints one table of figures measured in one run.
+
+- seconds per loss+gradient evaluation (min and median after warm-ups) at
+  each size with a full-width synthetic VGG-19, its FLOPs counted from the
+  layer shapes, GFLOP/s, and the ratio to this machine's float32 matmul peak
+  measured in the same run; the same for the TF2 peer (bench/peer_tf2.py);
+- peak resident memory of a run (evaluations and L-BFGS iterations) per size;
+- start-up to the first evaluation from a 550 MB file with the real file's
+  shapes, with an empty weights cache and again with the cache filled;
+- quality per compute: total loss after N evaluations for L-BFGS and Adam(2.0)
+  from the same start, and the evaluations L-BFGS needs to reach Adam's last.
+
+Each figure comes from its own worker process, so memory is per run. The
+networks are synthetic (random weights): speed and memory are the real
+network's, losses are not.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+SIZES = ('256x256', '400x300', '800x600')
+
+
+def parse_size(text):
+    """'WIDTHxHEIGHT' -> (height, width)."""
+    width, height = (int(v) for v in text.lower().split('x'))
+    return height, width
+
+
+def peak_rss_bytes():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def example_pair(height, width):
+    """The project's example content and style, resized, in network space."""
+    from art import examples, images
+    return (images.load_image(examples.CONTENT, height, width),
+            images.load_image(examples.STYLE, height, width))
+
+
+def timed(function, warmups, repeats):
+    """Seconds of `repeats` calls after `warmups` untimed ones."""
+    for _ in range(warmups):
+        function()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def worker_eval(options):
+    """Our evaluation at one size, then a few L-BFGS iterations for the memory figure."""
+    import art
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    with art.Painting(art.synthetic_weights(), content, style) as painting:
+        seconds = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
+        for _ in painting.lbfgs(start, options.lbfgs_iterations):
+            pass
+    return {'seconds': seconds, 'peak_rss': peak_rss_bytes()}
+
+
+def worker_peer(options):
+    """The TF2 tf.function peer at one size, with the same thread pools as ours."""
+    import art
+    from art.painting import session_config
+    from art.tf1 import tf
+    from peer_tf2 import make_loss_and_gradient
+    config = session_config()
+    tf.config.threading.set_intra_op_parallelism_threads(config.intra_op_parallelism_threads)
+    tf.config.threading.set_inter_op_parallelism_threads(config.inter_op_parallelism_threads)
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    function = make_loss_and_gradient(art.synthetic_weights(), content, style)
+    start = tf.constant(art.generate_noise_image(content, seed=0))
+    seconds = timed(lambda: [t.numpy() for t in function(start)], options.warmups, options.repeats)
+    return {'seconds': seconds, 'peak_rss': peak_rss_bytes()}
+
+
+def worker_startup(options):
+    """What run_art.py does up to its first evaluation, each step timed."""
+    marks = {}
+    import art  # noqa: F401
+    from art.tf1 import tf  # noqa: F401
+    marks['import'] = time.time()
+    from art.cache import read_vgg19_cached
+    from art.network import convs_up_to
+    from art.painting import Painting
+    weights = read_vgg19_cached(options.weights, convs_up_to('conv5_1'))
+    marks['weights'] = time.time()
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    painting = Painting(weights, content, style)
+    marks['graph+captures'] = time.time()
+    painting.evaluate(art.generate_noise_image(content, seed=0))
+    marks['first evaluation'] = time.time()
+    return {'marks': marks}
+
+
+def worker_quality(options):
+    """Total loss after N evaluations, L-BFGS against Adam(2.0), from one start."""
+    import art
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    budgets = sorted(int(b) for b in options.budgets.split(','))
+    weights = art.synthetic_weights()
+    adam = {it.iteration: float(it.total_loss) for it in art.stylize(
+        weights, content, style, budgets[-1], optimizer='adam', initial_image=start)}
+    lbfgs = [(it.evaluations, float(it.total_loss)) for it in art.stylize(
+        weights, content, style, 100000, initial_image=start, max_evaluations=budgets[-1])]
+    lbfgs_at = {b: min(loss for evals, loss in lbfgs if evals <= b) for b in budgets}
+    target = adam[budgets[-1]]
+    reach = next((evals for evals, loss in lbfgs if loss <= target), None)
+    return {'adam': {b: adam[b] for b in budgets}, 'lbfgs': lbfgs_at, 'reach': reach,
+            'initial': lbfgs[0][1]}
+
+
+WORKERS = {'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
+           'quality': worker_quality}
+
+
+def run_worker(name, env=None, **options):
+    """Run a worker in a fresh interpreter; its JSON answer and launch time."""
+    command = [sys.executable, os.path.abspath(__file__), '--worker', name]
+    for key, value in options.items():
+        command += ['--' + key.replace('_', '-'), str(value)]
+    launched = time.time()
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env=dict(os.environ, **(env or {})))
+    if done.returncode != 0:
+        raise RuntimeError('worker %s failed:\n%s' % (name, done.stderr[-3000:]))
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    answer['launched'] = launched
+    return answer
+
+
+def matmul_peak(size=4096, repeats=5):
+    """This machine's float32 peak in GFLOP/s: the best of several large numpy matmuls."""
+    import numpy as np
+    a = np.random.rand(size, size).astype(np.float32)
+    b = np.random.rand(size, size).astype(np.float32)
+    return 2 * size ** 3 / min(timed(lambda: a @ b, 1, repeats)) / 1e9
+
+
+def machine():
+    """CPU model, cores and versions, for the table's header."""
+    import numpy
+    import scipy
+    model = platform.processor()
+    try:
+        with open('/proc/cpuinfo') as cpuinfo:
+            model = next(line.split(':', 1)[1].strip() for line in cpuinfo
+                         if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    import importlib.metadata as metadata
+    return ('%s, %d cores usable; Python %s, tensorflow-cpu %s, numpy %s, scipy %s; '
+            'TF_ENABLE_ONEDNN_OPTS=%s' % (
+                model, len(os.sched_getaffinity(0)), platform.python_version(),
+                metadata.version('tensorflow-cpu'), numpy.__version__, scipy.__version__,
+                os.environ.get('TF_ENABLE_ONEDNN_OPTS', '1 (art default)')))
+
+
+def median(values):
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def speed_rows(sizes, peak, options):
+    """Markdown rows: ours and the peer at each size."""
+    from art import costs
+    from art.constants import STYLE_LAYERS
+    rows = ['| size | implementation | s/eval min | s/eval median | GFLOP/eval | GFLOP/s (min) '
+            '| of matmul peak | peak RSS |', '|---|---|---|---|---|---|---|---|']
+    for size in sizes:
+        height, width = parse_size(size)
+        flops = costs.evaluation_flops(height, width, [name for name, _ in STYLE_LAYERS])['total']
+        for name, label in (('eval', 'art (TF1 graph, this project)'),
+                            ('peer', 'TF2 tf.function + GradientTape')):
+            result = run_worker(name, size=size, warmups=options.warmups,
+                                repeats=options.repeats, lbfgs_iterations=options.lbfgs_iterations)
+            best = min(result['seconds'])
+            rows.append('| %s | %s | %.3f | %.3f | %.1f | %.1f | %.0f%% | %.2f GiB |' % (
+                size, label, best, median(result['seconds']), flops / 1e9, flops / best / 1e9,
+                100 * flops / best / 1e9 / peak, result['peak_rss'] / 2**30))
+            print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def startup_rows(options):
+    """Markdown rows: start-up from a 550 MB file, empty cache then filled cache."""
+    from art.synthetic import write_synthetic_vgg19
+    with tempfile.TemporaryDirectory() as folder:
+        weights = options.startup_weights or os.path.join(folder, 'vgg19-full.mat')
+        if not options.startup_weights:
+            write_synthetic_vgg19(weights, layout='new', width_divisor=1, full_fc=True)
+        env = {'ART_CACHE_DIR': os.path.join(folder, 'cache')}
+        rows = ['| start-up (%.0f MB file, %s) | total s | import | weights | graph + captures '
+                '| first evaluation |' % (os.path.getsize(weights) / 1e6, options.startup_size),
+                '|---|---|---|---|---|---|']
+        for label in ('first run (empty cache)', 'second run (cache filled)'):
+            result = run_worker('startup', env=env, weights=weights, size=options.startup_size)
+            marks, previous, parts = result['marks'], result['launched'], []
+            for key in ('import', 'weights', 'graph+captures', 'first evaluation'):
+                parts.append('%.2f' % (marks[key] - previous))
+                previous = marks[key]
+            rows.append('| %s | %.2f | %s |' % (label, marks['first evaluation'] - result['launched'],
+                                                ' | '.join(parts)))
+            print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def quality_rows(options):
+    """Markdown rows: L-BFGS against Adam at equal evaluations."""
+    result = run_worker('quality', size=options.quality_size, budgets=options.budgets)
+    budgets = sorted(int(b) for b in options.budgets.split(','))
+    rows = ['| optimizer (%s, from loss %.4g) | %s |' % (
+        options.quality_size, result['initial'], ' | '.join('after %d evals' % b for b in budgets)),
+        '|---|%s' % ('---|' * len(budgets))]
+    for name, label in (('lbfgs', 'L-BFGS'), ('adam', 'Adam(2.0)')):
+        rows.append('| %s | %s |' % (label, ' | '.join('%.4g' % result[name][str(b)]
+                                                      for b in budgets)))
+    rows.append('')
+    rows.append('L-BFGS reaches Adam-%d\'s loss after %s evaluations.' % (
+        budgets[-1], result['reach'] if result['reach'] else 'more than %d' % budgets[-1]))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--sizes', default=','.join(SIZES), help='WxH,WxH,...')
+    parser.add_argument('--warmups', type=int, default=2)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--lbfgs-iterations', type=int, default=3,
+                        help='L-BFGS iterations after the timed evaluations (memory figure)')
+    parser.add_argument('--startup-size', default='400x300')
+    parser.add_argument('--startup-weights', help='a .mat file (default: a 550 MB synthetic one)')
+    parser.add_argument('--quality-size', default='128x128')
+    parser.add_argument('--budgets', default='50,100,200,500')
+    parser.add_argument('--skip', default='', help='comma-separated: speed,startup,quality')
+    parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument('--size', help=argparse.SUPPRESS)
+    parser.add_argument('--weights', help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.worker:
+        print(json.dumps(WORKERS[options.worker](options)))
+        return
+    skip = set(options.skip.split(','))
+    peak = matmul_peak()
+    lines = ['Machine: %s' % machine(), '',
+             'float32 matmul peak (numpy, 4096x4096, best of 5): %.1f GFLOP/s' % peak, '']
+    if 'speed' not in skip:
+        lines += speed_rows(options.sizes.split(','), peak, options) + ['']
+    if 'startup' not in skip:
+        lines += startup_rows(options) + ['']
+    if 'quality' not in skip:
+        lines += quality_rows(options) + ['']
+    lines.append('Synthetic VGG-19 (random weights, real shapes): speed and memory are the real '
+                 "network's; losses are not.")
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,87 @@
+"""--explain reports the graph's facts; runs leave a contact sheet and a loss curve."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from art import pictures
+from test_cli import ROOT, RUN_ART, run_art
+
+
+def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files):
+    result = run_art('--explain', '--weights', synthetic_files['old'], '--width', 40,
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert 'Variables: 1. The image being painted is the only one:' in out
+    assert re.search(r'^  input:0  shape \(1, 30, 40, 3\)  float32$', out, re.M)
+    content = re.findall(r'^  content  (\S+) +p  \(1, 4, 5, 32\) ', out, re.M)
+    style = re.findall(r'^  style    (\S+) +A  \((\d+), \2\) ', out, re.M)
+    assert content == ['conv4_2']
+    assert [layer for layer, _ in style] == ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1']
+    assert 'x 1/(4NM) = 1/(4*32*20)' in out
+    assert 'Total loss (eq. 7): 5 * content + 100 * style' in out
+    built = int(re.search(r'^Ops: (\d+), all built before optimizing; graph finalized: True\.$',
+                          out, re.M).group(1))
+    after = int(re.search(r'ops afterwards: (\d+)\.$', out, re.M).group(1))
+    assert built == after
+    assert re.search(r'One evaluation costs [\d.]+ GFLOP \(forward [\d.]+, backward [\d.]+, '
+                     r'Gram [\d.]+\); estimated peak memory [\d.]+ [MG]iB\.', out)
+    assert not (tmp_path / 'output').exists()
+
+
+def expected_sheet(count, height, width):
+    return pictures.sheet_size([(height, width)] * count)
+
+
+def test_a_run_leaves_a_contact_sheet_and_a_loss_curve(tmp_path, synthetic_files):
+    result = run_art('--weights', synthetic_files['old'], '--width', 40, '--iterations', 4,
+                     '--checkpoint-every', 2, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    sheet = iio.imread(tmp_path / 'output' / 'art-sheet.png')
+    # content, style, checkpoints 0, 2, 4, result
+    assert sheet.shape[1::-1] == expected_sheet(6, 30, 40)
+    curve = iio.imread(tmp_path / 'output' / 'art-losses.png')
+    assert curve.shape[:2] == (400, 640)
+    assert curve.std() > 10  # lines and text drawn, not a blank image
+    assert 'contact sheet' in result.stdout and 'loss curve' in result.stdout
+
+
+def test_sheet_lays_out_labelled_thumbnails(tmp_path):
+    items = [('a', np.zeros((30, 40, 3), np.uint8)), ('b', np.full((60, 40, 3), 255, np.uint8))]
+    path = tmp_path / 'sheet.png'
+    pictures.contact_sheet(str(path), items * 3, columns=4)
+    sheet = iio.imread(path)
+    assert sheet.shape[1::-1] == pictures.sheet_size([(30, 40), (60, 40)] * 3, columns=4)
+    assert sheet.shape[0] == pictures.GAP + 2 * (pictures.THUMB_HEIGHT + pictures.LABEL_HEIGHT
+                                                 + pictures.GAP)
+
+
+def test_loss_curve_handles_zero_losses(tmp_path):
+    path = tmp_path / 'curve.png'
+    drawn = pictures.loss_curve(str(path), np.arange(5), np.zeros(5), np.ones(5), np.ones(5))
+    assert drawn is True
+    assert iio.imread(path).shape[:2] == (400, 640)
+
+
+@pytest.mark.parametrize('optimizer', ['lbfgs', 'adam'])
+def test_interrupted_runs_leave_their_pictures(tmp_path, synthetic_files, optimizer):
+    process = subprocess.Popen(
+        [sys.executable, RUN_ART, '--weights', synthetic_files['old'], '--width', '32',
+         '--iterations', '100000', '--checkpoint-every', '1', '--optimizer', optimizer],
+        cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / 'output' / 'art-3.png').exists() and time.time() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert iio.imread(tmp_path / 'output' / 'art-sheet.png').shape[2] == 3
+    assert iio.imread(tmp_path / 'output' / 'art-losses.png').shape[:2] == (400, 640)

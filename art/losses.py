@@ -24,6 +24,9 @@ def _sizes(features):
 def content_layer_loss(p, x):
     """Eq. 1 with art.py's normalisation: 1/(4NM) * sum((x - p)^2).
 
+    The paper has 1/2 * sum((x - p)^2); art.py took the style loss's kind of
+    constant instead, which balances BETA and ALPHA differently.
+
     p is the content image's features (a numpy constant), x the generated
     image's features at the same layer.
     """
@@ -47,7 +50,8 @@ def content_loss_func(sess, model, layers=CONTENT_LAYERS):
     """Content loss of the image now assigned to model['input'] as the target.
 
     For each (layer, weight), p = sess.run(model[layer]) is captured as a
-    numpy array and the weighted eq. 1 losses are summed. art.py: conv4_2.
+    numpy array and the weighted eq. 1 losses are summed, each normalised by
+    art.py's 1/(4NM) where the paper has 1/2. art.py: conv4_2.
     """
     return content_loss(model, capture_content_targets(sess, model, layers), layers)
 

@@ -54,6 +54,13 @@ def load_vgg_model(path, image_height, image_width, pooling='avg',
                    last_layer=None, kernel_layout='as-stored'):
     """Build VGG-19 into the default graph and return its tensors by name.
 
+    The network whose features define the paper's losses (sec. 2). Where
+    art.py departs from the paper's setup, it is followed: kernels are used
+    as stored in the .mat file, which read from Python is (width, height) and
+    so mirrors each 3x3 kernel against the original Caffe network
+    (kernel_layout='transposed' reads them as anishathalye's vgg.py does);
+    pooling is average, as the paper advises, where VGG has max.
+
     `path` is a MatConvNet .mat file (either layout) or VGGWeights already
     read. The dict has art.py's keys, 'input' (the tf.Variable holding the
     image, shape (1, H, W, 3)) and 'conv1_1' ... 'conv5_4', 'avgpool1' ...

@@ -25,3 +25,18 @@ def test_ci_runs_the_readme_commands():
     assert install == "pip install -e '.[test]'"
     assert "python -m pip install --quiet --disable-pip-version-check -e '.[test]'" in ci
     assert ci.rstrip().splitlines()[-1] == test
+
+
+def test_public_api_docstrings_cite_the_paper():
+    import art
+    cites = {'content_layer_loss': ['eq. 1', '1/(4NM)', '1/2'],
+             'content_loss_func': ['eq. 1', '1/(4NM)', '1/2'],
+             'gram_matrix': ['eq. 3'],
+             'style_layer_loss': ['eq. 4'],
+             'style_loss_func': ['eq. 5', '0.5, 1, 1.5, 3, 4', 'equally'],
+             'total_loss_func': ['eq. 7'],
+             'load_vgg_model': ['as stored', 'mirrors']}
+    for name, phrases in cites.items():
+        doc = getattr(art, name).__doc__.lower()
+        for phrase in phrases:
+            assert phrase.lower() in doc, (name, phrase)

@@ -24,7 +24,7 @@ from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDT
 from art.cache import read_vgg19_cached
 from art.download import VGG19_URL, DownloadError, download
 from art.network import POOLINGS, convs_up_to, deepest_layer
-from art.weights import KNOWN_FILES, WeightsError
+from art.weights import KERNEL_LAYOUTS, KNOWN_FILES, WeightsError
 
 DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
 DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
@@ -91,8 +91,22 @@ def build_parser():
     files = parser.add_argument_group('images')
     files.add_argument('--content', metavar='PATH', default=examples.CONTENT,
                        help="content image (default: the project's example, a harbour at dusk)")
-    files.add_argument('--style', metavar='PATH', default=examples.STYLE,
-                       help="style image (default: the project's example, swirling strokes)")
+    files.add_argument('--style', metavar='PATH', nargs='+', default=[examples.STYLE],
+                       help="style image(s) (default: the project's example, swirling strokes)")
+    files.add_argument('--style-blend-weights', metavar='W', nargs='+', type=NON_NEGATIVE_FLOAT,
+                       help='how much each style image counts, normalised to sum 1 (default: '
+                            'equal)')
+    files.add_argument('--style-scale', metavar='S', type=POSITIVE_FLOAT, default=1.0,
+                       help='style images are resized to S times the output size before their '
+                            'Gram matrices are taken')
+    files.add_argument('--preserve-colors', action='store_true',
+                       help="keep the content's colours: every saved image takes only its "
+                            'luminance from the painting (YCbCr, ITU-R BT.601)')
+    files.add_argument('--init', choices=images.INITS, default='mix',
+                       help="starting image: art.py's noise/content mix, pure noise, the content, "
+                            'or --init-image')
+    files.add_argument('--init-image', metavar='PATH',
+                       help='starting image for --init image (resized to the output size)')
     files.add_argument('--output', metavar='PATH', default=DEFAULT_OUTPUT,
                        help='the final image; its extension picks the format')
     files.add_argument('--width', metavar='N', type=POSITIVE_INT,
@@ -121,6 +135,22 @@ def build_parser():
                               'VGG-19 files (%s); repeatable' % ', '.join(KNOWN_FILES))
     network.add_argument('--pooling', choices=POOLINGS, default='avg',
                          help='pooling between blocks (art.py and the paper: avg)')
+    network.add_argument('--kernel-layout', choices=KERNEL_LAYOUTS, default='as-stored',
+                         help="kernels as stored in the .mat file (art.py), or with their two "
+                              "spatial axes swapped (anishathalye's vgg.py)")
+    network.add_argument('--content-layers', metavar='LAYER', nargs='+',
+                         help='layers of the content loss (default: %s)'
+                              % ' '.join(name for name, _ in CONTENT_LAYERS))
+    network.add_argument('--style-layers', metavar='LAYER', nargs='+',
+                         help='layers of the style loss (default: %s)'
+                              % ' '.join(name for name, _ in STYLE_LAYERS))
+    network.add_argument('--style-layer-weights', metavar='W', nargs='+', type=NON_NEGATIVE_FLOAT,
+                         help="one per style layer (default: art.py's %s for its layers, else 1 "
+                              'each)' % ' '.join('%g' % w for _, w in STYLE_LAYERS))
+    network.add_argument('--content-weight-blend', metavar='B', type=FRACTION,
+                         help="split the content loss between two layers as anishathalye's does: "
+                              'B on the first, 1 - B on the second (default: off; layers '
+                              'conv4_2 conv5_2 unless --content-layers names two)')
 
     algorithm = parser.add_argument_group('algorithm')
     algorithm.add_argument('--optimizer', choices=('lbfgs', 'adam'), default='lbfgs',
@@ -138,6 +168,12 @@ def build_parser():
                            default=ALPHA, help="weight of the style loss (art.py's ALPHA)")
     algorithm.add_argument('--pixel-bounds', action='store_true',
                            help='keep pixels within 0..255 while optimizing (lbfgs only)')
+    algorithm.add_argument('--tv-weight', metavar='W', type=NON_NEGATIVE_FLOAT, default=0.0,
+                           help='weight of a total variation loss, which smooths noise (art.py: 0)')
+    algorithm.add_argument('--scales', metavar='S', nargs='+', type=POSITIVE_FLOAT,
+                           help='optimize at these fractions of the output size in turn, each '
+                                'result upsampled to start the next, e.g. 0.25 0.5 1 (the last '
+                                'must be 1); --iterations at each')
     algorithm.add_argument('--seed', metavar='N', type=NON_NEGATIVE_INT,
                            help='seed of the starting noise (default: a random one, printed)')
     parser.add_argument('--explain', action='store_true',
@@ -190,7 +226,10 @@ def check_writable(path, what):
 
 def check_outputs(args):
     """Outputs never overwrite an input, their folders take files, the format exists."""
-    inputs = {'content image': args.content, 'style image': args.style}
+    inputs = {'content image': args.content}
+    inputs.update(('style image %s' % path, path) for path in args.style)
+    if args.init_image:
+        inputs['--init-image'] = args.init_image
     if args.weights != 'synthetic':
         inputs['weights file'] = args.weights
     outputs = {'output': args.output}
@@ -222,8 +261,50 @@ def check_outputs(args):
 
 
 def read_images(args):
-    """The content and style pictures as uint8 RGB; ImageError names a bad one."""
-    return images.read_rgb(args.content), images.read_rgb(args.style)
+    """Content, style(s) and start pictures as uint8 RGB; ImageError names a bad one."""
+    if args.init == 'image' and not args.init_image:
+        raise UsageError('--init image needs --init-image PATH')
+    if args.init_image and args.init != 'image':
+        raise UsageError('--init-image is used with --init image only')
+    start = images.read_rgb(args.init_image) if args.init_image else None
+    return images.read_rgb(args.content), [images.read_rgb(path) for path in args.style], start
+
+
+def layer_settings(args):
+    """(content_layers, style_layers) as (layer, weight) pairs, checked."""
+    content_names = args.content_layers or [name for name, _ in CONTENT_LAYERS]
+    if args.content_weight_blend is None:
+        content = [(name, 1.0) for name in content_names]
+    else:
+        if not args.content_layers:
+            content_names = ['conv4_2', 'conv5_2']
+        if len(content_names) != 2:
+            raise UsageError('--content-weight-blend splits between two content layers; '
+                             '--content-layers names %d' % len(content_names))
+        blend = args.content_weight_blend
+        content = [(content_names[0], blend), (content_names[1], 1.0 - blend)]
+    if args.style_layers:
+        names = args.style_layers
+        weights = args.style_layer_weights or [1.0] * len(names)
+    else:
+        names = [name for name, _ in STYLE_LAYERS]
+        weights = args.style_layer_weights or [weight for _, weight in STYLE_LAYERS]
+    if len(weights) != len(names):
+        raise UsageError('--style-layer-weights gives %d weights for %d style layers'
+                         % (len(weights), len(names)))
+    if args.style_blend_weights and len(args.style_blend_weights) != len(args.style):
+        raise UsageError('--style-blend-weights gives %d weights for %d style images'
+                         % (len(args.style_blend_weights), len(args.style)))
+    if args.style_blend_weights and sum(args.style_blend_weights) <= 0:
+        raise UsageError('--style-blend-weights are all zero')
+    if args.scales and (args.scales[-1] != 1 or args.scales != sorted(set(args.scales))):
+        raise UsageError('--scales must increase and end at 1 (the output size), e.g. 0.25 0.5 1')
+    style = list(zip(names, weights))
+    try:
+        deepest_layer([name for name, _ in content + style], args.pooling)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return content, style
 
 
 def _missing_weights(args, reason):
@@ -252,9 +333,11 @@ def load_weights(args, layers, say):
     """VGGWeights for `layers`, and a description saying plainly if they are not VGG-19's."""
     if args.weights == 'synthetic':
         from art.synthetic import SYNTHETIC_NOTE, synthetic_weights  # pylint: disable=import-outside-toplevel
-        return synthetic_weights(), 'synthetic: ' + SYNTHETIC_NOTE
+        weights = synthetic_weights()
+        return (weights.transposed() if args.kernel_layout == 'transposed' else weights,
+                'synthetic: ' + SYNTHETIC_NOTE)
     fetch_weights(args, say)
-    weights = read_vgg19_cached(args.weights, layers)
+    weights = read_vgg19_cached(args.weights, layers, args.kernel_layout)
     if weights.md5 in KNOWN_FILES:
         return weights, '%s (%s layout, the published VGG-19, MD5 %s)' % (
             args.weights, weights.layout, weights.md5)
@@ -312,44 +395,65 @@ def _raise_terminated(signum, frame):  # pylint: disable=unused-argument
     raise Terminated(signum)
 
 
-def painting_options(args):
+def painting_options(args, content_layers, style_layers):
     """The flags as art.painting.Painting's keyword arguments."""
-    return dict(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
+    return dict(content_layers=content_layers, style_layers=style_layers,
                 beta=args.content_weight, alpha=args.style_weight, pooling=args.pooling,
-                optimizer=args.optimizer, learning_rate=args.learning_rate)
+                optimizer=args.optimizer, learning_rate=args.learning_rate,
+                style_blend_weights=args.style_blend_weights, tv_weight=args.tv_weight)
+
+
+def scaled(size, scale):
+    """(height, width) times `scale`, at least 1x1."""
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def paint(args, say):
     """The whole run; returns the exit code."""
-    content_pixels, style_pixels = read_images(args)
+    content_pixels, style_pixels, start_pixels = read_images(args)
+    content_layers, style_layers = layer_settings(args)
     if not args.explain:
         check_outputs(args)
     height, width = target_size(args, content_pixels.shape)
-    layers = [layer for layer, _ in CONTENT_LAYERS + STYLE_LAYERS]
-    last_layer = deepest_layer(layers, args.pooling)
+    style_size = scaled((height, width), args.style_scale)
+    last_layer = deepest_layer([name for name, _ in content_layers + style_layers], args.pooling)
     weights, weights_note = load_weights(args, convs_up_to(last_layer, args.pooling), say)
-    needed = check_memory(height, width, weights, last_layer, args.optimizer)
+    largest = max((height, width), style_size, key=lambda size: size[0] * size[1])
+    needed = check_memory(*largest, weights, last_layer, args.optimizer)
     iterations = args.iterations or (LBFGS_ITERATIONS if args.optimizer == 'lbfgs' else ITERATIONS)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), 'little') >> 1
     say('weights: %s' % weights_note)
-    say('painting %s in the style of %s at %dx%d: %s, %d iterations, seed %d, estimated '
-        'memory %.1f GiB' % (args.content, args.style, width, height, args.optimizer, iterations,
-                             seed, needed / 2**30))
+    say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
+        'memory %.1f GiB' % (args.content, ' + '.join(args.style), width, height, args.optimizer,
+                             iterations, ' at scales %s' % ' '.join('%g' % s for s in args.scales)
+                             if args.scales else '', seed, needed / 2**30))
+    options = painting_options(args, content_layers, style_layers)
     content = images.preprocess(content_pixels, height, width)
-    style = images.preprocess(style_pixels, height, width)
-    from art.painting import Painting, stylize  # pylint: disable=import-outside-toplevel
+    styles = [images.preprocess(pixels, *style_size) for pixels in style_pixels]
+    start = images.initial_image(args.init, content, args.noise_ratio, seed, None if start_pixels
+                                 is None else images.preprocess(start_pixels, height, width))
+    from art import painting  # pylint: disable=import-outside-toplevel
     if args.explain:
-        start = images.generate_noise_image(content, args.noise_ratio, seed)
-        settings = dict(painting_options(args), noise_ratio=args.noise_ratio,
-                        weights_note=weights_note)
-        with Painting(weights, content, style, **painting_options(args)) as painting:
-            for line in report.explain(painting, start, settings, weights.widths()):
+        settings = dict(options, noise_ratio=args.noise_ratio, weights_note=weights_note)
+        with painting.Painting(weights, content, styles, **options) as built:
+            for line in report.explain(built, start, settings, weights.widths()):
                 say(line)
         return 0
-    iterates = stylize(weights, content, style, iterations, noise_ratio=args.noise_ratio,
-                       seed=seed, bounds=args.pixel_bounds, **painting_options(args))
+    if args.scales:
+        sizes = [scaled((height, width), scale) for scale in args.scales]
+        iterates = painting.stylize_scales(
+            weights, [images.preprocess(content_pixels, *size) for size in sizes],
+            [[images.preprocess(pixels, *scaled(size, args.style_scale))
+              for pixels in style_pixels] for size in sizes],
+            iterations, images.resize_image(start, *sizes[0]), bounds=args.pixel_bounds,
+            **options)
+        iterations *= len(args.scales)
+    else:
+        iterates = painting.stylize(weights, content, styles, iterations, initial_image=start,
+                                    bounds=args.pixel_bounds, **options)
     run = Run(args, LossLog(args.loss_log, weights_note), say,
-              [images.resize_rgb(p, height, width) for p in (content_pixels, style_pixels)])
+              images.resize_rgb(content_pixels, height, width),
+              [images.resize_rgb(pixels, *style_size) for pixels in style_pixels])
     return optimize(run, iterates, iterations)
 
 
@@ -358,12 +462,22 @@ class Run:
 
     SHEET_CHECKPOINTS = 8
 
-    def __init__(self, args, log, say, pixels):
+    def __init__(self, args, log, say, content_pixels, style_pixels):
         self.args, self.log, self.say = args, log, say
-        self.inputs = [('content', pixels[0]), ('style', pixels[1])]
+        self.content_pixels = content_pixels
+        self.inputs = [('content', content_pixels)] + [
+            ('style %d' % (index + 1) if len(style_pixels) > 1 else 'style', pixels)
+            for index, pixels in enumerate(style_pixels)]
         self.checkpoints = []
         self.last = None
         self.started = time.time()
+
+    def pixels(self, iterate):
+        """The picture an iterate stands for, with the content's colours if asked."""
+        pixels = images.to_pixels(iterate.image)
+        if self.args.preserve_colors:
+            pixels = images.preserve_colors(pixels, self.content_pixels)
+        return pixels
 
     def record(self, iterate):
         """Log an iterate; write it as a checkpoint when its iteration is due."""
@@ -372,7 +486,7 @@ class Run:
         every = self.args.checkpoint_every
         if every and iterate.iteration % every == 0:
             path = checkpoint_path(self.args.output, iterate.iteration)
-            pixels = images.to_pixels(iterate.image)
+            pixels = self.pixels(iterate)
             images.save_rgb(path, pixels)
             self.log.write()
             self.checkpoints.append(('iteration %d' % iterate.iteration,
@@ -386,7 +500,7 @@ class Run:
         if last is None:
             self.say('%s before the first iteration; nothing written' % outcome)
             return code
-        result = images.to_pixels(last.image)
+        result = self.pixels(last)
         images.save_rgb(self.args.output, result)
         self.log.write()
         sheet, curve = picture_paths(self.args.output)

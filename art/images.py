@@ -143,3 +143,38 @@ def generate_noise_image(content_image, noise_ratio=NOISE_RATIO, seed=None):
     noise = noise.astype('float32')
     mixed = noise * noise_ratio + np.asarray(content_image, dtype=np.float64) * (1 - noise_ratio)
     return mixed.astype(np.float32)
+
+
+INITS = ('mix', 'noise', 'content', 'image')
+
+
+def initial_image(kind, content_image, noise_ratio=NOISE_RATIO, seed=None, image=None):
+    """Where the optimizer starts: art.py's noise/content 'mix', pure 'noise'
+    (art.py's uniform(-20, 20)), the 'content' image, or a given 'image'
+    (network space, the content's shape)."""
+    if kind == 'mix':
+        return generate_noise_image(content_image, noise_ratio, seed)
+    if kind == 'noise':
+        return generate_noise_image(content_image, 1.0, seed)
+    if kind == 'content':
+        return np.array(content_image, dtype=np.float32)
+    if kind == 'image' and image is not None:
+        return np.asarray(image, dtype=np.float32)
+    raise ValueError('init must be one of %s (image needs an image)' % ', '.join(INITS))
+
+
+def resize_image(image, height, width):
+    """A network-space batch resampled to (height, width), bicubic, in float."""
+    channels = [np.asarray(Image.fromarray(image[0, :, :, c].astype(np.float32), mode='F')
+                           .resize((width, height), Image.BICUBIC))
+                for c in range(image.shape[3])]
+    return np.stack(channels, axis=-1)[None].astype(np.float32)
+
+
+def preserve_colors(pixels, content_pixels):
+    """`pixels` with the colours of `content_pixels`: luminance (Y) from the
+    first, chroma (Cb, Cr) from the second, in YCbCr as JPEG defines it
+    (ITU-R BT.601, full range)."""
+    luma = Image.fromarray(pixels).convert('YCbCr').getchannel('Y')
+    _, cb, cr = Image.fromarray(resize_rgb(content_pixels, *pixels.shape[:2])).convert('YCbCr').split()
+    return np.asarray(Image.merge('YCbCr', (luma, cb, cr)).convert('RGB'))

@@ -104,3 +104,14 @@ def style_loss_func(sess, model, layers=STYLE_LAYERS):
 def total_loss_func(content_loss, style_loss, beta=BETA, alpha=ALPHA):
     """Eq. 7: BETA * content + ALPHA * style (the paper's alpha and beta)."""
     return beta * content_loss + alpha * style_loss
+
+
+def total_variation_loss(image):
+    """Total variation: the sum of squared differences of neighbouring pixels.
+
+    Not in the paper or art.py; the later implementations (jcjohnson's,
+    anishathalye's) add it, weighted, to smooth high-frequency noise.
+    """
+    down = image[:, 1:, :, :] - image[:, :-1, :, :]
+    right = image[:, :, 1:, :] - image[:, :, :-1, :]
+    return tf.reduce_sum(tf.square(down)) + tf.reduce_sum(tf.square(right))

@@ -53,23 +53,28 @@ def pixel_bounds(shape):
 
 
 class Painting:
-    """The graph, session and loss tensors for one content/style pair.
+    """The graph, session and loss tensors for one content image and its styles.
 
     Everything is built in the constructor and the graph is finalized there,
     so optimizing adds no op. `optimizer` ('lbfgs' or 'adam') must be chosen
     up front because Adam's update ops are part of the graph.
+
+    `style_image` is one image or a list; their Gram matrices are blended
+    with `style_blend_weights` (normalised to sum 1; equal by default). A
+    style image of the content's size is captured through the model's own
+    variable, as art.py did; one of another size in a graph of its size.
+    `tv_weight` adds a total variation term to the total loss.
     """
 
     def __init__(self, weights, content_image, style_image,
                  content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
                  beta=BETA, alpha=ALPHA, pooling='avg', optimizer='lbfgs',
-                 learning_rate=LEARNING_RATE, config=None):
+                 learning_rate=LEARNING_RATE, style_blend_weights=None, tv_weight=0.0,
+                 config=None):
         if optimizer not in OPTIMIZERS:
             raise ValueError('optimizer must be one of %s' % ', '.join(OPTIMIZERS))
-        if np.shape(content_image) != np.shape(style_image):
-            raise ValueError('content and style images must have the same shape, '
-                             'got %s and %s' % (np.shape(content_image),
-                                                np.shape(style_image)))
+        style_images = list(style_image) if isinstance(style_image, (list, tuple)) else [style_image]
+        blend = blend_weights(style_blend_weights, len(style_images))
         _, height, width, _ = np.shape(content_image)
         self.shape = tuple(np.shape(content_image))
         self.optimizer = optimizer
@@ -87,13 +92,16 @@ class Painting:
                 self.sess, self.model, content_layers)
             self.content_loss = losses.content_loss(self.model, self.content_targets,
                                                     content_layers)
-            self.assign(style_image)
             grams = losses.gram_matrices(self.model, style_layers)
-            self.style_targets = losses.capture_style_targets(self.sess, grams)
+            self.style_targets = self._style_targets(weights, style_images, blend, grams,
+                                                     style_layers, pooling)
             self.style_loss = losses.style_loss(self.model, grams, self.style_targets,
                                                 style_layers)
             self.total_loss = losses.total_loss_func(self.content_loss, self.style_loss,
                                                      beta, alpha)
+            if tv_weight:
+                self.total_loss += tv_weight * losses.total_variation_loss(
+                    self.model['input_value'])
             self.gradient = tf1.gradients(self.total_loss, self.model['input'])[0]
             self.train_step = None
             if optimizer == 'adam':
@@ -105,6 +113,20 @@ class Painting:
         # The last L-BFGS evaluation: x, (content, style, total), gradient.
         self._last = None
         self.max_evaluations = None
+
+    def _style_targets(self, weights, style_images, blend, grams, style_layers, pooling):
+        """A for each style layer: the blend of every style image's Gram matrix."""
+        targets = {layer: 0 for layer, _ in style_layers}
+        for image, share in zip(style_images, blend):
+            if np.shape(image) == self.shape:
+                self.assign(image)
+                captured = losses.capture_style_targets(self.sess, grams)
+            else:
+                captured = capture_grams_at_size(weights, image, style_layers, pooling,
+                                                 self.model)
+            for layer in targets:
+                targets[layer] = targets[layer] + share * captured[layer]
+        return targets
 
     def close(self):
         """Release the session."""
@@ -204,6 +226,44 @@ class Painting:
         return self.lbfgs(initial_image, iterations, **options)
 
 
+def blend_weights(weights, count):
+    """`count` shares summing to 1: `weights` normalised, or equal ones."""
+    if weights is None:
+        return [1.0 / count] * count if count > 1 else [1.0]
+    if len(weights) != count or min(weights) < 0 or sum(weights) <= 0:
+        raise ValueError('give one non-negative blend weight per style image (%d), not all '
+                         'zero; got %s' % (count, list(weights)))
+    total = float(sum(weights))
+    return [weight / total for weight in weights]
+
+
+def capture_grams_at_size(weights, style_image, style_layers, pooling, model):
+    """The Gram matrices of a style image whose size is not the model's.
+
+    Built in a graph of the style image's own size and dropped after the
+    capture. A Gram matrix sums over positions, so each is scaled by the
+    ratio of `model`'s positions to the style image's at that layer: the
+    style loss (eq. 4) then compares like with like.
+    """
+    _, height, width, _ = np.shape(style_image)
+    layers = [layer for layer, _ in style_layers]
+    with tf.Graph().as_default() as graph:
+        capture = load_vgg_model(weights, height, width, pooling,
+                                 last_layer=deepest_layer(layers, pooling))
+        grams = losses.gram_matrices(capture, style_layers)
+        with tf1.Session(graph=graph, config=session_config()) as sess:
+            sess.run(capture['input'].initializer)
+            sess.run(capture['assign_input'], {capture['image']: style_image})
+            captured = losses.capture_style_targets(sess, grams)
+    return {layer: captured[layer] * np.float32(_positions(model[layer]) / _positions(capture[layer]))
+            for layer in layers}
+
+
+def _positions(features):
+    """M: height x width of a (1, H, W, N) layer."""
+    return int(features.shape[1]) * int(features.shape[2])
+
+
 def _check_finite(total):
     """Raise NonFiniteLoss if the total loss is NaN or infinite."""
     if not np.isfinite(total):
@@ -215,10 +275,11 @@ def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
             max_evaluations=None, **painting_options):
     """Paint content_image in the style of style_image, yielding each Iterate.
 
-    Images are (1, H, W, 3) float32 in network space (see `load_image`).
-    The start is `initial_image`, or art.py's noise/content mix. Iterate 0
-    is the start; the last is the result. `painting_options` go to Painting
-    (layers, BETA/ALPHA, pooling, learning_rate, config: a ConfigProto).
+    Images are (1, H, W, 3) float32 in network space (see `load_image`);
+    `style_image` may be a list. The start is `initial_image`, or art.py's
+    noise/content mix. Iterate 0 is the start; the last is the result.
+    `painting_options` go to Painting (layers, BETA/ALPHA, pooling,
+    learning_rate, style_blend_weights, tv_weight, config: a ConfigProto).
     """
     if initial_image is None:
         initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
@@ -227,3 +288,27 @@ def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
         options = {} if optimizer == 'adam' else {'bounds': bounds,
                                                    'max_evaluations': max_evaluations}
         yield from painting.run(initial_image, iterations, **options)
+
+
+def stylize_scales(weights, contents, styles, iterations, initial_image, **options):
+    """stylize at several sizes in turn, smallest first: each result, resized,
+    starts the next size, and each size has a graph of its own.
+
+    `contents[i]` and `styles[i]` are the images at size i. Iterations and
+    evaluations count on across sizes; a size's iteration 0 (the previous
+    result, resized) is not yielded again.
+    """
+    start, done = initial_image, None
+    for content, style in zip(contents, styles):
+        if np.shape(start) != np.shape(content):
+            start = images.resize_image(start, *np.shape(content)[1:3])
+        for iterate in stylize(weights, content, style, iterations, initial_image=start,
+                               **options):
+            if done is not None:
+                if iterate.iteration == 0:
+                    continue
+                iterate = iterate._replace(iteration=iterate.iteration + done.iteration,
+                                           evaluations=iterate.evaluations + done.evaluations)
+            last = iterate
+            yield iterate
+        start, done = last.image, last

@@ -33,6 +33,9 @@ KNOWN_FILES = {
 }
 
 ConvLayer = collections.namedtuple('ConvLayer', 'kernel bias')
+# How kernels are handed to conv2d: as the file stores them (art.py), or with
+# their two spatial axes swapped (anishathalye's vgg.py).
+KERNEL_LAYOUTS = ('as-stored', 'transposed')
 
 
 class WeightsError(Exception):
@@ -59,6 +62,12 @@ class VGGWeights:
         return {block: self.layers['conv%d_1' % block].bias.shape[0]
                 for block in VGG19_WIDTHS}
 
+    def transposed(self):
+        """The same network with each kernel's two spatial axes swapped."""
+        return VGGWeights({name: ConvLayer(np.ascontiguousarray(layer.kernel.transpose(1, 0, 2, 3)),
+                                           layer.bias) for name, layer in self.layers.items()},
+                          self.layout, self.source, self.md5)
+
     @property
     def is_standard_vgg19(self):
         """True when the shapes are the real VGG-19's (the values may not be)."""
@@ -78,7 +87,7 @@ def _text(value):
     return str(np.asarray(value).squeeze())
 
 
-def _conv_layer(struct, source, name, kernel_layout):
+def _conv_layer(struct, source, name):
     """Kernel and bias of one conv struct, checked for shape."""
     weights = struct['weights']
     while weights.dtype == object and weights.size == 1:
@@ -90,8 +99,6 @@ def _conv_layer(struct, source, name, kernel_layout):
     if kernel.ndim != 4:
         raise WeightsError('%s: layer %s has a kernel of shape %s, expected 4 '
                            'dimensions' % (source, name, kernel.shape))
-    if kernel_layout == 'transposed':
-        kernel = kernel.transpose(1, 0, 2, 3)
     bias = bias.reshape(-1)
     if bias.shape[0] != kernel.shape[3]:
         raise WeightsError('%s: layer %s has %d biases for %d output channels'
@@ -151,8 +158,8 @@ def read_vgg19(path, layers=CONV_LAYERS, kernel_layout='as-stored'):
     Raises WeightsError, naming the file and the problem, when the file is
     missing, unreadable, of another network or lacks a layer asked for.
     """
-    if kernel_layout not in ('as-stored', 'transposed'):
-        raise ValueError('kernel_layout must be "as-stored" or "transposed"')
+    if kernel_layout not in KERNEL_LAYOUTS:
+        raise ValueError('kernel_layout must be one of %s' % ', '.join(KERNEL_LAYOUTS))
     mat = _load_mat(path)
     layout = _layout(mat, path)
     cells = mat['layers']
@@ -173,10 +180,11 @@ def read_vgg19(path, layers=CONV_LAYERS, kernel_layout='as-stored'):
         if name in wanted:
             if 'weights' not in struct.dtype.names:
                 raise WeightsError('%s: layer %s has no weights' % (path, name))
-            found[name] = _conv_layer(struct, path, name, kernel_layout)
+            found[name] = _conv_layer(struct, path, name)
     missing = [name for name in layers if name not in found]
     if missing:
         raise WeightsError('%s: layer %s not found: not the VGG-19 network '
                            '(found %d layers)' % (path, missing[0], cells.size))
     _check_chain(found, path)
-    return VGGWeights(found, layout, path)
+    weights = VGGWeights(found, layout, path)
+    return weights.transposed() if kernel_layout == 'transposed' else weights

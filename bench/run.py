@@ -8,7 +8,9 @@
 - start-up to the first evaluation from a 550 MB file with the real file's
   shapes, with an empty weights cache and again with the cache filled;
 - quality per compute: total loss after N evaluations for L-BFGS and Adam(2.0)
-  from the same start, and the evaluations L-BFGS needs to reach Adam's last.
+  from the same start, and the evaluations L-BFGS needs to reach Adam's last;
+- multi-resolution: the wall time to reach a loss at full size, painting at
+  half size first (`--scales 0.5 1`) against one size.
 
 Each figure comes from its own worker process, so memory is per run. The
 networks are synthetic (random weights): speed and memory are the real
@@ -129,8 +131,36 @@ def worker_quality(options):
             'initial': lbfgs[0][1]}
 
 
+def worker_scales(options):
+    """Wall time to reach a loss at full size: one size, against half size first."""
+    import art
+    from art import images
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    weights = art.synthetic_weights()
+    start = art.generate_noise_image(content, seed=0)
+    budget = options.evaluations
+    began = time.perf_counter()
+    single = list(art.stylize(weights, content, style, 100000, initial_image=start,
+                              max_evaluations=budget))
+    single_seconds, target = time.perf_counter() - began, float(single[-1].total_loss)
+    began = time.perf_counter()
+    half = (height // 2, width // 2)
+    small = list(art.stylize(weights, *example_pair(*half), 100000,
+                             initial_image=images.resize_image(start, *half),
+                             max_evaluations=budget // 2))
+    reached = None
+    for iterate in art.stylize(weights, content, style, 100000, max_evaluations=budget,
+                               initial_image=images.resize_image(small[-1].image, height, width)):
+        if iterate.total_loss <= target:
+            reached = (time.perf_counter() - began, iterate.evaluations)
+            break
+    return {'target': target, 'single': [single_seconds, single[-1].evaluations],
+            'small_evaluations': small[-1].evaluations, 'reached': reached}
+
+
 WORKERS = {'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
-           'quality': worker_quality}
+           'quality': worker_quality, 'scales': worker_scales}
 
 
 def run_worker(name, env=None, **options):
@@ -241,6 +271,21 @@ def quality_rows(options):
     return rows
 
 
+def scales_rows(options):
+    """Markdown rows: the wall time multi-resolution saves to reach a loss."""
+    result = run_worker('scales', size=options.scales_size, evaluations=options.scales_evaluations)
+    rows = ['| to reach total loss %.4g at %s | wall s | evaluations |' % (
+        result['target'], options.scales_size), '|---|---|---|',
+        '| one size (L-BFGS) | %.1f | %d |' % tuple(result['single'])]
+    if result['reached']:
+        rows.append('| `--scales 0.5 1` | %.1f | %d at half size + %d at full size |' % (
+            result['reached'][0], result['small_evaluations'], result['reached'][1]))
+    else:
+        rows.append('| `--scales 0.5 1` | not reached in %d evaluations at full size | |'
+                    % options.scales_evaluations)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--sizes', default=','.join(SIZES), help='WxH,WxH,...')
@@ -252,10 +297,15 @@ def main():
     parser.add_argument('--startup-weights', help='a .mat file (default: a 550 MB synthetic one)')
     parser.add_argument('--quality-size', default='128x128')
     parser.add_argument('--budgets', default='50,100,200,500')
-    parser.add_argument('--skip', default='', help='comma-separated: speed,startup,quality')
+    parser.add_argument('--scales-size', default='256x256')
+    parser.add_argument('--scales-evaluations', type=int, default=60,
+                        help='the one-size run\'s budget; half of it goes to the half size')
+    parser.add_argument('--skip', default='',
+                        help='comma-separated: speed,startup,quality,scales')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
+    parser.add_argument('--evaluations', type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
         print(json.dumps(WORKERS[options.worker](options)))
@@ -270,6 +320,8 @@ def main():
         lines += startup_rows(options) + ['']
     if 'quality' not in skip:
         lines += quality_rows(options) + ['']
+    if 'scales' not in skip:
+        lines += scales_rows(options) + ['']
     lines.append('Synthetic VGG-19 (random weights, real shapes): speed and memory are the real '
                  "network's; losses are not.")
     print('\n'.join(lines))

@@ -99,8 +99,10 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     """Each flag's value arrives where it acts (in-process, with a stand-in optimizer)."""
     seen = {}
 
-    def fake_stylize(weights, content, style, iterations, **options):
-        seen.update(options, iterations=iterations, shape=content.shape, widths=weights.widths())
+    def fake_stylize(weights, content, style, iterations, initial_image, **options):
+        seen.update(options, iterations=iterations, shape=content.shape, widths=weights.widths(),
+                    styles=len(style))
+        seen['start'] = initial_image
         from art.painting import Iterate
         yield Iterate(0, 1, 1.0, 2.0, 3.0, content)
 
@@ -111,10 +113,14 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
                          '--content-weight', '3', '--style-weight', '7', '--pooling', 'max',
                          '--seed', '11', '--pixel-bounds', '--checkpoint-every', '0'])
     assert code == 0
-    assert seen == dict(optimizer='adam', learning_rate=0.5, noise_ratio=0.25, beta=3, alpha=7,
-                        pooling='max', seed=11, bounds=True, iterations=art.ITERATIONS,
-                        shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32},
-                        content_layers=art.CONTENT_LAYERS, style_layers=art.STYLE_LAYERS)
+    start = seen.pop('start')
+    assert seen == dict(optimizer='adam', learning_rate=0.5, beta=3, alpha=7, pooling='max',
+                        bounds=True, iterations=art.ITERATIONS, shape=(1, 10, 20, 3),
+                        widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,
+                        content_layers=[('conv4_2', 1.0)], style_layers=list(art.STYLE_LAYERS),
+                        style_blend_weights=None, tv_weight=0.0)
+    content = art.load_image(examples.CONTENT, 10, 20)
+    np.testing.assert_array_equal(start, art.generate_noise_image(content, 0.25, seed=11))
     seen.clear()
     assert art.cli.main(['--weights', synthetic_files['old'], '--width', '20',
                          '--checkpoint-every', '0']) == 0

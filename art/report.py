@@ -9,11 +9,12 @@ from art import costs
 
 
 def _size(nbytes):
-    for unit in ('B', 'KiB', 'MiB', 'GiB'):
-        if nbytes < 1024 or unit == 'GiB':
+    """Bytes in the largest unit that keeps the number under 1024 (up to GiB)."""
+    for unit in ('B', 'KiB', 'MiB'):
+        if nbytes < 1024:
             return ('%d %s' if unit == 'B' else '%.1f %s') % (nbytes, unit)
         nbytes /= 1024.0
-    return None
+    return '%.1f GiB' % nbytes
 
 
 def _sizes(shape):

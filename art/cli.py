@@ -292,6 +292,16 @@ def layer_settings(args):
     if len(weights) != len(names):
         raise UsageError('--style-layer-weights gives %d weights for %d style layers'
                          % (len(weights), len(names)))
+    style = list(zip(names, weights))
+    try:
+        deepest_layer([name for name, _ in content + style], args.pooling)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return content, style
+
+
+def check_style_and_scales(args):
+    """--style-blend-weights match the style images; --scales rise to 1."""
     if args.style_blend_weights and len(args.style_blend_weights) != len(args.style):
         raise UsageError('--style-blend-weights gives %d weights for %d style images'
                          % (len(args.style_blend_weights), len(args.style)))
@@ -299,12 +309,6 @@ def layer_settings(args):
         raise UsageError('--style-blend-weights are all zero')
     if args.scales and (args.scales[-1] != 1 or args.scales != sorted(set(args.scales))):
         raise UsageError('--scales must increase and end at 1 (the output size), e.g. 0.25 0.5 1')
-    style = list(zip(names, weights))
-    try:
-        deepest_layer([name for name, _ in content + style], args.pooling)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    return content, style
 
 
 def _missing_weights(args, reason):
@@ -395,6 +399,11 @@ def _raise_terminated(signum, frame):  # pylint: disable=unused-argument
     raise Terminated(signum)
 
 
+def _stopped_by(stop):
+    """(exit code, signal name) of a KeyboardInterrupt or Terminated."""
+    return (EXIT_SIGTERM, 'SIGTERM') if isinstance(stop, Terminated) else (EXIT_SIGINT, 'SIGINT')
+
+
 def painting_options(args, content_layers, style_layers):
     """The flags as art.painting.Painting's keyword arguments."""
     return dict(content_layers=content_layers, style_layers=style_layers,
@@ -412,6 +421,7 @@ def paint(args, say):
     """The whole run; returns the exit code."""
     content_pixels, style_pixels, start_pixels = read_images(args)
     content_layers, style_layers = layer_settings(args)
+    check_style_and_scales(args)
     if not args.explain:
         check_outputs(args)
     height, width = target_size(args, content_pixels.shape)
@@ -542,9 +552,8 @@ def optimize(run, iterates, iterations):
     except (KeyboardInterrupt, Terminated) as stop:
         bar.close()
         iterates.close()
-        code = EXIT_SIGTERM if isinstance(stop, Terminated) else EXIT_SIGINT
-        return run.finish(code, 'interrupted (%s)' % ('SIGTERM' if code == EXIT_SIGTERM
-                                                      else 'SIGINT'))
+        code, name = _stopped_by(stop)
+        return run.finish(code, 'interrupted (%s)' % name)
     bar.close()
     return run.finish(0, 'done')
 
@@ -569,9 +578,8 @@ def main(argv=None):
     except (KeyboardInterrupt, Terminated) as stop:
         if args.debug:
             raise
-        code = EXIT_SIGTERM if isinstance(stop, Terminated) else EXIT_SIGINT
         print('run_art.py: interrupted before painting started; nothing written', file=sys.stderr)
-        return code
+        return _stopped_by(stop)[0]
     except Exception as error:  # pylint: disable=broad-except
         # Not the user's doing: still one line, with the way to the details.
         if args.debug:

@@ -15,9 +15,9 @@ from art.tf1 import tf
 from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS
 
 
-def _sizes(features):
-    """N (filters) and M (height x width) of a (1, H, W, N) feature map."""
-    _, height, width, filters = (int(d) for d in features.shape)
+def feature_sizes(shape):
+    """N (filters) and M (height x width) of a (1, H, W, N) feature map's shape."""
+    _, height, width, filters = (int(d) for d in shape)
     return filters, height * width
 
 
@@ -30,7 +30,7 @@ def content_layer_loss(p, x):
     p is the content image's features (a numpy constant), x the generated
     image's features at the same layer.
     """
-    filters, positions = _sizes(x)
+    filters, positions = feature_sizes(x.shape)
     return (1 / (4 * filters * positions)) * tf.reduce_sum(tf.pow(x - p, 2))
 
 
@@ -58,7 +58,7 @@ def content_loss_func(sess, model, layers=CONTENT_LAYERS):
 
 def gram_matrix(features):
     """Eq. 3: G = F^T F, with F the features reshaped to (M, N)."""
-    filters, positions = _sizes(features)
+    filters, positions = feature_sizes(features.shape)
     flat = tf.reshape(features, (positions, filters))
     return tf.matmul(flat, flat, transpose_a=True)
 
@@ -85,7 +85,7 @@ def capture_style_targets(sess, grams):
 
 def style_loss(model, grams, targets, layers=STYLE_LAYERS):
     """Eq. 5: sum over layers of weight * E_l, each against its captured A."""
-    return sum(weight * style_layer_loss(targets[layer], grams[layer], *_sizes(model[layer]))
+    return sum(weight * style_layer_loss(targets[layer], grams[layer], *feature_sizes(model[layer].shape))
                for layer, weight in layers)
 
 

@@ -13,13 +13,13 @@ import collections
 import os
 
 import numpy as np
-from art.tf1 import tf, tf1
 
 from art import images, losses
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, LEARNING_RATE,
                            MEAN_VALUES, NOISE_RATIO, STYLE_LAYERS)
 from art.lbfgs import StopOptimization, lbfgs_iterates
 from art.network import deepest_layer
+from art.tf1 import tf, tf1
 from art.vgg import load_vgg_model
 
 
@@ -255,13 +255,10 @@ def capture_grams_at_size(weights, style_image, style_layers, pooling, model):
             sess.run(capture['input'].initializer)
             sess.run(capture['assign_input'], {capture['image']: style_image})
             captured = losses.capture_style_targets(sess, grams)
-    return {layer: captured[layer] * np.float32(_positions(model[layer]) / _positions(capture[layer]))
-            for layer in layers}
-
-
-def _positions(features):
-    """M: height x width of a (1, H, W, N) layer."""
-    return int(features.shape[1]) * int(features.shape[2])
+    positions = {layer: (losses.feature_sizes(model[layer].shape)[1],
+                         losses.feature_sizes(capture[layer].shape)[1]) for layer in layers}
+    return {layer: captured[layer] * np.float32(ours / theirs)
+            for layer, (ours, theirs) in positions.items()}
 
 
 def _check_finite(total):

@@ -6,6 +6,7 @@ with sess.run and frozen into the graph as constants), what is built once and
 never again (the op count), and what one evaluation costs.
 """
 from art import costs
+from art.losses import feature_sizes
 
 
 def _size(nbytes):
@@ -15,11 +16,6 @@ def _size(nbytes):
             return ('%d %s' if unit == 'B' else '%.1f %s') % (nbytes, unit)
         nbytes /= 1024.0
     return '%.1f GiB' % nbytes
-
-
-def _sizes(shape):
-    """N (filters) and M (positions) of a (1, H, W, N) layer."""
-    return int(shape[3]), int(shape[1]) * int(shape[2])
 
 
 def explain(painting, start, settings, widths):
@@ -43,12 +39,12 @@ def explain(painting, start, settings, widths):
     lines += ['', 'Targets captured with sess.run, now numpy constants in the graph:']
     for layer, weight in settings['content_layers']:
         target = painting.content_targets[layer]
-        filters, positions = _sizes(target.shape)
+        filters, positions = feature_sizes(target.shape)
         lines.append('  content  %-8s p  %-20s %10s  weight %g  x 1/(4NM) = 1/(4*%d*%d)' % (
             layer, tuple(target.shape), _size(target.nbytes), weight, filters, positions))
     for layer, weight in settings['style_layers']:
         target = painting.style_targets[layer]
-        filters, positions = _sizes(model[layer].shape)
+        filters, positions = feature_sizes(model[layer].shape)
         lines.append('  style    %-8s A  %-20s %10s  weight %g  x 1/(4N^2M^2) = 1/(4*%d^2*%d^2)' % (
             layer, tuple(target.shape), _size(target.nbytes), weight, filters, positions))
     lines += ['', 'Total loss (eq. 7): %g * content + %g * style' % (settings['beta'],

@@ -1,9 +1,14 @@
 """art: a faithful, fast TF1-style reproduction of log0's art.py."""
+import re
+
 from setuptools import setup
+
+VERSION = re.search(r"^__version__ = '([^']+)'", open('art/__init__.py', encoding='utf-8').read(),
+                    re.M).group(1)
 
 setup(
     name='art',
-    version='0.1.0',
+    version=VERSION,
     description="log0's art.py (Gatys et al., A Neural Algorithm of Artistic "
                 "Style) in tf.compat.v1 graph mode, tested against the original",
     long_description=open('README.md', encoding='utf-8').read(),
@@ -11,7 +16,7 @@ setup(
     packages=['art', 'art.examples'],
     package_data={'art.examples': ['*.png']},
     py_modules=['run_art'],
-    python_requires='>=3.9',
+    python_requires='>=3.10',
     install_requires=[
         'tensorflow-cpu>=2.16,<2.22',
         'numpy>=1.23',

@@ -4,23 +4,42 @@ The names art.py made public are here with art.py's meaning:
 `load_vgg_model`, `content_loss_func`, `style_loss_func`,
 `generate_noise_image`, `load_image`, `save_image` and its constants.
 
+Two kinds of array, named so everywhere in the project:
+- `pixels`: a picture as files hold it, (height, width, 3) uint8 RGB;
+- `image`: what the network sees, (1, height, width, 3) float32 with
+  MEAN_VALUES subtracted (art.py's `load_image` returns one).
+`art.images.preprocess` and `art.images.to_pixels` convert between them.
+
+A painting is described by one `Job` (art.job): every setting resolved and
+validated. `art.runner.run(job, print)` paints it and leaves the image and
+its record (OUTPUT.json); `art.verify(record_path)` paints a record again
+and compares.
+
 Names are imported on first use, so that `import art` (and the command
 line's --help and input checks) do not wait for TensorFlow to load.
 """
 import importlib
 
+__version__ = '0.2.0'
+
 # public name -> module that defines it
 _EXPORTS = {
     'art.constants': ('ALPHA', 'BETA', 'COLOR_CHANNELS', 'CONTENT_LAYERS', 'IMAGE_HEIGHT',
                       'IMAGE_WIDTH', 'ITERATIONS', 'LEARNING_RATE', 'MEAN_VALUES',
-                      'NOISE_RATIO', 'OUTPUT_DIR', 'STYLE_LAYERS', 'VGG_MODEL'),
-    'art.images': ('ImageError', 'generate_noise_image', 'load_image', 'save_image'),
+                      'NOISE_RATIO', 'OPTIMIZERS', 'OUTPUT_DIR', 'STYLE_LAYERS', 'VGG_MODEL'),
+    'art.engine': ('stylize',),
+    'art.files': ('ImageError', 'read_rgb', 'save_rgb'),
+    'art.images': ('generate_noise_image', 'load_image', 'save_image'),
+    'art.job': ('Job', 'JobError'),
     'art.losses': ('capture_content_targets', 'capture_style_targets', 'content_layer_loss',
                    'content_loss', 'content_loss_func', 'gram_matrices', 'gram_matrix',
                    'style_layer_loss', 'style_loss', 'style_loss_func', 'total_loss_func',
                    'total_variation_loss'),
-    'art.painting': ('OPTIMIZERS', 'Iterate', 'NonFiniteLoss', 'Painting', 'stylize'),
+    'art.optimizers': ('Iterate', 'NonFiniteLoss', 'adam', 'lbfgs'),
+    'art.painting': ('Painting',),
+    'art.record': ('RecordError', 'read_record'),
     'art.synthetic': ('synthetic_weights', 'write_synthetic_vgg19'),
+    'art.verification': ('VerifyReport', 'replay', 'verify'),
     'art.vgg': ('load_vgg_model',),
     'art.weights': ('VGGWeights', 'WeightsError', 'read_vgg19'),
 }

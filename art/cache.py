@@ -13,8 +13,7 @@ import os
 
 import numpy as np
 
-from art.download import file_md5
-from art.images import write_atomic
+from art.files import file_md5, write_atomic, write_text
 from art.weights import ConvLayer, VGGWeights, read_vgg19
 
 
@@ -52,10 +51,7 @@ def file_checksum(path):
     md5 = file_md5(path).hexdigest()
     index[key] = {'stamp': stamp, 'md5': md5}
 
-    def write_index(partial):
-        with open(partial, 'w', encoding='utf-8') as handle:
-            json.dump(index, handle)
-    _try_write(index_path, write_index)
+    _try_write(index_path, lambda partial: write_text(partial, json.dumps(index)))
     return md5
 
 

@@ -37,3 +37,9 @@ STYLE_LAYERS = (
     ('conv4_1', 3.0),
     ('conv5_1', 4.0),
 )
+
+# The optimizers a painting can run: scipy's L-BFGS-B (this project's
+# default) and art.py's Adam.
+OPTIMIZERS = ('lbfgs', 'adam')
+# art.py's Adam took 5000 steps; L-BFGS needs far fewer (bench/RESULTS.md).
+LBFGS_ITERATIONS = 1000

@@ -4,36 +4,30 @@ The file grows at `<path>.partial`; a cut connection is resumed with an HTTP
 Range request, here or on the next run. A transfer is complete when the file
 has the size the server announced; only a complete file whose MD5 is one of
 the known files' is renamed to `path`, so `path` never holds a bad file.
+A server that goes away for a while is waited for: attempts that bring no
+byte are retried after 1, 2, 4, 8 and 16 seconds.
 """
-import hashlib
 import http.client
 import os
+import time
 import urllib.error
 import urllib.request
 
 from tqdm import tqdm
 
+from art.files import file_md5
 from art.weights import KNOWN_FILES
 
 # The address art.py's README gives for the network.
 VGG19_URL = 'https://www.vlfeat.org/matconvnet/models/imagenet-vgg-verydeep-19.mat'
 CHUNK = 1 << 20
-# Attempts in a row that may end early before giving up; each one that makes
-# progress resumes where the last stopped.
-ATTEMPTS = 5
+# Seconds to wait before each retry of an attempt that brought no byte; an
+# attempt that made progress is resumed at once and starts the waits afresh.
+RETRY_DELAYS = (1, 2, 4, 8, 16)
 
 
 class DownloadError(Exception):
     """The file could not be fetched or verified; the message says why."""
-
-
-def file_md5(path, start=None):
-    """MD5 of a file's contents (continuing `start`, a hashlib object)."""
-    digest = start or hashlib.md5()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(CHUNK), b''):
-            digest.update(block)
-    return digest
 
 
 def _fetch_once(url, partial, progress, timeout):
@@ -66,11 +60,12 @@ def _fetch_once(url, partial, progress, timeout):
     return total
 
 
-def download(url, path, known=None, progress=None, timeout=60):
+def download(url, path, known=None, progress=None, timeout=60, sleep=time.sleep):
     """Fetch `url` to `path`, resuming `<path>.partial`, and verify it.
 
     `known` is the collection of accepted MD5s; by default the two published
-    VGG-19 files'. `progress` is a tqdm-like bar (reset, update).
+    VGG-19 files'. `progress` is a tqdm-like bar (reset, update); `sleep`
+    waits between retries.
     Raises DownloadError with a one-line reason; a partial file is kept for
     a later resume unless its contents are proven wrong.
     """
@@ -85,12 +80,20 @@ def download(url, path, known=None, progress=None, timeout=60):
         try:
             _fetch_once(url, partial, progress, timeout)
             break
+        except urllib.error.HTTPError as error:
+            if 400 <= error.code < 500 and error.code not in (408, 429):
+                # The address is wrong, or not ours to fetch: waiting will not help.
+                raise DownloadError('cannot download %s: %s' % (url, error)) from None
+            reason = error
         except (OSError, http.client.HTTPException) as error:
             reason = getattr(error, 'reason', None) or error
-            grew = os.path.exists(partial) and os.path.getsize(partial) > before
-            failures = 0 if grew else failures + 1
-            if not grew and (before == 0 or failures >= ATTEMPTS):
-                raise DownloadError('cannot download %s: %s' % (url, reason)) from None
+        grew = os.path.exists(partial) and os.path.getsize(partial) > before
+        failures = 0 if grew else failures + 1
+        if failures > len(RETRY_DELAYS):
+            raise DownloadError('cannot download %s: %s (tried %d times over %d s)' % (
+                url, reason, failures, sum(RETRY_DELAYS))) from None
+        if failures:
+            sleep(RETRY_DELAYS[failures - 1])
     size = os.path.getsize(partial)
     md5 = file_md5(partial).hexdigest()
     if md5 not in known:

@@ -1,64 +1,18 @@
-"""Images in and out of the network's space, as art.py handled them.
+"""Pictures in and out of the network's space, starting images, and colour.
 
-The network sees a (1, height, width, 3) float32 batch with MEAN_VALUES
-subtracted; files hold uint8 RGB. `load_image` and `save_image` convert
-between the two, and `generate_noise_image` makes art.py's starting image.
+Two kinds of array, named so throughout the project:
+- `pixels`: a picture, (height, width, 3) uint8 RGB, as files hold it
+  (art.files reads and writes them);
+- `image`: what the network sees, a (1, height, width, 3) float32 batch with
+  MEAN_VALUES subtracted.
+`preprocess` and `to_pixels` convert between them; art.py's `load_image` and
+`save_image` add the file; `generate_noise_image` makes art.py's starting image.
 """
-import os
-import tempfile
-
-import imageio.v3 as iio
 import numpy as np
 from PIL import Image
 
 from art.constants import COLOR_CHANNELS, MEAN_VALUES, NOISE_RATIO
-
-
-class ImageError(Exception):
-    """An image file that cannot be read or written; the message names it."""
-
-
-def _to_rgb8(pixels, path):
-    """Any decoded image (gray, gray+alpha, RGB, RGBA; 8 or 16 bit) as uint8 RGB.
-
-    Alpha is composited on white, as a viewer shows a transparent image.
-    """
-    pixels = np.asarray(pixels)
-    if pixels.dtype == np.bool_:
-        pixels = pixels.astype(np.uint8) * 255
-    if pixels.dtype.kind == 'f':
-        scale = 255.0 if pixels.max(initial=0) <= 1.0 else 1.0
-        pixels = pixels.astype(np.float64) * scale
-    elif pixels.dtype.itemsize > 1:
-        pixels = pixels.astype(np.float64) * (255.0 / np.iinfo(pixels.dtype).max)
-    pixels = pixels.astype(np.float64)
-    if pixels.ndim == 2:
-        pixels = pixels[:, :, None]
-    if pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4):
-        raise ImageError('%s: unsupported image shape %s' % (path, pixels.shape))
-    if pixels.shape[2] in (2, 4):
-        alpha = pixels[:, :, -1:] / 255.0
-        pixels = pixels[:, :, :-1] * alpha + 255.0 * (1.0 - alpha)
-    if pixels.shape[2] == 1:
-        pixels = np.repeat(pixels, 3, axis=2)
-    return np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
-
-
-def read_rgb(path):
-    """The image at `path` as an (H, W, 3) uint8 array; ImageError if unreadable."""
-    if os.path.isdir(path):
-        raise ImageError('%s: is a folder, not an image' % path)
-    if not os.path.exists(path):
-        raise ImageError('%s: file not found' % path)
-    try:
-        # The first frame of an animation; palettes are expanded by the reader.
-        pixels = iio.imread(path, index=0, plugin='pillow')
-    except Exception as error:  # pylint: disable=broad-except
-        # Decoders fail in many ways on a non-image; all mean the same here.
-        raise ImageError('%s: not a readable image (%s)'
-                         % (path, str(error).splitlines()[0] if str(error)
-                            else type(error).__name__)) from None
-    return _to_rgb8(pixels, path)
+from art.files import read_rgb, save_rgb
 
 
 def resize_rgb(pixels, height, width):
@@ -92,36 +46,6 @@ def to_pixels(image):
     """
     image = np.asarray(image, dtype=np.float64) + MEAN_VALUES
     return np.clip(np.rint(image[0]), 0, 255).astype(np.uint8)
-
-
-def write_atomic(path, write):
-    """Call write(temporary_path) and rename the result onto `path`.
-
-    The temporary file sits beside `path` with the same extension (writers
-    pick the format from it), so a crash never leaves half a file at `path`.
-    """
-    folder, name = os.path.split(os.path.abspath(path))
-    stem, extension = os.path.splitext(name)
-    handle, partial = tempfile.mkstemp(prefix='.%s.' % stem,
-                                       suffix='.partial' + extension, dir=folder)
-    os.close(handle)
-    try:
-        write(partial)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
-
-
-def save_rgb(path, pixels):
-    """Write uint8 RGB to `path` atomically; the extension picks the format."""
-    extension = os.path.splitext(path)[1].lower()
-    try:
-        write_atomic(path, lambda partial: iio.imwrite(partial, pixels, extension=extension))
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        raise ImageError('%s: cannot write image (%s)'
-                         % (path, str(error).splitlines()[0] if str(error)
-                            else type(error).__name__)) from None
 
 
 def save_image(path, image):

@@ -101,9 +101,12 @@ def style_loss_func(sess, model, layers=STYLE_LAYERS):
     return style_loss(model, grams, capture_style_targets(sess, grams), layers)
 
 
-def total_loss_func(content_loss, style_loss, beta=BETA, alpha=ALPHA):
-    """Eq. 7: BETA * content + ALPHA * style (the paper's alpha and beta)."""
-    return beta * content_loss + alpha * style_loss
+def total_loss_func(content_loss, style_loss, content_weight=BETA, style_weight=ALPHA):
+    """Eq. 7: content_weight * content + style_weight * style.
+
+    The paper's alpha and beta; art.py's BETA (5) and ALPHA (100).
+    """
+    return content_weight * content_loss + style_weight * style_loss
 
 
 def total_variation_loss(image):

@@ -7,7 +7,7 @@ says so.
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from art.images import save_rgb, write_atomic
+from art.files import save_rgb, write_atomic
 
 THUMB_HEIGHT = 160
 LABEL_HEIGHT = 18

@@ -18,17 +18,13 @@ def _size(nbytes):
     return '%.1f GiB' % nbytes
 
 
-def explain(painting, start, settings, widths):
-    """The report's lines for a built Painting, evaluated once at `start`.
-
-    `settings` holds what the command line chose (content_layers,
-    style_layers, beta, alpha, optimizer, pooling, weights_note).
-    """
+def explain(painting, start, job, weights_note, widths):
+    """The report's lines for a built Painting of `job`, evaluated once at `start`."""
     model = painting.model
     variables = painting.graph.get_collection('variables')
     height, width = painting.shape[1:3]
     lines = ['Graph of a %dx%d painting (%s, %s pooling); weights: %s' % (
-        width, height, settings['optimizer'], settings['pooling'], settings['weights_note']), '']
+        width, height, job.optimizer, job.pooling, weights_note), '']
     lines.append('Variables: %d. The image being painted is the only one:' % len(variables))
     for variable in variables:
         lines.append('  %s  shape %s  %s' % (variable.name, tuple(variable.shape),
@@ -37,29 +33,29 @@ def explain(painting, start, settings, widths):
                  'network reads the variable after that assignment.' % (
                      model['image'].name, model['assign_input'].name))
     lines += ['', 'Targets captured with sess.run, now numpy constants in the graph:']
-    for layer, weight in settings['content_layers']:
+    for layer, weight in job.content_layers:
         target = painting.content_targets[layer]
         filters, positions = feature_sizes(target.shape)
         lines.append('  content  %-8s p  %-20s %10s  weight %g  x 1/(4NM) = 1/(4*%d*%d)' % (
             layer, tuple(target.shape), _size(target.nbytes), weight, filters, positions))
-    for layer, weight in settings['style_layers']:
+    for layer, weight in job.style_layers:
         target = painting.style_targets[layer]
         filters, positions = feature_sizes(model[layer].shape)
         lines.append('  style    %-8s A  %-20s %10s  weight %g  x 1/(4N^2M^2) = 1/(4*%d^2*%d^2)' % (
             layer, tuple(target.shape), _size(target.nbytes), weight, filters, positions))
-    lines += ['', 'Total loss (eq. 7): %g * content + %g * style' % (settings['beta'],
-                                                                   settings['alpha'])]
+    lines += ['', 'Total loss (eq. 7): %g * content + %g * style' % (job.content_weight,
+                                                                   job.style_weight)]
     ops = len(painting.graph.get_operations())
     lines.append('Ops: %d, all built before optimizing; graph finalized: %s.' % (
         ops, painting.graph.finalized))
     content, style, total, _ = painting.evaluate(start)
     lines.append('One evaluation at the start (noise ratio %g): content %.4g, style %.4g, total '
-                 '%.4g; ops afterwards: %d.' % (settings['noise_ratio'], content, style, total,
+                 '%.4g; ops afterwards: %d.' % (job.noise_ratio, content, style, total,
                                                 len(painting.graph.get_operations())))
-    flops = costs.evaluation_flops(height, width, [layer for layer, _ in settings['style_layers']],
+    flops = costs.evaluation_flops(height, width, [layer for layer, _ in job.style_layers],
                                    widths, painting.last_layer)
     memory = costs.estimate_memory(height, width, widths, painting.last_layer,
-                                   10 if settings['optimizer'] == 'lbfgs' else 0)
+                                   10 if job.optimizer == 'lbfgs' else 0)
     lines.append('One evaluation costs %.1f GFLOP (forward %.1f, backward %.1f, Gram %.1f); '
                  'estimated peak memory %s.' % (
                      flops['total'] / 1e9, flops['forward'] / 1e9, flops['backward'] / 1e9,

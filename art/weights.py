@@ -17,6 +17,7 @@ Python, so `kernel_layout='transposed'` swaps them, as anishathalye's vgg.py
 does; for VGG's 3x3 kernels the two orientations are mirror images.
 """
 import collections
+import hashlib
 import os
 
 import numpy as np
@@ -67,6 +68,17 @@ class VGGWeights:
         return VGGWeights({name: ConvLayer(np.ascontiguousarray(layer.kernel.transpose(1, 0, 2, 3)),
                                            layer.bias) for name, layer in self.layers.items()},
                           self.layout, self.source, self.md5)
+
+    def checksum(self):
+        """MD5 of the conv layers' kernels and biases, in network order: identifies
+        weights that come from no file (a generated network)."""
+        digest = hashlib.md5()
+        for name in CONV_LAYERS:
+            if name in self.layers:
+                digest.update(name.encode())
+                digest.update(np.ascontiguousarray(self.layers[name].kernel).tobytes())
+                digest.update(np.ascontiguousarray(self.layers[name].bias).tobytes())
+        return digest.hexdigest()
 
     @property
     def is_standard_vgg19(self):

@@ -70,7 +70,7 @@ def worker_eval(options):
     start = art.generate_noise_image(content, seed=0)
     with art.Painting(art.synthetic_weights(), content, style) as painting:
         seconds = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
-        for _ in painting.lbfgs(start, options.lbfgs_iterations):
+        for _ in art.lbfgs(painting, start, options.lbfgs_iterations):
             pass
     return {'seconds': seconds, 'peak_rss': peak_rss_bytes()}
 

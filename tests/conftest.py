@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import art
+import art.tf1  # noqa: F401  TensorFlow with the project's settings (oneDNN on) before any test imports it
 from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
 
 REFERENCE_DIR = pathlib.Path(__file__).parent / 'reference' / 'art-py-w8'

@@ -6,9 +6,10 @@ import threading
 
 
 class FileServer:
-    """Serves `payload` at /<name>; the first `cut_after` bytes only, once."""
+    """Serves `payload` at /<name>; the first `cut_after` bytes only, once; on `port`
+    (0: any free one)."""
 
-    def __init__(self, payload, name='vgg.mat', cut_after=None):
+    def __init__(self, payload, name='vgg.mat', cut_after=None, port=0):
         self.payload, self.name, self.cut_after = payload, name, cut_after
         self.requests = []
         server = self
@@ -37,7 +38,7 @@ class FileServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', port), Handler)
         self.url = 'http://127.0.0.1:%d/%s' % (self.httpd.server_port, name)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -13,6 +13,9 @@ import pytest
 from PIL import Image
 
 import art.cli
+import art.constants
+import art.download
+import art.record
 from art import examples
 from http_server import FileServer
 
@@ -46,7 +49,7 @@ def snapshot(folder):
 def read_log(path):
     lines = pathlib.Path(path).read_text().splitlines()
     assert lines[0].startswith('# art loss log; weights: ')
-    assert lines[1] == ','.join(art.cli.LOG_COLUMNS)
+    assert lines[1] == ','.join(art.record.TRAJECTORY_COLUMNS)
     return lines[0], np.array([[float(v) for v in line.split(',')] for line in lines[2:]])
 
 
@@ -103,10 +106,10 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
         seen.update(options, iterations=iterations, shape=content.shape, widths=weights.widths(),
                     styles=len(style))
         seen['start'] = initial_image
-        from art.painting import Iterate
+        from art.optimizers import Iterate
         yield Iterate(0, 1, 1.0, 2.0, 3.0, content)
 
-    monkeypatch.setattr('art.painting.stylize', fake_stylize)
+    monkeypatch.setattr('art.engine.stylize', fake_stylize)
     monkeypatch.chdir(tmp_path)
     code = art.cli.main(['--weights', synthetic_files['old'], '--width', '20', '--height', '10',
                          '--optimizer', 'adam', '--learning-rate', '0.5', '--noise-ratio', '0.25',
@@ -114,17 +117,18 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
                          '--seed', '11', '--pixel-bounds', '--checkpoint-every', '0'])
     assert code == 0
     start = seen.pop('start')
-    assert seen == dict(optimizer='adam', learning_rate=0.5, beta=3, alpha=7, pooling='max',
-                        bounds=True, iterations=art.ITERATIONS, shape=(1, 10, 20, 3),
-                        widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,
-                        content_layers=[('conv4_2', 1.0)], style_layers=list(art.STYLE_LAYERS),
-                        style_blend_weights=None, tv_weight=0.0)
+    assert seen.pop('config').intra_op_parallelism_threads >= 1
+    assert seen == dict(optimizer='adam', learning_rate=0.5, content_weight=3, style_weight=7,
+                        pooling='max', bounds=True, iterations=art.ITERATIONS,
+                        shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,
+                        content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
+                        style_blend_weights=(1.0,), tv_weight=0.0)
     content = art.load_image(examples.CONTENT, 10, 20)
     np.testing.assert_array_equal(start, art.generate_noise_image(content, 0.25, seed=11))
     seen.clear()
     assert art.cli.main(['--weights', synthetic_files['old'], '--width', '20',
                          '--checkpoint-every', '0']) == 0
-    assert seen['iterations'] == art.cli.LBFGS_ITERATIONS and seen['optimizer'] == 'lbfgs'
+    assert seen['iterations'] == art.constants.LBFGS_ITERATIONS and seen['optimizer'] == 'lbfgs'
     assert seen['shape'] == (1, 15, 20, 3)
 
 
@@ -237,26 +241,43 @@ def test_non_finite_loss_keeps_the_last_finite_image(tmp_path, synthetic_files):
     assert iio.imread(tmp_path / 'output' / 'art.png').shape == (24, 32, 3)
 
 
-@pytest.mark.parametrize('signum,code', [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_saves_the_image_and_the_log(tmp_path, synthetic_files, signum, code):
-    log = tmp_path / 'log.csv'
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+def interrupt_run(tmp_path, weights, checkpoint, signum=signal.SIGINT, *argv):
+    """Start a long run in `tmp_path`, send `signum` once checkpoint `checkpoint` is written;
+    (exit code, stdout, stderr)."""
     process = subprocess.Popen(
-        [sys.executable, RUN_ART, '--weights', synthetic_files['old'], '--width', '32',
-         '--iterations', '100000', '--checkpoint-every', '1', '--loss-log', str(log)],
-        cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, RUN_ART, '--weights', weights, '--width', '32', '--iterations', '100000',
+         '--checkpoint-every', '1'] + [str(a) for a in argv],
+        cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while not (tmp_path / 'output' / 'art-2.png').exists() and time.time() < deadline:
+    while not (tmp_path / 'output' / ('art-%d.png' % checkpoint)).exists() \
+            and time.time() < deadline:
         time.sleep(0.1)
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == code, stderr
-    assert 'interrupted (%s)' % signal.Signals(signum).name in stdout
+    return process.returncode, stdout, stderr
+
+
+@pytest.mark.parametrize('signum,code', [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_the_image_the_log_and_the_record(tmp_path, synthetic_files, signum, code):
+    log = tmp_path / 'log.csv'
+    returncode, stdout, stderr = interrupt_run(tmp_path, synthetic_files['old'], 2, signum,
+                                               '--loss-log', log)
+    assert returncode == code, stderr
+    name = signal.Signals(signum).name
+    assert 'interrupted (%s)' % name in stdout
     assert iio.imread(tmp_path / 'output' / 'art.png').shape == (24, 32, 3)
     _, rows = read_log(log)
     assert rows.shape[0] >= 3 and rows[-1, 0] >= 2
     leftovers = [p.name for p in (tmp_path / 'output').iterdir() if 'partial' in p.name]
     assert not leftovers
+    record = art.record.read_record(str(tmp_path / 'output' / 'art.json'))
+    assert record['outcome']['status'] == 'interrupted'
+    assert record['outcome']['reason'] == 'interrupted (%s)' % name
+    assert record['outcome']['iterations'] >= 2
+    assert record['outcome']['image_sha256'] == hashlib.sha256(
+        (tmp_path / 'output' / 'art.png').read_bytes()).hexdigest()
+    assert len(record['trajectory']['rows']) == record['outcome']['iterations'] + 1
 
 
 def mat_payload(synthetic_files):
@@ -285,17 +306,3 @@ def test_download_with_a_wrong_md5_is_rejected(tmp_path, synthetic_files):
     one_line_error(result, 'MD5 %s is not that of a known VGG-19 file' % hashlib.md5(payload).hexdigest(),
                    '--weights synthetic')
     assert os.listdir(target.parent) == []
-
-
-def test_download_unreachable_names_url_path_and_the_alternative(tmp_path):
-    target = tmp_path / 'weights' / 'vgg.mat'
-    with FileServer(b'') as server:
-        url = server.url
-    result = run_art('--weights', target, '--weights-url', url, cwd=tmp_path)
-    one_line_error(result, 'cannot download %s' % url, 'put it at %s' % target,
-                   '--weights synthetic')
-    assert not target.exists()
-    missing = tmp_path / 'elsewhere.mat'
-    result = run_art('--weights', missing, '--offline', cwd=tmp_path)
-    one_line_error(result, 'not found and --offline is given', 'put it at %s' % missing,
-                   art.cli.VGG19_URL, '--weights synthetic')

@@ -70,7 +70,7 @@ def test_adam_mode_reproduces_art_py_trajectory(reference, reference_weights):
     arrays, ref = reference.arrays, reference.scalars
     with art.Painting(reference_weights, arrays['content'], arrays['style'],
                       optimizer='adam', learning_rate=ref['adam_learning_rate']) as painting:
-        iterates = list(painting.adam(arrays['x0'], ref['adam_steps']))
+        iterates = list(art.adam(painting, arrays['x0'], ref['adam_steps']))
         trainable = painting.graph.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES)
     assert len(trainable) == ref['trainable_variables_after_adam']
     assert [it.iteration for it in iterates] == list(range(ref['adam_steps'] + 1))

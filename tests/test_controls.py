@@ -5,8 +5,10 @@ from PIL import Image
 
 import art
 import art.cli
-from art import images
-from art.painting import capture_grams_at_size, stylize_scales
+import art.job
+from art import engine, images
+from art.painting import capture_grams_at_size
+from art.runner import Pictures
 from test_cli import one_line_error, run_art
 
 
@@ -112,20 +114,25 @@ def test_content_weight_blend_splits_the_content_loss(weights, pair):
     assert split[0] == pytest.approx(0.3 * conv4_2[0] + 0.7 * conv5_2[0], rel=1e-5)
 
 
+def job_of(*argv):
+    return art.job.resolve(art.cli.job_settings(art.cli.build_parser().parse_args(list(argv))))
+
+
 def settings(*argv):
-    return art.cli.layer_settings(art.cli.build_parser().parse_args(list(argv)))
+    job = job_of(*argv)
+    return job.content_layers, job.style_layers
 
 
 def test_layer_flags_become_weighted_layers():
-    assert settings() == ([('conv4_2', 1.0)], list(art.STYLE_LAYERS))
+    assert settings() == ((('conv4_2', 1.0),), art.STYLE_LAYERS)
     assert settings('--content-weight-blend', '0.3') == (
-        [('conv4_2', 0.3), ('conv5_2', 0.7)], list(art.STYLE_LAYERS))
-    assert settings('--content-layers', 'conv3_2', 'conv4_1', '--content-weight-blend', '1')[0] == [
-        ('conv3_2', 1.0), ('conv4_1', 0.0)]
-    assert settings('--style-layers', 'conv1_1', 'conv3_1')[1] == [('conv1_1', 1.0),
-                                                                  ('conv3_1', 1.0)]
-    assert settings('--style-layers', 'conv2_2', '--style-layer-weights', '2')[1] == [
-        ('conv2_2', 2.0)]
+        (('conv4_2', 0.3), ('conv5_2', 0.7)), art.STYLE_LAYERS)
+    assert settings('--content-layers', 'conv3_2', 'conv4_1', '--content-weight-blend', '1')[0] == (
+        ('conv3_2', 1.0), ('conv4_1', 0.0))
+    assert settings('--style-layers', 'conv1_1', 'conv3_1')[1] == (('conv1_1', 1.0),
+                                                                  ('conv3_1', 1.0))
+    assert settings('--style-layers', 'conv2_2', '--style-layer-weights', '2')[1] == (
+        ('conv2_2', 2.0),)
 
 
 @pytest.mark.parametrize('argv,message', [
@@ -167,27 +174,32 @@ def test_kernel_layout_changes_the_network(weights, pair):
                                   weights.layers['conv3_1'].kernel)
 
 
-def test_scales_run_small_first_and_count_on(weights, pair):
-    content, style = pair
-    sizes = [(16, 20), (32, 40)]
-    contents = [images.resize_image(content, *size) for size in sizes]
-    styles = [images.resize_image(style, *size) for size in sizes]
-    start = images.resize_image(art.generate_noise_image(content, seed=0), *sizes[0])
-    iterates = list(stylize_scales(weights, contents, styles, 3, start))
+def test_scales_run_small_first_and_count_on(weights, reference):
+    pictures = Pictures(art.read_rgb(reference.content_path), [art.read_rgb(reference.style_path)],
+                        None)
+    job = art.Job(content=reference.content_path, style=[reference.style_path], output='p.png',
+                  width=40, height=32, seed=0, iterations=3, scales=(0.5, 1))
+    iterates = list(engine.paint(job, weights, pictures))
     assert [it.iteration for it in iterates] == list(range(7))
     assert [it.image.shape[1:3] for it in iterates] == [(16, 20)] * 4 + [(32, 40)] * 3
     evaluations = [it.evaluations for it in iterates]
     assert evaluations == sorted(evaluations)
+    # art.py's noise/content mix is made at the first (smallest) size, not blurred down.
+    small_content = images.preprocess(pictures.content, 16, 20)
+    np.testing.assert_array_equal(iterates[0].image,
+                                  art.generate_noise_image(small_content, 0.6, seed=0))
 
 
 def test_defaults_are_art_py_and_reproduce_the_reference(reference, reference_weights):
-    args = art.cli.build_parser().parse_args([])
-    options = art.cli.painting_options(args, *art.cli.layer_settings(args))
-    assert options == dict(content_layers=[('conv4_2', 1.0)], style_layers=list(art.STYLE_LAYERS),
-                           beta=art.BETA, alpha=art.ALPHA, pooling='avg', optimizer='lbfgs',
-                           learning_rate=2.0, style_blend_weights=None, tv_weight=0.0)
-    assert (args.style_scale, args.init, args.kernel_layout, args.scales,
-            args.preserve_colors) == (1.0, 'mix', 'as-stored', None, False)
+    job = job_of()
+    options = job.painting_options()
+    assert options == dict(content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
+                           content_weight=art.BETA, style_weight=art.ALPHA, pooling='avg',
+                           optimizer='lbfgs', learning_rate=2.0, style_blend_weights=(1.0,),
+                           tv_weight=0.0)
+    assert (job.style_scale, job.init, job.kernel_layout, job.scales,
+            job.preserve_colors) == (1.0, 'mix', 'as-stored', (1.0,), False)
+    assert (job.width, job.height, job.noise_ratio, job.iterations) == (800, 600, 0.6, 1000)
     arrays = reference.arrays
     with art.Painting(reference_weights, arrays['content'], [arrays['style']], **options) as painting:
         content, style, total, _ = painting.evaluate(arrays['x0'])

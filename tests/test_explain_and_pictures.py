@@ -1,17 +1,13 @@
 """--explain reports the graph's facts; runs leave a contact sheet and a loss curve."""
-import os
 import re
 import signal
-import subprocess
-import sys
-import time
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 
 from art import pictures
-from test_cli import ROOT, RUN_ART, run_art
+from test_cli import interrupt_run, run_art
 
 
 def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files):
@@ -72,16 +68,8 @@ def test_loss_curve_handles_zero_losses(tmp_path):
 
 @pytest.mark.parametrize('optimizer', ['lbfgs', 'adam'])
 def test_interrupted_runs_leave_their_pictures(tmp_path, synthetic_files, optimizer):
-    process = subprocess.Popen(
-        [sys.executable, RUN_ART, '--weights', synthetic_files['old'], '--width', '32',
-         '--iterations', '100000', '--checkpoint-every', '1', '--optimizer', optimizer],
-        cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (tmp_path / 'output' / 'art-3.png').exists() and time.time() < deadline:
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=120)
-    assert process.returncode == 130
+    returncode, _, stderr = interrupt_run(tmp_path, synthetic_files['old'], 3, signal.SIGINT,
+                                          '--optimizer', optimizer)
+    assert returncode == 130, stderr
     assert iio.imread(tmp_path / 'output' / 'art-sheet.png').shape[2] == 3
     assert iio.imread(tmp_path / 'output' / 'art-losses.png').shape[:2] == (400, 640)

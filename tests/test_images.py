@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import art
-from art.images import read_rgb, write_atomic
+from art.files import read_rgb, write_atomic
 
 
 @pytest.fixture

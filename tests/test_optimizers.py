@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import art
 from art.network import CONV_LAYERS
-from art.painting import pixel_bounds
+from art.optimizers import optimize, pixel_bounds
 
 tf1 = tf.compat.v1
 
@@ -37,7 +37,7 @@ def test_graph_is_finalized_and_op_count_does_not_grow(weights, small_images):
         with art.Painting(weights, content, style, optimizer=optimizer) as painting:
             assert painting.graph.finalized
             before = len(painting.graph.get_operations())
-            for _ in painting.run(art.generate_noise_image(content, seed=0), 8):
+            for _ in optimize(painting, art.generate_noise_image(content, seed=0), 8):
                 pass
             assert len(painting.graph.get_operations()) == before
 
@@ -46,7 +46,7 @@ def test_lbfgs_spends_exactly_one_session_run_per_evaluation(weights, small_imag
     content, style = small_images
     with art.Painting(weights, content, style) as painting:
         del run_counter[:]
-        iterates = list(painting.lbfgs(art.generate_noise_image(content, seed=0), 10))
+        iterates = list(art.lbfgs(painting, art.generate_noise_image(content, seed=0), 10))
         # Plus one run at the end that leaves the result in the variable.
         assert len(run_counter) == painting.evaluations + 1
     assert iterates[-1].evaluations == painting.evaluations
@@ -169,7 +169,7 @@ def test_iterates_carry_the_losses_of_their_image(weights, small_images):
     content, style = small_images
     for optimizer in art.OPTIMIZERS:
         with art.Painting(weights, content, style, optimizer=optimizer) as painting:
-            iterates = list(painting.run(art.generate_noise_image(content, seed=0), 5))
+            iterates = list(optimize(painting, art.generate_noise_image(content, seed=0), 5))
             for iterate in (iterates[0], iterates[3], iterates[-1]):
                 recomputed = painting.losses_at(iterate.image)
                 np.testing.assert_allclose(
@@ -199,7 +199,8 @@ def test_layer_and_weight_overrides_change_the_loss(weights, small_images):
     with art.Painting(weights, content, style) as default:
         base = default.evaluate(start)
     with art.Painting(weights, content, style, content_layers=(('conv4_2', 2.0),),
-                      style_layers=(('conv1_1', 1.0),), beta=1, alpha=10) as custom:
+                      style_layers=(('conv1_1', 1.0),), content_weight=1,
+                      style_weight=10) as custom:
         content_loss, style_loss, total, _ = custom.evaluate(start)
     assert content_loss == pytest.approx(2 * base[0], rel=1e-6)
     assert total == pytest.approx(content_loss + 10 * style_loss, rel=1e-6)

@@ -1,0 +1,69 @@
+"""The processor: its model, the instruction sets that matter to TensorFlow, and
+the one oneDNN dispatches to. Read from /proc/cpuinfo; no TensorFlow here.
+
+The CPU differs between machines of one kind (an AVX2-only AMD EPYC, an
+Intel Xeon with AVX-512 and AMX), so this is detected, never assumed, and
+every record says which it was.
+"""
+import os
+import platform
+
+# cpuinfo flags that decide which kernels oneDNN and Eigen run, in that order.
+INSTRUCTION_SETS = ('sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl',
+                    'avx512dq', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile',
+                    'amx_bf16', 'amx_int8')
+AVX512_CORE = ('avx512f', 'avx512bw', 'avx512vl', 'avx512dq')
+
+
+def cpuinfo(path='/proc/cpuinfo'):
+    """(model name, set of flags) of the first processor; empty where unknown."""
+    model, flags = '', set()
+    try:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            for line in handle:
+                key, _, value = line.partition(':')
+                key = key.strip()
+                if key == 'model name' and not model:
+                    model = value.strip()
+                elif key == 'flags' and not flags:
+                    flags = set(value.split())
+                if model and flags:
+                    break
+    except OSError:
+        pass
+    return model or platform.processor() or platform.machine(), flags
+
+
+def onednn_isa(flags):
+    """The widest instruction set oneDNN's CPU engine dispatches to on a CPU with
+    `flags`: 'amx', 'avx512_bf16', 'avx512', 'avx2', 'avx' or 'sse4_1'.
+
+    oneDNN's verbose mode prints the same choice in words (`isa:Intel AVX2`,
+    `isa:Intel AVX-512 with ... bfloat16 ... AMX ...`); the names here are
+    short and stable across oneDNN versions.
+    """
+    if all(flag in flags for flag in AVX512_CORE):
+        if {'amx_tile', 'amx_bf16'} <= flags:
+            return 'amx'
+        return 'avx512_bf16' if 'avx512_bf16' in flags else 'avx512'
+    for name in ('avx2', 'avx', 'sse4_1'):
+        if name in flags:
+            return name
+    return 'none'
+
+
+def onednn_enabled():
+    """True when TensorFlow's oneDNN kernels are on (read after TensorFlow is imported)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # pylint: disable=import-outside-toplevel
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except ImportError:
+        return os.environ.get('TF_ENABLE_ONEDNN_OPTS') == '1'
+
+
+def describe():
+    """The processor as a record holds it."""
+    model, flags = cpuinfo()
+    return {'model': model, 'cores': len(os.sched_getaffinity(0)),
+            'instruction_sets': [name for name in INSTRUCTION_SETS if name in flags],
+            'onednn': onednn_enabled(), 'onednn_isa': onednn_isa(flags)}

@@ -1,0 +1,72 @@
+"""The engine: a painting as a generator of Iterates, from arrays to arrays.
+
+`stylize` is art.py's main block for images already in network space.
+`paint` runs a Job on its pictures (uint8 RGB, art.runner.Pictures) already read: it prepares the
+images at each of the Job's scales, smallest first, starts from art.py's
+noise/content mix made at the first size, and carries each result up to
+the next size.
+"""
+import numpy as np
+
+from art import images
+from art.constants import NOISE_RATIO
+from art.optimizers import optimize
+from art.painting import Painting
+
+
+def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
+            initial_image=None, noise_ratio=NOISE_RATIO, seed=None, bounds=False,
+            max_evaluations=None, **painting_options):
+    """Paint content_image in the style of style_image, yielding each Iterate.
+
+    Images are (1, H, W, 3) float32 in network space (see `load_image`);
+    `style_image` may be a list. The start is `initial_image`, or art.py's
+    noise/content mix. Iterate 0 is the start; the last is the result.
+    `painting_options` go to Painting (layers, content_weight/style_weight,
+    pooling, learning_rate, style_blend_weights, tv_weight, config).
+    """
+    if initial_image is None:
+        initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
+    with Painting(weights, content_image, style_image, optimizer=optimizer,
+                  **painting_options) as painting:
+        yield from optimize(painting, initial_image, iterations, bounds=bounds,
+                            max_evaluations=max_evaluations)
+
+
+def network_images(job, pictures, size):
+    """(content, styles) of the Job in network space for a painting of `size`."""
+    return (images.preprocess(pictures.content, *size),
+            [images.preprocess(pixels, *job.style_size(size)) for pixels in pictures.styles])
+
+
+def starting_image(job, pictures, size):
+    """Where the Job's optimizer starts, at `size`: its --init, with its seed."""
+    content = images.preprocess(pictures.content, *size)
+    given = None if pictures.init is None else images.preprocess(pictures.init, *size)
+    return images.initial_image(job.init, content, job.noise_ratio, job.seed, given)
+
+
+def paint(job, weights, pictures, config=None):
+    """Yield the Iterates of a Job's painting, over its scales in turn.
+
+    Each size has a graph of its own; the result of one size, resized
+    (bicubic), starts the next. Iterations and evaluations count on across
+    sizes; a size's iteration 0 (the previous result, resized) is not
+    yielded again.
+    """
+    sizes = job.sizes()
+    start, done = starting_image(job, pictures, sizes[0]), None
+    for size in sizes:
+        if np.shape(start)[1:3] != tuple(size):
+            start = images.resize_image(start, *size)
+        content, styles = network_images(job, pictures, size)
+        for iterate in stylize(weights, content, styles, job.iterations, initial_image=start,
+                               bounds=job.pixel_bounds, config=config,
+                               **job.painting_options()):
+            if done is not None:
+                iterate = iterate._replace(iteration=iterate.iteration + done.iteration,
+                                           evaluations=iterate.evaluations + done.evaluations)
+            if done is None or iterate.iteration > done.iteration:
+                yield iterate
+            last = iterate
+        start, done = last.image, last

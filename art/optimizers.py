@@ -1,0 +1,177 @@
+"""The optimizers: generators of Iterates over a Painting, each keeping its own state.
+
+- `lbfgs`: scipy's L-BFGS-B. `scipy.optimize.minimize` runs its own loop and
+  only reports through a callback; to let the caller consume iterates one at
+  a time (and stop, save or report between them), it runs in a worker thread
+  that hands each iterate over and waits until the caller asks for the next.
+  Only one of the two threads works at any moment.
+- `adam`: art.py's loop, `tf.train.AdamOptimizer` steps built into the graph.
+"""
+import collections
+import queue
+import threading
+
+import numpy as np
+import scipy.optimize
+
+from art.constants import MEAN_VALUES
+
+# One state of the painting: `image` (network space) and its losses, after
+# `iteration` optimizer iterations and `evaluations` loss+gradient evaluations.
+Iterate = collections.namedtuple(
+    'Iterate', 'iteration evaluations content_loss style_loss total_loss image')
+
+
+class NonFiniteLoss(ArithmeticError):
+    """The loss became NaN or infinite; the last finite iterate is the result."""
+
+
+def check_finite(total):
+    """Raise NonFiniteLoss if the total loss is NaN or infinite."""
+    if not np.isfinite(total):
+        raise NonFiniteLoss('the total loss became %s' % total)
+
+
+class StopOptimization(Exception):
+    """Raised by an objective to end the run; the iterates so far stand."""
+
+
+def lbfgs_iterates(fun, x0, maxiter, bounds=None, history=10):
+    """Minimise fun (x -> (f, grad)) from x0, yielding each new iterate x.
+
+    At most `maxiter` iterations; fun may raise StopOptimization to end
+    sooner. `bounds` is a pair of arrays (lower, upper) like x0, or None.
+    Returns scipy's message when the optimizer ends by itself. Closing the
+    generator stops the worker.
+    """
+    outbox, inbox = queue.Queue(), queue.Queue()
+    stop = threading.Event()
+
+    def objective(x):
+        if stop.is_set():
+            raise StopOptimization('stopped by the caller')
+        return fun(x)
+
+    def callback(intermediate_result):
+        outbox.put(('iterate', np.array(intermediate_result.x)))
+        if inbox.get() == 'stop':
+            raise StopIteration
+
+    def run():
+        try:
+            result = scipy.optimize.minimize(
+                objective, x0, jac=True, method='L-BFGS-B', callback=callback,
+                bounds=None if bounds is None else scipy.optimize.Bounds(*bounds),
+                options={'maxiter': maxiter, 'maxfun': np.iinfo(np.int32).max,
+                         'maxcor': history})
+            outbox.put(('done', result.message))
+        except StopOptimization as reason:
+            outbox.put(('done', str(reason)))
+        except BaseException as error:  # pylint: disable=broad-except
+            # Handed to the caller's thread, which re-raises it.
+            outbox.put(('error', error))
+
+    worker = threading.Thread(target=run, name='lbfgs', daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, payload = outbox.get()
+            if kind == 'iterate':
+                yield payload
+                inbox.put('go')
+            elif kind == 'done':
+                return payload
+            else:
+                raise payload
+    finally:
+        stop.set()
+        inbox.put('stop')
+        worker.join()
+
+
+def pixel_bounds(shape):
+    """Lower and upper bounds (network space) that keep pixels within 0..255."""
+    lower = np.broadcast_to(-MEAN_VALUES, shape).astype(np.float64).ravel()
+    return lower, lower + 255.0
+
+
+class LbfgsObjective:
+    """scipy's objective over a Painting: float64 x in, (total, float64 gradient) out.
+
+    The last evaluation is remembered: scipy asks again for the start, and
+    iterates are reported with the losses of their own evaluation. With
+    `max_evaluations`, no more evaluations are spent.
+    """
+
+    def __init__(self, painting, max_evaluations=None):
+        self.painting = painting
+        self.max_evaluations = max_evaluations
+        self.spent = 0
+        # x, (content, style, total), gradient of the last evaluation.
+        self.last = None
+
+    def __call__(self, x):
+        if self.last is None or not np.array_equal(self.last[0], x):
+            if self.max_evaluations is not None and self.spent >= self.max_evaluations:
+                raise StopOptimization('evaluation budget of %d spent' % self.max_evaluations)
+            content, style, total, gradient = self.painting.evaluate(self.image(x))
+            self.spent += 1
+            check_finite(total)
+            self.last = (x.copy(), (content, style, total), gradient.ravel().astype(np.float64))
+        return float(self.last[1][2]), self.last[2]
+
+    def image(self, x):
+        """x as the painting's float32 image."""
+        return x.reshape(self.painting.shape).astype(np.float32)
+
+    def iterate(self, iteration, x):
+        """An Iterate for x, with the losses of its evaluation."""
+        self(x)
+        return Iterate(iteration, self.spent, *self.last[1], self.image(x))
+
+
+def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=None):
+    """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
+
+    With `bounds`, pixels stay within 0..255 once the mean is added back.
+    With `max_evaluations`, no more loss+gradient evaluations are spent.
+    The result is left in the painting's variable.
+    """
+    x0 = np.asarray(initial_image, dtype=np.float64).ravel()
+    limits = pixel_bounds(painting.shape) if bounds else None
+    if limits is not None:
+        x0 = np.clip(x0, *limits)
+    objective = LbfgsObjective(painting, max_evaluations)
+    current = objective.iterate(0, x0)
+    yield current
+    steps = lbfgs_iterates(objective, x0, iterations, bounds=limits)
+    for iteration, x in enumerate(steps, start=1):
+        current = objective.iterate(iteration, x)
+        yield current
+    painting.assign(current.image)
+
+
+def adam(painting, initial_image, iterations):
+    """Yield Iterates 0..iterations of art.py's Adam loop on `painting` from initial_image.
+
+    As art.py: all variables re-initialized, the start assigned, one train
+    step per iteration. Each step's run also returns the losses and image it
+    started from, so Iterate k is yielded during step k+1 and the last one
+    costs a forward pass only.
+    """
+    painting.reset_adam(initial_image)
+    for step in range(1, iterations + 1):
+        content, style, total, image = painting.adam_step()
+        check_finite(total)
+        yield Iterate(step - 1, step, content, style, total, image)
+    content, style, total, image = painting.losses_and_image()
+    check_finite(total)
+    yield Iterate(iterations, iterations, content, style, total, image)
+
+
+def optimize(painting, initial_image, iterations, bounds=False, max_evaluations=None):
+    """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam')."""
+    if painting.optimizer == 'adam':
+        return adam(painting, initial_image, iterations)
+    return lbfgs(painting, initial_image, iterations, bounds=bounds,
+                 max_evaluations=max_evaluations)

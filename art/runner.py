@@ -1,0 +1,293 @@
+"""Running a Job: pictures read, weights loaded, the engine driven, every file written.
+
+Data flows one way: files -> pictures (art.files) -> weights (art.weights,
+art.download, art.cache) -> the engine's Iterates (art.engine) -> images, the
+loss log, the record, the contact sheet and the loss curve on disk. The Job
+was validated before any of this starts (art.job).
+"""
+import collections
+import os
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from art import costs, files, images, pictures as sheets, record as records
+from art.cache import read_vgg19_cached
+from art.download import DownloadError, download
+from art.network import convs_up_to
+from art.weights import KNOWN_FILES
+
+EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 1, 2, 130, 143
+# The pictures a Job paints with, uint8 RGB: `init` is None unless --init image.
+Pictures = collections.namedtuple('Pictures', 'content styles init')
+
+
+class UsageError(Exception):
+    """Bad input found while running: shown as one line, exit code 2."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt for SIGINT."""
+
+
+def stopped_by(stop):
+    """(exit code, signal name) of a KeyboardInterrupt or Terminated."""
+    return (EXIT_SIGTERM, 'SIGTERM') if isinstance(stop, Terminated) else (EXIT_SIGINT, 'SIGINT')
+
+
+def read_pictures(job):
+    """The Job's content, style and init pictures, uint8 RGB."""
+    return Pictures(files.read_rgb(job.content), [files.read_rgb(path) for path in job.style],
+                    files.read_rgb(job.init_image) if job.init_image else None)
+
+
+def _missing_weights(job, reason):
+    return ('%s; download %s and put it at %s, or run with --weights synthetic (random weights, '
+            'no artistic result)' % (reason, job.weights_url, job.weights))
+
+
+def fetch_weights(job, say):
+    """Download the weights file when it is missing, unless --offline."""
+    if os.path.exists(job.weights):
+        return
+    if job.offline:
+        raise UsageError(_missing_weights(job, 'weights file %s not found and --offline is '
+                                               'given' % job.weights))
+    say('downloading %s to %s' % (job.weights_url, job.weights))
+    known = set(KNOWN_FILES) | set(job.weights_md5)
+    with tqdm(unit='B', unit_scale=True, unit_divisor=1024, desc='weights', leave=False,
+              disable=None) as progress:
+        try:
+            download(job.weights_url, job.weights, known=known, progress=progress)
+        except DownloadError as error:
+            raise UsageError(_missing_weights(job, str(error))) from None
+
+
+def load_weights(job, say):
+    """(VGGWeights for the Job's layers, the weights as a record describes them).
+
+    The description's `note` says plainly when they are not VGG-19's.
+    """
+    layers = convs_up_to(job.last_layer, job.pooling)
+    if job.synthetic:
+        from art.synthetic import SYNTHETIC_NOTE, synthetic_weights  # pylint: disable=import-outside-toplevel
+        weights = synthetic_weights()
+        if job.kernel_layout == 'transposed':
+            weights = weights.transposed()
+        return weights, {'path': job.weights, 'md5': weights.checksum(), 'layout': weights.layout,
+                         'kernel_layout': job.kernel_layout, 'synthetic': True,
+                         'published': False, 'note': 'synthetic: ' + SYNTHETIC_NOTE}
+    fetch_weights(job, say)
+    weights = read_vgg19_cached(job.weights, layers, job.kernel_layout)
+    published = weights.md5 in KNOWN_FILES
+    note = ('%s (%s layout, the published VGG-19, MD5 %s)' if published else
+            '%s (%s layout, MD5 %s): not a published VGG-19 file, a synthetic or modified '
+            'network: results are not artistic') % (job.weights, weights.layout, weights.md5)
+    return weights, {'path': job.weights, 'md5': weights.md5, 'layout': weights.layout,
+                     'kernel_layout': job.kernel_layout, 'synthetic': False,
+                     'published': published, 'note': note}
+
+
+def check_memory(job, weights):
+    """Refuse a Job whose estimated peak memory exceeds what the machine has; the estimate."""
+    largest = max([job.size, job.style_size(job.size)], key=lambda size: size[0] * size[1])
+    history = 10 if job.optimizer == 'lbfgs' else 0
+    needed = costs.estimate_memory(*largest, weights.widths(), job.last_layer, history)
+    available = costs.available_memory()
+    if needed > available:
+        raise UsageError('%dx%d needs an estimated %.1f GiB of memory and %.1f GiB is available; '
+                         'use a smaller --width/--height' % (largest[1], largest[0],
+                                                             needed / 2**30, available / 2**30))
+    return needed
+
+
+class LossLog:
+    """The loss log: a CSV row per iteration, written and flushed as it comes.
+
+    `tail -f` shows a run's progress; a crash leaves every row written before it.
+    """
+
+    def __init__(self, path, weights_note):
+        self.handle = None
+        if path:
+            self.handle = open(path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
+            self.handle.write('# art loss log; weights: %s\n%s\n' % (
+                weights_note, ','.join(records.TRAJECTORY_COLUMNS)))
+            self.handle.flush()
+
+    def add(self, row):
+        if self.handle:
+            self.handle.write('%d,%d,%.3f,%.9g,%.9g,%.9g\n' % tuple(row))
+            self.handle.flush()
+
+    def close(self):
+        if self.handle:
+            self.handle.close()
+
+
+def _thumbnail(pixels):
+    """`pixels` at the contact sheet's thumbnail height."""
+    height, width = pixels.shape[:2]
+    return images.resize_rgb(pixels, sheets.THUMB_HEIGHT,
+                             max(1, round(width * sheets.THUMB_HEIGHT / height)))
+
+
+class Progress:
+    """One painting's progress on disk: log rows, checkpoints, the record, the last files."""
+
+    SHEET_CHECKPOINTS = 8
+
+    def __init__(self, job, record, say, pictures):
+        self.job, self.record, self.say = job, record, say
+        self.started = time.time()
+        self.content_pixels = images.resize_rgb(pictures.content, *job.size)
+        styles = [images.resize_rgb(pixels, *job.style_size(job.size)) for pixels in pictures.styles]
+        self.inputs = [('content', self.content_pixels)] + [
+            ('style %d' % (index + 1) if len(styles) > 1 else 'style', pixels)
+            for index, pixels in enumerate(styles)]
+        self.rows = record['trajectory']['rows']
+        self.log = LossLog(job.loss_log, record['weights']['note'])
+        self.thumbnails = []
+        self.last = None
+        records.write_record(job.record_path, record)
+
+    def pixels(self, iterate):
+        """The picture an iterate stands for, with the content's colours if asked."""
+        pixels = images.to_pixels(iterate.image)
+        if self.job.preserve_colors:
+            pixels = images.preserve_colors(pixels, self.content_pixels)
+        return pixels
+
+    def _outcome(self, iterate, **more):
+        self.record['outcome'].update(
+            iterations=iterate.iteration, evaluations=iterate.evaluations,
+            seconds=round(time.time() - self.started, 3), content_loss=float(iterate.content_loss),
+            style_loss=float(iterate.style_loss), total_loss=float(iterate.total_loss), **more)
+
+    def add(self, iterate):
+        """Log an iterate; write it as a checkpoint, and the record, when its iteration is due."""
+        self.last = iterate
+        row = [iterate.iteration, iterate.evaluations, round(time.time() - self.started, 3),
+               float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss)]
+        self.rows.append(row)
+        self.log.add(row)
+        every = self.job.checkpoint_every
+        if every and iterate.iteration % every == 0:
+            path = self.job.checkpoint_path(iterate.iteration)
+            pixels = self.pixels(iterate)
+            files.save_rgb(path, pixels)
+            self.thumbnails.append(('iteration %d' % iterate.iteration, _thumbnail(pixels)))
+            self.record['checkpoints'].append(dict(zip(records.TRAJECTORY_COLUMNS, row),
+                                                   path=path, sha256=files.file_sha256(path)))
+            self._outcome(iterate)
+            records.write_record(self.job.record_path, self.record)
+            self.say('iteration %d: %d evaluations, total loss %.4g -> %s' % (
+                iterate.iteration, iterate.evaluations, iterate.total_loss, path))
+
+    def finish(self, code, status, reason=None):
+        """Write the last image, the sheet, the curve and the record; report; return `code`."""
+        self.log.close()
+        last = self.last
+        if last is None:
+            self.record['outcome'].update(status=status, reason=reason)
+            records.write_record(self.job.record_path, self.record)
+            self.say('%s before the first iteration; no image written' % (reason or status))
+            return code
+        result = self.pixels(last)
+        files.save_rgb(self.job.output, result)
+        step = max(1, -(-len(self.thumbnails) // self.SHEET_CHECKPOINTS))
+        sheets.contact_sheet(self.job.sheet_path, self.inputs + self.thumbnails[::step]
+                             + [('result, iteration %d' % last.iteration, result)])
+        columns = np.array(self.rows, dtype=np.float64).T
+        drawn = sheets.loss_curve(self.job.curve_path, columns[1], *columns[3:6])
+        self._outcome(last, status=status, reason=reason,
+                      image_sha256=files.file_sha256(self.job.output))
+        records.write_record(self.job.record_path, self.record)
+        self.say('%s in %.1f s: %d iterations, %d evaluations; content %.4g, style %.4g, total '
+                 '%.4g -> %s (record %s, contact sheet %s, %s)' % (
+                     reason or status, self.record['outcome']['seconds'], last.iteration,
+                     last.evaluations, last.content_loss, last.style_loss, last.total_loss,
+                     self.job.output, self.job.record_path, self.job.sheet_path,
+                     'loss curve %s' % self.job.curve_path if drawn else
+                     "no loss curve: pip install -e '.[plots]' for matplotlib"))
+        return code
+
+
+def prepare(job, say, weights_md5=None):
+    """(pictures, weights, their description, estimated memory): the work before the graph.
+
+    With `weights_md5`, the weights must have that checksum (a replay's).
+    """
+    pictures = read_pictures(job)
+    weights, described = load_weights(job, say)
+    if weights_md5 is not None and described['md5'] != weights_md5:
+        raise UsageError('weights %s have MD5 %s, not the recorded %s: not the network the '
+                         'painting was made with' % (job.weights, described['md5'], weights_md5))
+    return pictures, weights, described, check_memory(job, weights)
+
+
+def run(job, say, weights_md5=None, last_iteration=None):
+    """Paint `job`, writing its files as it goes; the exit code.
+
+    `last_iteration` stops after that iteration (a replay of a run that
+    ended there); `weights_md5` as in `prepare`.
+    """
+    pictures, weights, described, needed = prepare(job, say, weights_md5)
+    say('weights: %s' % described['note'])
+    say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
+        'memory %.1f GiB' % (job.content, ' + '.join(job.style), job.width, job.height,
+                             job.optimizer, job.total_iterations,
+                             ' at scales %s' % ' '.join('%g' % s for s in job.scales)
+                             if len(job.scales) > 1 else '', job.seed, needed / 2**30))
+    from art import engine  # pylint: disable=import-outside-toplevel
+    from art.optimizers import NonFiniteLoss  # pylint: disable=import-outside-toplevel
+    from art.painting import session_config  # pylint: disable=import-outside-toplevel
+    config = session_config()
+    record = records.new_record(job, records.describe_inputs(job), described,
+                                records.environment(config))
+    progress = Progress(job, record, say, pictures)
+    iterates = engine.paint(job, weights, pictures, config)
+    bar = tqdm(total=last_iteration or job.total_iterations, unit='it', desc='painting',
+               leave=False, disable=None)
+    try:
+        for iterate in iterates:
+            progress.add(iterate)
+            if iterate.iteration:
+                bar.update(1)
+                bar.set_postfix(evaluations=iterate.evaluations,
+                                total='%.4g' % iterate.total_loss)
+            if iterate.iteration == last_iteration and last_iteration < job.total_iterations:
+                iterates.close()
+                bar.close()
+                return progress.finish(0, 'interrupted', 'stopped at iteration %d, where the '
+                                       'record ends' % last_iteration)
+    except NonFiniteLoss as error:
+        bar.close()
+        return progress.finish(EXIT_FAILED, 'failed', 'error: %s after iteration %d; kept the '
+                               'last finite image' % (error, progress.last.iteration
+                                                      if progress.last else 0))
+    except (KeyboardInterrupt, Terminated) as stop:
+        bar.close()
+        iterates.close()
+        code, name = stopped_by(stop)
+        return progress.finish(code, 'interrupted', 'interrupted (%s)' % name)
+    except Exception as error:
+        bar.close()
+        progress.finish(EXIT_FAILED, 'failed', 'failed: %s: %s' % (type(error).__name__, error))
+        raise
+    bar.close()
+    return progress.finish(0, 'done')
+
+
+def explain(job, say):
+    """`--explain`: build the Job's graph at its full size and describe it; write nothing."""
+    pictures, weights, described, _ = prepare(job, say)
+    from art import engine, report  # pylint: disable=import-outside-toplevel
+    from art.painting import Painting  # pylint: disable=import-outside-toplevel
+    content, styles = engine.network_images(job, pictures, job.size)
+    start = engine.starting_image(job, pictures, job.size)
+    with Painting(weights, content, styles, **job.painting_options()) as built:
+        for line in report.explain(built, start, job, described['note'], weights.widths()):
+            say(line)
+    return 0

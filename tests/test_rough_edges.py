@@ -1,0 +1,177 @@
+"""What a new user hit: rotated phone photos, TIFF output, file permissions, bad weights
+paths, absurd image headers, a download server that goes away for a while."""
+import os
+import struct
+import threading
+import time
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+import art
+import art.cli
+from art import download, files
+from art.job import Job
+from art.runner import read_pictures
+from http_server import FileServer
+from test_cli import mat_payload
+
+
+def paint(capsys, *argv):
+    code = art.cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def rotated(tmp_path):
+    """A 24x12 picture stored sideways (12x24) with EXIF orientation 6, as phones do."""
+    y, x = np.mgrid[0:12, 0:24]
+    upright = np.stack([x * 10, y * 20, 255 - x * 10], axis=-1).astype(np.uint8)
+    stored = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)  # 12 wide, 24 high
+    exif = Image.Exif()
+    exif[files.EXIF_ORIENTATION] = 6
+    path = tmp_path / 'phone.jpg'
+    stored.save(path, exif=exif, quality=95)
+    return path
+
+
+def test_exif_orientation_is_applied_to_every_input(rotated, tmp_path):
+    with Image.open(rotated) as picture:
+        expected = np.asarray(ImageOps.exif_transpose(picture).convert('RGB'))
+    assert expected.shape == (12, 24, 3)
+    assert files.picture_size(str(rotated)) == (12, 24)
+    np.testing.assert_array_equal(files.read_rgb(str(rotated)), expected)
+    job = Job(content=rotated, style=[rotated], init='image', init_image=rotated,
+              output=tmp_path / 'o.png', width=24, height=12, seed=0, iterations=1)
+    pictures = read_pictures(job)
+    for pixels in (pictures.content, pictures.styles[0], pictures.init):
+        np.testing.assert_array_equal(pixels, expected)
+
+
+def test_a_rotated_content_photo_is_painted_upright(rotated, tmp_path, capsys):
+    code, out, _ = paint(capsys, '--content', rotated, '--style', rotated, '--weights', 'synthetic',
+                         '--height', 12, '--iterations', 1, '--output', tmp_path / 'p.png')
+    assert code == 0, out
+    # The width follows the upright picture's aspect ratio (24x12), not the stored one.
+    assert files.read_rgb(str(tmp_path / 'p.png')).shape == (12, 24, 3)
+
+
+@pytest.mark.parametrize('extension', files.IMAGE_EXTENSIONS)
+def test_every_promised_image_type_is_written(tmp_path, extension):
+    pixels = (np.random.RandomState(0).rand(6, 8, 3) * 255).astype(np.uint8)
+    path = tmp_path / ('p' + extension)
+    files.save_rgb(str(path), pixels)
+    back = files.read_rgb(str(path))
+    assert back.shape == (6, 8, 3)
+    if extension in ('.png', '.bmp', '.tif', '.tiff'):
+        np.testing.assert_array_equal(back, pixels)
+
+
+@pytest.mark.parametrize('extension', ['.tif', '.tiff'])
+def test_a_run_writes_tiff(tmp_path, capsys, extension):
+    output = tmp_path / ('painted' + extension)
+    code, out, err = paint(capsys, '--weights', 'synthetic', '--width', 16, '--iterations', 2,
+                           '--checkpoint-every', 1, '--output', output)
+    assert code == 0, err
+    assert files.read_rgb(str(output)).shape == (12, 16, 3)
+    assert (tmp_path / ('painted-1' + extension)).exists()
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o002, 0o077])
+def test_outputs_get_the_permissions_of_new_files(tmp_path, capsys, umask):
+    previous = os.umask(umask)
+    try:
+        code, out, err = paint(capsys, '--weights', 'synthetic', '--width', 16, '--iterations', 1,
+                               '--loss-log', tmp_path / 'o' / 'log.csv',
+                               '--output', tmp_path / 'o' / 'p.png')
+    finally:
+        os.umask(previous)
+    assert code == 0, err
+    written = sorted(os.listdir(tmp_path / 'o'))
+    assert written == ['log.csv', 'p-0.png', 'p-losses.png', 'p-sheet.png', 'p.json', 'p.png']
+    for name in written:
+        assert os.stat(tmp_path / 'o' / name).st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def huge_png(path, width, height):
+    """A PNG whose header claims width x height and whose data is one empty row."""
+    def chunk(kind, data):
+        return (struct.pack('>I', len(data)) + kind + data
+                + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff))
+    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header)
+                     + chunk(b'IDAT', zlib.compress(b'\0')) + chunk(b'IEND', b''))
+    return path
+
+
+def test_bad_weights_paths_and_absurd_headers_are_one_line_errors(tmp_path, capsys):
+    folder = tmp_path / 'weights'
+    folder.mkdir()
+    empty = tmp_path / 'empty.mat'
+    empty.write_bytes(b'')
+    huge = huge_png(tmp_path / 'huge.png', 100000, 100000)
+    cases = [
+        (['--weights', folder], '%s: is a folder, not a weights file' % folder),
+        (['--weights', empty], '%s: is an empty file (0 bytes), not a weights file' % empty),
+        (['--content', huge], '%s: its header claims a picture too large to read' % huge),
+        (['--style', huge], '%s: its header claims a picture too large to read' % huge),
+        (['--init', 'image', '--init-image', huge], 'its header claims a picture too large'),
+    ]
+    for argv, message in cases:
+        code, out, err = paint(capsys, *argv, '--output', tmp_path / 'out' / 'p.png')
+        assert code == 2, (argv, err)
+        assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert '100000x100000' in err
+    assert not (tmp_path / 'out').exists() and empty.read_bytes() == b''
+
+
+def test_retries_back_off_1_2_4_8_16_seconds(tmp_path):
+    with FileServer(b'') as server:
+        url = server.url
+    waits = []
+    with pytest.raises(download.DownloadError, match='tried 6 times over 31 s'):
+        download.download(url, str(tmp_path / 'w.mat'), sleep=waits.append)
+    assert waits == [1, 2, 4, 8, 16]
+
+
+def test_a_server_that_vanishes_for_a_few_seconds_is_waited_for(tmp_path, synthetic_files):
+    payload, md5 = mat_payload(synthetic_files)
+    with FileServer(payload) as probe:
+        port = probe.httpd.server_port
+    comes_back = threading.Timer(2.5, lambda: started.append(FileServer(payload, port=port)
+                                                             .__enter__()))
+    started = []
+    comes_back.start()
+    began = time.time()
+    try:
+        assert download.download('http://127.0.0.1:%d/vgg.mat' % port, str(tmp_path / 'w.mat'),
+                                 known={md5}) == md5
+    finally:
+        comes_back.join()
+        for server in started:
+            server.__exit__()
+    assert 2.5 <= time.time() - began < 15
+    assert (tmp_path / 'w.mat').read_bytes() == payload
+
+
+def test_an_unreachable_server_is_one_line_naming_url_path_and_alternative(tmp_path, capsys,
+                                                                           monkeypatch):
+    monkeypatch.setattr(download, 'RETRY_DELAYS', (0, 0))
+    target = tmp_path / 'weights' / 'vgg.mat'
+    with FileServer(b'') as server:
+        url = server.url
+    code, _, err = paint(capsys, '--weights', target, '--weights-url', url,
+                         '--output', tmp_path / 'p.png')
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    for fragment in ('cannot download %s' % url, 'put it at %s' % target, '--weights synthetic'):
+        assert fragment in err
+    assert not target.exists()
+    missing = tmp_path / 'elsewhere.mat'
+    code, _, err = paint(capsys, '--weights', missing, '--offline', '--output', tmp_path / 'p.png')
+    assert code == 2
+    for fragment in ('not found and --offline is given', 'put it at %s' % missing,
+                     download.VGG19_URL, '--weights synthetic'):
+        assert fragment in err

@@ -141,9 +141,9 @@ class Job:
         put('weights_md5', tuple(str(md5).lower() for md5 in self.weights_md5))
         for name in ('pixel_bounds', 'preserve_colors', 'offline'):
             put(name, bool(getattr(self, name)))
-        for name in BOUNDS:
-            if hasattr(self, name) and name not in ('style_blend_weights', 'scales'):
-                put(name, self._number(name, getattr(self, name)))
+        for field in dataclasses.fields(self):
+            if field.type in (int, float):
+                put(field.name, self._number(field.name, getattr(self, field.name)))
         put('style_blend_weights', tuple(self._number('style_blend_weights', w)
                                          for w in self.style_blend_weights))
         put('scales', tuple(self._number('scales', s) for s in self.scales))

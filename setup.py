@@ -26,6 +26,8 @@ setup(
         'imageio>=2.28',
         'pillow>=9.1',
         'tqdm>=4.60',
+        # Limits NumPy's BLAS threads while L-BFGS runs beside TensorFlow.
+        'threadpoolctl>=3.1',
     ],
     extras_require={
         # The loss curve of a run; the rest of the project works without it.

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from art import job as jobs
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
-                           LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, STYLE_LAYERS)
+                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, STYLE_LAYERS)
 from art.download import VGG19_URL
 from art.files import IMAGE_EXTENSIONS, ImageError
 from art.images import INITS
@@ -150,6 +150,10 @@ def build_parser():
     algorithm.add_argument('--iterations', metavar='N', type=_number('iterations'),
                            help="optimizer iterations (default: %d for lbfgs, art.py's %d for "
                                 'adam)' % (LBFGS_ITERATIONS, ITERATIONS))
+    algorithm.add_argument('--lbfgs-history', metavar='M', type=_number('lbfgs_history'),
+                           help="correction pairs L-BFGS keeps (scipy's maxcor); each costs two "
+                                'float64 copies of the image in memory (default: %d)'
+                                % LBFGS_HISTORY)
     algorithm.add_argument('--learning-rate', metavar='F', type=_number('learning_rate'),
                            help="Adam's learning rate (default: %g)" % LEARNING_RATE)
     algorithm.add_argument('--noise-ratio', metavar='F', type=_number('noise_ratio'),

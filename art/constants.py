@@ -43,3 +43,5 @@ STYLE_LAYERS = (
 OPTIMIZERS = ('lbfgs', 'adam')
 # art.py's Adam took 5000 steps; L-BFGS needs far fewer (bench/RESULTS.md).
 LBFGS_ITERATIONS = 1000
+# Correction pairs L-BFGS keeps (scipy's maxcor); chosen by bench/run.py.
+LBFGS_HISTORY = 10

@@ -9,19 +9,20 @@ the next size.
 import numpy as np
 
 from art import images
-from art.constants import NOISE_RATIO
+from art.constants import LBFGS_HISTORY, NOISE_RATIO
 from art.optimizers import optimize
 from art.painting import Painting
 
 
 def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
             initial_image=None, noise_ratio=NOISE_RATIO, seed=None, bounds=False,
-            max_evaluations=None, **painting_options):
+            max_evaluations=None, history=LBFGS_HISTORY, **painting_options):
     """Paint content_image in the style of style_image, yielding each Iterate.
 
     Images are (1, H, W, 3) float32 in network space (see `load_image`);
     `style_image` may be a list. The start is `initial_image`, or art.py's
     noise/content mix. Iterate 0 is the start; the last is the result.
+    `history` is L-BFGS's number of correction pairs.
     `painting_options` go to Painting (layers, content_weight/style_weight,
     pooling, learning_rate, style_blend_weights, tv_weight, config).
     """
@@ -30,7 +31,7 @@ def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
     with Painting(weights, content_image, style_image, optimizer=optimizer,
                   **painting_options) as painting:
         yield from optimize(painting, initial_image, iterations, bounds=bounds,
-                            max_evaluations=max_evaluations)
+                            max_evaluations=max_evaluations, history=history)
 
 
 def network_images(job, pictures, size):
@@ -61,7 +62,7 @@ def paint(job, weights, pictures, config=None):
             start = images.resize_image(start, *size)
         content, styles = network_images(job, pictures, size)
         for iterate in stylize(weights, content, styles, job.iterations, initial_image=start,
-                               bounds=job.pixel_bounds, config=config,
+                               bounds=job.pixel_bounds, history=job.lbfgs_history, config=config,
                                **job.painting_options()):
             if done is not None:
                 iterate = iterate._replace(iteration=iterate.iteration + done.iteration,

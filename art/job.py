@@ -23,7 +23,7 @@ import numpy as np
 
 from art import examples
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
-                           LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
+                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
                            STYLE_LAYERS, VGG_MODEL)
 from art.download import VGG19_URL
 from art.files import check_image_type, picture_size
@@ -40,6 +40,7 @@ BOUNDS = {
     'width': (int, 0, False, None),
     'height': (int, 0, False, None),
     'iterations': (int, 0, False, None),
+    'lbfgs_history': (int, 0, False, None),
     'checkpoint_every': (int, 0, True, None),
     'seed': (int, 0, True, 2**32 - 1),
     'learning_rate': (float, 0, False, None),
@@ -115,6 +116,7 @@ class Job:
     style_scale: float = 1.0
     scales: tuple = (1.0,)
     learning_rate: float = LEARNING_RATE
+    lbfgs_history: int = LBFGS_HISTORY
     pixel_bounds: bool = False
     tv_weight: float = 0.0
     preserve_colors: bool = False

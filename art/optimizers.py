@@ -13,8 +13,9 @@ import threading
 
 import numpy as np
 import scipy.optimize
+from threadpoolctl import threadpool_limits
 
-from art.constants import MEAN_VALUES
+from art.constants import LBFGS_HISTORY, MEAN_VALUES
 
 # One state of the painting: `image` (network space) and its losses, after
 # `iteration` optimizer iterations and `evaluations` loss+gradient evaluations.
@@ -36,7 +37,7 @@ class StopOptimization(Exception):
     """Raised by an objective to end the run; the iterates so far stand."""
 
 
-def lbfgs_iterates(fun, x0, maxiter, bounds=None, history=10):
+def lbfgs_iterates(fun, x0, maxiter, bounds=None, history=LBFGS_HISTORY):
     """Minimise fun (x -> (f, grad)) from x0, yielding each new iterate x.
 
     At most `maxiter` iterations; fun may raise StopOptimization to end
@@ -130,24 +131,32 @@ class LbfgsObjective:
         return Iterate(iteration, self.spent, *self.last[1], self.image(x))
 
 
-def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=None):
+def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=None,
+          history=LBFGS_HISTORY, blas_threads=1):
     """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
 
     With `bounds`, pixels stay within 0..255 once the mean is added back.
     With `max_evaluations`, no more loss+gradient evaluations are spent.
+    `history` is the number of correction pairs L-BFGS keeps (scipy's maxcor).
     The result is left in the painting's variable.
+
+    NumPy's and SciPy's BLAS run on `blas_threads` threads (None: as they
+    are) while this runs: L-BFGS-B's vector operations are memory-bound, and
+    idle BLAS workers spinning after each one take the cores from
+    TensorFlow's threads (bench/RESULTS.md measures it).
     """
     x0 = np.asarray(initial_image, dtype=np.float64).ravel()
     limits = pixel_bounds(painting.shape) if bounds else None
     if limits is not None:
         x0 = np.clip(x0, *limits)
     objective = LbfgsObjective(painting, max_evaluations)
-    current = objective.iterate(0, x0)
-    yield current
-    steps = lbfgs_iterates(objective, x0, iterations, bounds=limits)
-    for iteration, x in enumerate(steps, start=1):
-        current = objective.iterate(iteration, x)
+    with threadpool_limits(limits=blas_threads, user_api='blas'):
+        current = objective.iterate(0, x0)
         yield current
+        steps = lbfgs_iterates(objective, x0, iterations, bounds=limits, history=history)
+        for iteration, x in enumerate(steps, start=1):
+            current = objective.iterate(iteration, x)
+            yield current
     painting.assign(current.image)
 
 
@@ -169,9 +178,10 @@ def adam(painting, initial_image, iterations):
     yield Iterate(iterations, iterations, content, style, total, image)
 
 
-def optimize(painting, initial_image, iterations, bounds=False, max_evaluations=None):
+def optimize(painting, initial_image, iterations, bounds=False, max_evaluations=None,
+             history=LBFGS_HISTORY):
     """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam')."""
     if painting.optimizer == 'adam':
         return adam(painting, initial_image, iterations)
     return lbfgs(painting, initial_image, iterations, bounds=bounds,
-                 max_evaluations=max_evaluations)
+                 max_evaluations=max_evaluations, history=history)

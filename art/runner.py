@@ -92,7 +92,7 @@ def load_weights(job, say):
 def check_memory(job, weights):
     """Refuse a Job whose estimated peak memory exceeds what the machine has; the estimate."""
     largest = max([job.size, job.style_size(job.size)], key=lambda size: size[0] * size[1])
-    history = 10 if job.optimizer == 'lbfgs' else 0
+    history = job.lbfgs_history if job.optimizer == 'lbfgs' else 0
     needed = costs.estimate_memory(*largest, weights.widths(), job.last_layer, history)
     available = costs.available_memory()
     if needed > available:

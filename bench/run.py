@@ -5,6 +5,9 @@
   layer shapes, GFLOP/s, and the ratio to this machine's float32 matmul peak
   measured in the same run; the same for the TF2 peer (bench/peer_tf2.py);
 - peak resident memory of a run (evaluations and L-BFGS iterations) per size;
+- the whole L-BFGS loop's seconds per evaluation against a bare evaluation, with
+  NumPy's BLAS on one thread (art's default) and as it is;
+- the total loss after N evaluations for several L-BFGS histories (maxcor);
 - start-up to the first evaluation from a 550 MB file with the real file's
   shapes, with an empty weights cache and again with the cache filled;
 - quality per compute: total loss after N evaluations for L-BFGS and Adam(2.0)
@@ -158,8 +161,47 @@ def worker_scales(options):
             'small_evaluations': small[-1].evaluations, 'reached': reached}
 
 
+def worker_loop(options):
+    """Seconds per evaluation: bare `evaluate`, and the whole L-BFGS loop's wall time over
+    its evaluations, with BLAS on one thread (art's default) and as NumPy left it."""
+    import art
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    loops = {'one BLAS thread': [], 'BLAS as it is': []}
+    with art.Painting(art.synthetic_weights(), content, style) as painting:
+        bare = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
+        for _ in range(2):
+            for label, threads in (('BLAS as it is', None), ('one BLAS thread', 1)):
+                began = time.perf_counter()
+                for last in art.lbfgs(painting, start, 10**6, blas_threads=threads,
+                                      max_evaluations=options.evaluations):
+                    pass
+                loops[label].append((time.perf_counter() - began) / last.evaluations)
+    return {'bare': bare, 'loops': loops}
+
+
+def worker_history(options):
+    """Total loss and wall time after N evaluations for each L-BFGS history, one start."""
+    import art
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    results = {}
+    with art.Painting(art.synthetic_weights(), content, style) as painting:
+        for history in (int(h) for h in options.histories.split(',')):
+            began = time.perf_counter()
+            for last in art.lbfgs(painting, start, 10**6, history=history,
+                                  max_evaluations=options.evaluations):
+                pass
+            results[history] = [float(last.total_loss), time.perf_counter() - began,
+                                last.evaluations]
+    return {'results': results, 'peak_rss': peak_rss_bytes()}
+
+
 WORKERS = {'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
-           'quality': worker_quality, 'scales': worker_scales}
+           'quality': worker_quality, 'scales': worker_scales, 'loop': worker_loop,
+           'history': worker_history}
 
 
 def run_worker(name, env=None, **options):
@@ -254,6 +296,33 @@ def startup_rows(options):
     return rows
 
 
+def loop_rows(sizes, options):
+    """Markdown rows: what the L-BFGS loop adds to each evaluation."""
+    rows = ['| size | bare evaluate s (min) | L-BFGS loop s/eval, one BLAS thread | ratio '
+            '| L-BFGS loop s/eval, BLAS as it is | ratio |', '|---|---|---|---|---|---|']
+    for size in sizes:
+        result = run_worker('loop', size=size, warmups=options.warmups, repeats=options.repeats,
+                            evaluations=options.loop_evaluations)
+        bare = min(result['bare'])
+        limited, unlimited = (min(result['loops'][label]) for label in
+                              ('one BLAS thread', 'BLAS as it is'))
+        rows.append('| %s | %.3f | %.3f | %.3fx | %.3f | %.3fx |' % (
+            size, bare, limited, limited / bare, unlimited, unlimited / bare))
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def history_rows(options):
+    """Markdown rows: L-BFGS history (maxcor) against the loss after N evaluations."""
+    result = run_worker('history', size=options.history_size, histories=options.histories,
+                        evaluations=options.history_evaluations)
+    rows = ['| history (maxcor), %s, %d evaluations | total loss | wall s |' % (
+        options.history_size, options.history_evaluations), '|---|---|---|']
+    for history, (loss, seconds, _) in sorted(result['results'].items(), key=lambda i: int(i[0])):
+        rows.append('| %s | %.4g | %.1f |' % (history, loss, seconds))
+    return rows
+
+
 def quality_rows(options):
     """Markdown rows: L-BFGS against Adam at equal evaluations."""
     result = run_worker('quality', size=options.quality_size, budgets=options.budgets)
@@ -299,8 +368,13 @@ def main():
     parser.add_argument('--scales-size', default='256x256')
     parser.add_argument('--scales-evaluations', type=int, default=60,
                         help='the one-size run\'s budget; half of it goes to the half size')
+    parser.add_argument('--loop-evaluations', type=int, default=40,
+                        help='evaluations of each timed L-BFGS loop')
+    parser.add_argument('--history-size', default='256x192')
+    parser.add_argument('--histories', default='5,10,20,50')
+    parser.add_argument('--history-evaluations', type=int, default=300)
     parser.add_argument('--skip', default='',
-                        help='comma-separated: speed,startup,quality,scales')
+                        help='comma-separated: speed,loop,history,startup,quality,scales')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
@@ -315,6 +389,10 @@ def main():
              'float32 matmul peak (numpy, 4096x4096, best of 5): %.1f GFLOP/s' % peak, '']
     if 'speed' not in skip:
         lines += speed_rows(options.sizes.split(','), peak, options) + ['']
+    if 'loop' not in skip:
+        lines += loop_rows(options.sizes.split(','), options) + ['']
+    if 'history' not in skip:
+        lines += history_rows(options) + ['']
     if 'startup' not in skip:
         lines += startup_rows(options) + ['']
     if 'quality' not in skip:

@@ -119,7 +119,7 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     start = seen.pop('start')
     assert seen.pop('config').intra_op_parallelism_threads >= 1
     assert seen == dict(optimizer='adam', learning_rate=0.5, content_weight=3, style_weight=7,
-                        pooling='max', bounds=True, iterations=art.ITERATIONS,
+                        pooling='max', bounds=True, iterations=art.ITERATIONS, history=10,
                         shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,
                         content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
                         style_blend_weights=(1.0,), tv_weight=0.0)
@@ -127,8 +127,9 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     np.testing.assert_array_equal(start, art.generate_noise_image(content, 0.25, seed=11))
     seen.clear()
     assert art.cli.main(['--weights', synthetic_files['old'], '--width', '20',
-                         '--checkpoint-every', '0']) == 0
+                         '--checkpoint-every', '0', '--lbfgs-history', '7']) == 0
     assert seen['iterations'] == art.constants.LBFGS_ITERATIONS and seen['optimizer'] == 'lbfgs'
+    assert seen['history'] == 7
     assert seen['shape'] == (1, 15, 20, 3)
 
 

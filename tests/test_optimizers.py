@@ -205,3 +205,38 @@ def test_layer_and_weight_overrides_change_the_loss(weights, small_images):
     assert content_loss == pytest.approx(2 * base[0], rel=1e-6)
     assert total == pytest.approx(content_loss + 10 * style_loss, rel=1e-6)
     assert style_loss != pytest.approx(base[1])
+
+
+def test_blas_runs_on_one_thread_while_lbfgs_runs_and_is_restored_after(weights, small_images):
+    from threadpoolctl import threadpool_info
+    content, style = small_images
+
+    def blas_threads():
+        return {pool['filepath']: pool['num_threads'] for pool in threadpool_info()
+                if pool['user_api'] == 'blas'}
+    before = blas_threads()
+    assert before, 'NumPy and SciPy ship a BLAS that threadpoolctl sees'
+    with art.Painting(weights, content, style) as painting:
+        during = [blas_threads() for _ in art.lbfgs(painting, content, 3)]
+        unlimited = [blas_threads() for _ in art.lbfgs(painting, content, 2, blas_threads=None)]
+    assert all(set(seen.values()) == {1} for seen in during)
+    assert unlimited[0] == before and blas_threads() == before
+
+
+def test_lbfgs_history_is_scipys_maxcor_and_changes_the_path(weights, small_images, monkeypatch):
+    import scipy.optimize
+    content, style = small_images
+    start = art.generate_noise_image(content, seed=0)
+    asked = []
+    minimize = scipy.optimize.minimize
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs['options']['maxcor'])
+        return minimize(*args, **kwargs)
+    monkeypatch.setattr(scipy.optimize, 'minimize', spy)
+    losses = {}
+    for history in (2, 20):
+        losses[history] = [it.total_loss for it in art.stylize(
+            weights, content, style, 12, initial_image=start, history=history)]
+    assert asked == [2, 20]
+    assert losses[2][:2] == losses[20][:2] and losses[2][-1] != losses[20][-1]

@@ -18,7 +18,9 @@ setup(
     py_modules=['run_art'],
     python_requires='>=3.10',
     install_requires=[
-        'tensorflow-cpu>=2.16,<2.22',
+        # The full package: the same wheel runs on CPUs and, with the gpu extra, on
+        # NVIDIA GPUs (tensorflow-cpu cannot be combined with a GPU build).
+        'tensorflow>=2.16,<2.22',
         'numpy>=1.23',
         # minimize(callback=...) taking intermediate_result and honouring
         # StopIteration: scipy 1.11.
@@ -32,6 +34,8 @@ setup(
     extras_require={
         # The loss curve of a run; the rest of the project works without it.
         'plots': ['matplotlib>=3.5'],
+        # CUDA and cuDNN from the registry, for TensorFlow on an NVIDIA GPU (Linux).
+        'gpu': ['tensorflow[and-cuda]>=2.16,<2.22'],
         'test': ['pytest>=7', 'matplotlib>=3.5'],
     },
     entry_points={'console_scripts': ['art-paint=art.cli:main']},

@@ -38,8 +38,28 @@ def describe_inputs(job):
             'init_image': describe_file(job.init_image) if job.init_image else None}
 
 
+def gpu_names():
+    """The names of the GPUs TensorFlow sees (empty on a CPU-only machine)."""
+    import tensorflow  # pylint: disable=import-outside-toplevel
+    return [tensorflow.config.experimental.get_device_details(gpu).get('device_name', gpu.name)
+            for gpu in tensorflow.config.list_physical_devices('GPU')]
+
+
+def device_line(environment_now):
+    """What a run computes on, in one line: the GPU's name, or the CPU with its
+    instruction sets and oneDNN's kernels; and the precision."""
+    cpu_now = environment_now['cpu']
+    sets = ' '.join(name.upper() for name in cpu_now['instruction_sets']) or 'no AVX'
+    line = 'CPU %s, %d cores (%s; oneDNN %s)' % (
+        cpu_now['model'], cpu_now['cores'], sets,
+        'on, %s kernels' % cpu_now['onednn_isa'] if cpu_now['onednn'] else 'off')
+    if environment_now['gpus']:
+        line = 'GPU %s, beside %s' % (', '.join(environment_now['gpus']), line)
+    return '%s; float32' % line
+
+
 def environment(session_config=None):
-    """Versions, processor and threads of this process (TensorFlow already imported)."""
+    """Versions, processor, GPUs and threads of this process (TensorFlow already imported)."""
     import numpy  # pylint: disable=import-outside-toplevel
     import scipy  # pylint: disable=import-outside-toplevel
     import tensorflow  # pylint: disable=import-outside-toplevel
@@ -50,7 +70,7 @@ def environment(session_config=None):
     return {'art': __version__, 'python': platform.python_version(),
             'tensorflow': tensorflow.__version__, 'numpy': numpy.__version__,
             'scipy': scipy.__version__, 'platform': platform.platform(), 'cpu': cpu.describe(),
-            'threads': threads}
+            'gpus': gpu_names(), 'threads': threads}
 
 
 def new_record(job, inputs, weights, environment_now):

@@ -244,8 +244,9 @@ def run(job, say, weights_md5=None, last_iteration=None):
     from art.optimizers import NonFiniteLoss  # pylint: disable=import-outside-toplevel
     from art.painting import session_config  # pylint: disable=import-outside-toplevel
     config = session_config()
-    record = records.new_record(job, records.describe_inputs(job), described,
-                                records.environment(config))
+    environment = records.environment(config)
+    say('running on %s' % records.device_line(environment))
+    record = records.new_record(job, records.describe_inputs(job), described, environment)
     progress = Progress(job, record, say, pictures)
     iterates = engine.paint(job, weights, pictures, config)
     bar = tqdm(total=last_iteration or job.total_iterations, unit='it', desc='painting',

@@ -238,11 +238,11 @@ def machine():
                          if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
-    import importlib.metadata as metadata
-    return ('%s, %d cores usable; Python %s, tensorflow-cpu %s, numpy %s, scipy %s; '
+    from art.tf1 import tf
+    return ('%s, %d cores usable; Python %s, tensorflow %s, numpy %s, scipy %s; '
             'TF_ENABLE_ONEDNN_OPTS=%s' % (
                 model, len(os.sched_getaffinity(0)), platform.python_version(),
-                metadata.version('tensorflow-cpu'), numpy.__version__, scipy.__version__,
+                tf.__version__, numpy.__version__, scipy.__version__,
                 os.environ.get('TF_ENABLE_ONEDNN_OPTS', '1 (art default)')))
 
 

@@ -40,3 +40,15 @@ def test_public_api_docstrings_cite_the_paper():
         doc = getattr(art, name).__doc__.lower()
         for phrase in phrases:
             assert phrase.lower() in doc, (name, phrase)
+
+
+def test_packaging_depends_on_tensorflow_with_a_gpu_extra():
+    """The full `tensorflow` package (tensorflow-cpu cannot be combined with a GPU build)
+    and an extra `gpu` that brings CUDA through tensorflow[and-cuda]."""
+    import importlib.metadata
+    requires = importlib.metadata.requires('art')
+    names = [re.split(r'[<>=;\[ ]', requirement)[0] for requirement in requires]
+    assert 'tensorflow' in names and 'tensorflow-cpu' not in names
+    assert any(requirement.startswith('tensorflow[and-cuda]') and 'extra == "gpu"' in requirement
+               for requirement in requires)
+    assert 'threadpoolctl' in names

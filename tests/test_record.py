@@ -155,6 +155,7 @@ def test_verify_passes_and_prints_the_table(copy, capsys):
         assert row in table
     assert 'max 0 levels, PSNR inf dB' in table
     assert 'environment: the same as recorded' in table
+    assert 'running on CPU %s, %d cores (' % (cpu.cpuinfo()[0], len(os.sched_getaffinity(0))) in out
     assert 'PASSED: 7 of 7 checks within limits' in table
     assert sorted(os.listdir(copy / 'out')) == sorted(
         ['p.png', 'p.json', 'p-0.png', 'p-2.png', 'p-4.png', 'p-sheet.png', 'p-losses.png'])
@@ -291,3 +292,16 @@ def test_other_kernels_agree_on_the_first_evaluation_and_say_why_later_ones_drif
     assert float(checks['losses at iteration 0']) <= 1e-6
     assert 'cpu.onednn: True -> False' in result.stdout
     assert 'note: other kernels or threads round differently' in result.stdout
+
+
+def test_the_device_line_names_the_gpu_or_the_cpu_and_its_kernels():
+    from art.record import device_line
+    environment = {'gpus': [], 'cpu': {'model': 'AMD EPYC', 'cores': 2, 'onednn': True,
+                                       'instruction_sets': ['avx', 'avx2', 'fma'],
+                                       'onednn_isa': 'avx2'}}
+    assert device_line(environment) == 'CPU AMD EPYC, 2 cores (AVX AVX2 FMA; oneDNN on, avx2 ' \
+                                       'kernels); float32'
+    environment['gpus'] = ['NVIDIA A100-SXM4-40GB']
+    environment['cpu']['onednn'] = False
+    assert device_line(environment).startswith('GPU NVIDIA A100-SXM4-40GB, beside CPU AMD EPYC')
+    assert 'oneDNN off' in device_line(environment)

@@ -1,0 +1,47 @@
+"""The processor as TensorFlow uses it: detected from /proc/cpuinfo, never assumed."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from art import cpu
+from test_cli import ROOT
+
+FLAGS = {
+    'amd-epyc-avx2': 'fpu sse4_1 sse4_2 avx f16c fma avx2 bmi2 sha_ni',
+    'xeon-amx': 'sse4_2 avx avx2 fma avx512f avx512dq avx512bw avx512vl avx512_vnni '
+                'avx512_bf16 avx512_fp16 amx_bf16 amx_tile amx_int8',
+    'xeon-avx512': 'sse4_2 avx avx2 fma avx512f avx512dq avx512bw avx512vl avx512_vnni',
+    'zen4-bf16': 'sse4_2 avx avx2 fma avx512f avx512dq avx512bw avx512vl avx512_bf16',
+    'old': 'sse4_1 sse4_2',
+}
+
+
+@pytest.mark.parametrize('name,isa', [('amd-epyc-avx2', 'avx2'), ('xeon-amx', 'amx'),
+                                      ('xeon-avx512', 'avx512'), ('zen4-bf16', 'avx512_bf16'),
+                                      ('old', 'sse4_1')])
+def test_cpuinfo_and_the_isa_onednn_dispatches_to(tmp_path, name, isa):
+    path = tmp_path / 'cpuinfo'
+    path.write_text('processor\t: 0\nmodel name\t: Test CPU %s\nflags\t\t: %s\n\n'
+                    'processor\t: 1\nmodel name\t: other\nflags\t\t: none\n' % (name, FLAGS[name]))
+    model, flags = cpu.cpuinfo(str(path))
+    assert model == 'Test CPU %s' % name and flags == set(FLAGS[name].split())
+    assert cpu.onednn_isa(flags) == isa
+
+
+def test_the_derived_isa_is_the_one_onednn_reports_on_this_machine():
+    """oneDNN's verbose mode names the ISA it dispatches to; ours must agree with it."""
+    script = ('import art.tf1; from art.tf1 import tf; '
+              'tf.nn.conv2d(tf.ones((1, 8, 8, 8)), tf.ones((3, 3, 8, 8)), 1, "SAME")')
+    result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT), ONEDNN_VERBOSE='1',
+                                     TF_ENABLE_ONEDNN_OPTS='1'), timeout=300)
+    reported = [line.split('isa:', 1)[1] for line in result.stdout.splitlines()
+                if ',cpu,isa:' in line]
+    assert reported, result.stdout[-2000:] + result.stderr[-2000:]
+    words = reported[0]
+    keywords = (('AMX', 'amx'), ('bfloat16', 'avx512_bf16'), ('AVX-512', 'avx512'),
+                ('AVX2', 'avx2'), ('AVX', 'avx'), ('SSE4.1', 'sse4_1'))
+    seen = next(name for keyword, name in keywords if keyword in words)
+    assert cpu.onednn_isa(cpu.cpuinfo()[1]) == seen, words

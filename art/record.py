@@ -40,9 +40,11 @@ def describe_inputs(job):
 
 def gpu_names():
     """The names of the GPUs TensorFlow sees (empty on a CPU-only machine)."""
-    import tensorflow  # pylint: disable=import-outside-toplevel
-    return [tensorflow.config.experimental.get_device_details(gpu).get('device_name', gpu.name)
-            for gpu in tensorflow.config.list_physical_devices('GPU')]
+    from art.tf1 import quiet_stderr, tf  # pylint: disable=import-outside-toplevel
+    with quiet_stderr():
+        gpus = tf.config.list_physical_devices('GPU')
+    return [tf.config.experimental.get_device_details(gpu).get('device_name', gpu.name)
+            for gpu in gpus]
 
 
 def device_line(environment_now):

@@ -73,6 +73,8 @@ def test_default_run_paints_the_projects_example(tmp_path, synthetic_files):
     assert painted.shape == (30, 40, 3)  # the example is 400x300
     assert (tmp_path / 'output' / 'art-0.png').exists()
     assert result.stdout.strip().splitlines()[-1].startswith('done in ')
+    # TensorFlow's start-up and GPU-probe lines (tensorflow on a CPU-only machine) are filtered.
+    assert result.stderr.strip() == '', result.stderr
 
 
 def test_every_flag_end_to_end(tmp_path, inputs, synthetic_files):

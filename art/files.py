@@ -5,9 +5,12 @@ arrays, upright as a viewer shows them. Every file is written whole or not at
 all (a temporary file beside it, renamed into place) and gets the permissions
 a new file gets under the user's umask.
 """
+import contextlib
 import hashlib
 import os
+import signal
 import tempfile
+import threading
 import warnings
 
 import imageio.v3 as iio
@@ -15,6 +18,8 @@ import numpy as np
 from PIL import Image
 
 CHUNK = 1 << 20
+# Signals that wait while a file is written (see signals_deferred).
+DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # The picture formats the project promises to write, by extension.
 # The EXIF tag that says how a camera held the picture.
 EXIF_ORIENTATION = 0x0112
@@ -121,25 +126,55 @@ def _new_file_mode():
     return 0o666 & ~umask
 
 
+@contextlib.contextmanager
+def signals_deferred():
+    """SIGINT and SIGTERM that arrive inside are held, then given to their handlers.
+
+    Python runs signal handlers in the main thread between any two bytecodes;
+    an interrupt raised mid-write would leave the temporary file behind. (A
+    thread's signal mask cannot do this: the kernel hands a process's signal
+    to any thread that does not block it, TensorFlow's included.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    handlers = {signum: signal.signal(signum, lambda *caught: held.append(caught))
+                for signum in DEFERRED_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        if held:
+            signum, frame = held[0]
+            if callable(handlers[signum]):
+                handlers[signum](signum, frame)
+            elif handlers[signum] == signal.SIG_DFL:
+                signal.raise_signal(signum)
+
+
 def write_atomic(path, write):
     """Call write(temporary_path) and rename the result onto `path`.
 
     The temporary file sits beside `path` with the same extension (writers
-    pick the format from it), so a crash never leaves half a file at `path`.
-    It is given the permissions of a newly created file (mkstemp's are 0600).
+    pick the format from it), so a crash never leaves half a file at `path`,
+    and Ctrl-C or SIGTERM wait until the file is in place. It is given the
+    permissions of a newly created file (mkstemp's are 0600).
     """
     folder, name = os.path.split(os.path.abspath(path))
     stem, extension = os.path.splitext(name)
-    handle, partial = tempfile.mkstemp(prefix='.%s.' % stem,
-                                       suffix='.partial' + extension, dir=folder)
-    os.close(handle)
-    try:
-        write(partial)
-        os.chmod(partial, _new_file_mode())
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    with signals_deferred():
+        handle, partial = tempfile.mkstemp(prefix='.%s.' % stem,
+                                           suffix='.partial' + extension, dir=folder)
+        os.close(handle)
+        try:
+            write(partial)
+            os.chmod(partial, _new_file_mode())
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
 
 
 def write_text(path, text):

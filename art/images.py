@@ -1,12 +1,9 @@
 """Pictures in and out of the network's space, starting images, and colour.
 
-Two kinds of array, named so throughout the project:
-- `pixels`: a picture, (height, width, 3) uint8 RGB, as files hold it
-  (art.files reads and writes them);
-- `image`: what the network sees, a (1, height, width, 3) float32 batch with
-  MEAN_VALUES subtracted.
-`preprocess` and `to_pixels` convert between them; art.py's `load_image` and
-`save_image` add the file; `generate_noise_image` makes art.py's starting image.
+`pixels` and `image` as art/__init__.py defines them. `preprocess` and
+`to_pixels` convert between the two; art.py's `load_image` and `save_image`
+add the file (read and written by art.files); `generate_noise_image` makes
+art.py's starting image.
 """
 import numpy as np
 from PIL import Image

@@ -100,3 +100,20 @@ def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path):
         write_atomic(str(target), failing)
     assert target.read_bytes() == b'old contents'
     assert os.listdir(tmp_path) == ['keep.png']
+
+
+def test_an_interrupt_during_a_write_waits_until_the_file_is_whole(tmp_path):
+    import signal
+    target = tmp_path / 'record.json'
+
+    def interrupted(partial):
+        with open(partial, 'w') as handle:
+            handle.write('first half, ')
+        os.kill(os.getpid(), signal.SIGINT)
+        with open(partial, 'a') as handle:
+            handle.write('second half')
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(str(target), interrupted)
+    assert target.read_text() == 'first half, second half'
+    assert os.listdir(tmp_path) == ['record.json']

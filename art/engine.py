@@ -40,9 +40,10 @@ def network_images(job, pictures, size):
             [images.preprocess(pixels, *job.style_size(size)) for pixels in pictures.styles])
 
 
-def starting_image(job, pictures, size):
-    """Where the Job's optimizer starts, at `size`: its --init, with its seed."""
-    content = images.preprocess(pictures.content, *size)
+def starting_image(job, pictures, content):
+    """Where the Job's optimizer starts, for `content` (network space) at its size:
+    the Job's --init, with its seed."""
+    size = np.shape(content)[1:3]
     given = None if pictures.init is None else images.preprocess(pictures.init, *size)
     return images.initial_image(job.init, content, job.noise_ratio, job.seed, given)
 
@@ -55,12 +56,13 @@ def paint(job, weights, pictures, config=None):
     sizes; a size's iteration 0 (the previous result, resized) is not
     yielded again.
     """
-    sizes = job.sizes()
-    start, done = starting_image(job, pictures, sizes[0]), None
-    for size in sizes:
-        if np.shape(start)[1:3] != tuple(size):
-            start = images.resize_image(start, *size)
+    start, done = None, None
+    for size in job.sizes():
         content, styles = network_images(job, pictures, size)
+        if start is None:
+            start = starting_image(job, pictures, content)
+        elif np.shape(start)[1:3] != tuple(size):
+            start = images.resize_image(start, *size)
         for iterate in stylize(weights, content, styles, job.iterations, initial_image=start,
                                bounds=job.pixel_bounds, history=job.lbfgs_history, config=config,
                                **job.painting_options()):

@@ -204,27 +204,20 @@ def save_rgb(path, pixels):
         raise ImageError('%s: cannot write image (%s)' % (path, _first_line(error))) from None
 
 
-def file_digest(path, algorithm='sha256', start=None):
-    """The hashlib digest of a file's contents (continuing `start`, a hashlib object)."""
-    digest = start or hashlib.new(algorithm)
+def file_digest(path, algorithm='sha256'):
+    """The hashlib digest of a file's contents."""
+    digest = hashlib.new(algorithm)
     with open(path, 'rb') as handle:
         for block in iter(lambda: handle.read(CHUNK), b''):
             digest.update(block)
     return digest
 
 
-def file_md5(path, start=None):
+def file_md5(path):
     """MD5 of a file's contents, the checksum MatConvNet publishes for its networks."""
-    return file_digest(path, 'md5', start)
+    return file_digest(path, 'md5')
 
 
 def file_sha256(path):
     """SHA-256 of a file's contents as hex, the checksum records keep of inputs and outputs."""
     return file_digest(path).hexdigest()
-
-
-def pixels_sha256(pixels):
-    """SHA-256 of an array's shape, type and bytes: a checksum of pixels in memory."""
-    digest = hashlib.sha256(('%s %s ' % (pixels.shape, pixels.dtype.str)).encode())
-    digest.update(np.ascontiguousarray(pixels).tobytes())
-    return digest.hexdigest()

@@ -19,7 +19,6 @@ FORMAT = 'art-record'
 VERSION = 1
 # Columns of the trajectory: one row per iteration, as the loss log has them.
 TRAJECTORY_COLUMNS = ('iteration', 'evaluations', 'seconds', 'content', 'style', 'total')
-STATUSES = ('running', 'done', 'interrupted', 'failed')
 
 
 class RecordError(ValueError):

@@ -251,6 +251,7 @@ def run(job, say, weights_md5=None, last_iteration=None):
     iterates = engine.paint(job, weights, pictures, config)
     bar = tqdm(total=last_iteration or job.total_iterations, unit='it', desc='painting',
                leave=False, disable=None)
+    ending, failure = (0, 'done'), None
     try:
         for iterate in iterates:
             progress.add(iterate)
@@ -259,26 +260,26 @@ def run(job, say, weights_md5=None, last_iteration=None):
                 bar.set_postfix(evaluations=iterate.evaluations,
                                 total='%.4g' % iterate.total_loss)
             if iterate.iteration == last_iteration and last_iteration < job.total_iterations:
-                iterates.close()
-                bar.close()
-                return progress.finish(0, 'interrupted', 'stopped at iteration %d, where the '
-                                       'record ends' % last_iteration)
+                ending = (0, 'interrupted', 'stopped at iteration %d, where the record ends'
+                          % last_iteration)
+                break
     except NonFiniteLoss as error:
-        bar.close()
-        return progress.finish(EXIT_FAILED, 'failed', 'error: %s after iteration %d; kept the '
-                               'last finite image' % (error, progress.last.iteration
-                                                      if progress.last else 0))
+        ending = (EXIT_FAILED, 'failed', 'error: %s after iteration %d; kept the last finite '
+                  'image' % (error, progress.last.iteration if progress.last else 0))
     except (KeyboardInterrupt, Terminated) as stop:
+        code, name = stopped_by(stop)
+        ending = (code, 'interrupted', 'interrupted (%s)' % name)
+    except Exception as error:  # pylint: disable=broad-except
+        # Recorded as failed, then passed on to the command line's one-line report.
+        ending = (EXIT_FAILED, 'failed', 'failed: %s: %s' % (type(error).__name__, error))
+        failure = error
+    finally:
         bar.close()
         iterates.close()
-        code, name = stopped_by(stop)
-        return progress.finish(code, 'interrupted', 'interrupted (%s)' % name)
-    except Exception as error:
-        bar.close()
-        progress.finish(EXIT_FAILED, 'failed', 'failed: %s: %s' % (type(error).__name__, error))
-        raise
-    bar.close()
-    return progress.finish(0, 'done')
+    code = progress.finish(*ending)
+    if failure is not None:
+        raise failure
+    return code
 
 
 def explain(job, say):
@@ -287,7 +288,7 @@ def explain(job, say):
     from art import engine, report  # pylint: disable=import-outside-toplevel
     from art.painting import Painting  # pylint: disable=import-outside-toplevel
     content, styles = engine.network_images(job, pictures, job.size)
-    start = engine.starting_image(job, pictures, job.size)
+    start = engine.starting_image(job, pictures, content)
     with Painting(weights, content, styles, **job.painting_options()) as built:
         for line in report.explain(built, start, job, described['note'], weights.widths()):
             say(line)

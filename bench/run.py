@@ -231,14 +231,9 @@ def machine():
     """CPU model, cores and versions, for the table's header."""
     import numpy
     import scipy
-    model = platform.processor()
-    try:
-        with open('/proc/cpuinfo') as cpuinfo:
-            model = next(line.split(':', 1)[1].strip() for line in cpuinfo
-                         if line.startswith('model name'))
-    except (OSError, StopIteration):
-        pass
+    from art.cpu import cpuinfo
     from art.tf1 import tf
+    model = cpuinfo()[0]
     return ('%s, %d cores usable; Python %s, tensorflow %s, numpy %s, scipy %s; '
             'TF_ENABLE_ONEDNN_OPTS=%s' % (
                 model, len(os.sched_getaffinity(0)), platform.python_version(),

@@ -47,3 +47,10 @@ LBFGS_ITERATIONS = 1000
 # evaluations at 256x192, 20 pairs reached a 10% lower loss than 10 and 4% lower
 # than 50, in the same wall time.
 LBFGS_HISTORY = 20
+# The arithmetic of the bulk of a painting: float32 (art.py's, the default),
+# bfloat16 (oneDNN's mixed precision, finished in float32) or auto (bfloat16
+# where the CPU has it natively).
+PRECISIONS = ('float32', 'bfloat16', 'auto')
+# Captures run in float32 and every painting ends in it: the targets and the
+# final losses are art.py's numbers whatever the bulk ran in.
+FINISH_PRECISION = 'float32'

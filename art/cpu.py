@@ -67,3 +67,41 @@ def describe():
     return {'model': model, 'cores': len(os.sched_getaffinity(0)),
             'instruction_sets': [name for name in INSTRUCTION_SETS if name in flags],
             'onednn': onednn_enabled(), 'onednn_isa': onednn_isa(flags)}
+
+
+class PrecisionError(ValueError):
+    """--precision bfloat16 where it cannot run natively; the message names what is missing."""
+
+
+def native_bfloat16(flags):
+    """The CPU feature that gives oneDNN native bfloat16 arithmetic ('AMX' or
+    'AVX512_BF16'), or None: elsewhere oneDNN emulates it, slower than float32."""
+    return {'amx': 'AMX', 'avx512_bf16': 'AVX512_BF16'}.get(onednn_isa(flags))
+
+
+def choose_precision(requested, model, flags, onednn):
+    """(precision the painting's bulk runs in, why, a hint or None) for --precision `requested`
+    on a CPU `model` with `flags`, oneDNN on or off. Raises PrecisionError for a
+    bfloat16 that would be emulated."""
+    feature = native_bfloat16(flags)
+    if requested == 'bfloat16':
+        if feature is None:
+            raise PrecisionError(
+                '--precision bfloat16 needs a CPU with AMX or AVX512_BF16, and this %s has '
+                'neither (emulated bfloat16 is slower than float32); use --precision float32 '
+                'or auto' % model)
+        if not onednn:
+            raise PrecisionError('--precision bfloat16 needs oneDNN, which '
+                                 'TF_ENABLE_ONEDNN_OPTS=0 turns off; unset it or use '
+                                 '--precision float32')
+        return 'bfloat16', 'as asked; the CPU has %s' % feature, None
+    if requested == 'auto':
+        if feature and onednn:
+            return 'bfloat16', 'auto: the CPU has %s and oneDNN is on' % feature, None
+        return 'float32', ('auto: oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0)' if feature else
+                           'auto: the CPU has neither AMX nor AVX512_BF16'), None
+    hint = None
+    if feature and onednn:
+        hint = ('hint: this CPU has %s: --precision bfloat16 (or auto) evaluates several times '
+                'faster and finishes in float32' % feature)
+    return 'float32', 'as asked', hint

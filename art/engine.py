@@ -24,7 +24,8 @@ def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
     noise/content mix. Iterate 0 is the start; the last is the result.
     `history` is L-BFGS's number of correction pairs.
     `painting_options` go to Painting (layers, content_weight/style_weight,
-    pooling, learning_rate, style_blend_weights, tv_weight, config).
+    pooling, learning_rate, style_blend_weights, tv_weight, configs: a painting
+    whose first config is not float32's finishes in float32).
     """
     if initial_image is None:
         initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
@@ -48,13 +49,13 @@ def starting_image(job, pictures, content):
     return images.initial_image(job.init, content, job.noise_ratio, job.seed, given)
 
 
-def paint(job, weights, pictures, config=None):
+def paint(job, weights, pictures, configs=None):
     """Yield the Iterates of a Job's painting, over its scales in turn.
 
     Each size has a graph of its own; the result of one size, resized
     (bicubic), starts the next. Iterations and evaluations count on across
     sizes; a size's iteration 0 (the previous result, resized) is not
-    yielded again.
+    yielded again. `configs` are the sessions' (art.painting.session_configs).
     """
     start, done = None, None
     for size in job.sizes():
@@ -64,7 +65,7 @@ def paint(job, weights, pictures, config=None):
         elif np.shape(start)[1:3] != tuple(size):
             start = images.resize_image(start, *size)
         for iterate in stylize(weights, content, styles, job.iterations, initial_image=start,
-                               bounds=job.pixel_bounds, history=job.lbfgs_history, config=config,
+                               bounds=job.pixel_bounds, history=job.lbfgs_history, configs=configs,
                                **job.painting_options()):
             if done is not None:
                 iterate = iterate._replace(iteration=iterate.iteration + done.iteration,

@@ -24,7 +24,7 @@ import numpy as np
 from art import examples
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
-                           STYLE_LAYERS, VGG_MODEL)
+                           PRECISIONS, STYLE_LAYERS, VGG_MODEL)
 from art.download import VGG19_URL
 from art.files import check_image_type, picture_size
 from art.images import INITS
@@ -55,7 +55,7 @@ BOUNDS = {
     'scales': (float, 0, False, 1),
 }
 CHOICES = {'optimizer': OPTIMIZERS, 'pooling': POOLINGS, 'kernel_layout': KERNEL_LAYOUTS,
-           'init': INITS}
+           'init': INITS, 'precision': PRECISIONS}
 
 
 class JobError(ValueError):
@@ -117,6 +117,7 @@ class Job:
     scales: tuple = (1.0,)
     learning_rate: float = LEARNING_RATE
     lbfgs_history: int = LBFGS_HISTORY
+    precision: str = 'float32'
     pixel_bounds: bool = False
     tv_weight: float = 0.0
     preserve_colors: bool = False

@@ -8,6 +8,7 @@
 - `adam`: art.py's loop, `tf.train.AdamOptimizer` steps built into the graph.
 """
 import collections
+import math
 import queue
 import threading
 
@@ -15,12 +16,24 @@ import numpy as np
 import scipy.optimize
 from threadpoolctl import threadpool_limits
 
-from art.constants import LBFGS_HISTORY, MEAN_VALUES
+from art.constants import FINISH_PRECISION, LBFGS_HISTORY, MEAN_VALUES
 
 # One state of the painting: `image` (network space) and its losses, after
-# `iteration` optimizer iterations and `evaluations` loss+gradient evaluations.
+# `iteration` optimizer iterations and `evaluations` loss+gradient evaluations;
+# `precision` is the arithmetic the losses were evaluated in.
 Iterate = collections.namedtuple(
-    'Iterate', 'iteration evaluations content_loss style_loss total_loss image')
+    'Iterate', 'iteration evaluations content_loss style_loss total_loss image precision',
+    defaults=('float32',))
+# A bfloat16 painting's float32 finish: at least this share of the iterations
+# (and of an evaluation budget), more when bfloat16 stalls first: when its total
+# loss falls by less than STALL_DECREASE (relative) over STALL_WINDOW
+# iterations, when one L-BFGS iteration needs more than BULK_PATIENCE
+# evaluations (its line search lost in bfloat16's rounding), or when L-BFGS
+# gives up by itself. bench/RESULTS.md measures the choice.
+FINISH_SHARE = 0.1
+STALL_WINDOW = 10
+STALL_DECREASE = 1e-3
+BULK_PATIENCE = 4
 
 
 class NonFiniteLoss(ArithmeticError):
@@ -101,13 +114,18 @@ class LbfgsObjective:
 
     The last evaluation is remembered: scipy asks again for the start, and
     iterates are reported with the losses of their own evaluation. With
-    `max_evaluations`, no more evaluations are spent.
+    `max_evaluations`, no more evaluations are spent; with `patience`, no
+    iteration after the first spends more than that many (a line search
+    lost in rounding noise).
     """
 
-    def __init__(self, painting, max_evaluations=None):
+    def __init__(self, painting, max_evaluations=None, patience=None):
         self.painting = painting
         self.max_evaluations = max_evaluations
+        self.patience = patience
         self.spent = 0
+        # Evaluations spent when the last iterate was reported, and its iteration.
+        self.reported = (0, 0)
         # x, (content, style, total), gradient of the last evaluation.
         self.last = None
 
@@ -115,6 +133,11 @@ class LbfgsObjective:
         if self.last is None or not np.array_equal(self.last[0], x):
             if self.max_evaluations is not None and self.spent >= self.max_evaluations:
                 raise StopOptimization('evaluation budget of %d spent' % self.max_evaluations)
+            spent, iteration = self.reported
+            if self.patience is not None and iteration >= 1 \
+                    and self.spent - spent >= self.patience:
+                raise StopOptimization('iteration %d took more than %d evaluations'
+                                       % (iteration + 1, self.patience))
             content, style, total, gradient = self.painting.evaluate(self.image(x))
             self.spent += 1
             check_finite(total)
@@ -128,15 +151,18 @@ class LbfgsObjective:
     def iterate(self, iteration, x):
         """An Iterate for x, with the losses of its evaluation."""
         self(x)
-        return Iterate(iteration, self.spent, *self.last[1], self.image(x))
+        self.reported = (self.spent, iteration)
+        return Iterate(iteration, self.spent, *self.last[1], self.image(x),
+                       self.painting.precision)
 
 
 def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=None,
-          history=LBFGS_HISTORY, blas_threads=1):
+          history=LBFGS_HISTORY, blas_threads=1, patience=None):
     """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
 
     With `bounds`, pixels stay within 0..255 once the mean is added back.
-    With `max_evaluations`, no more loss+gradient evaluations are spent.
+    With `max_evaluations`, no more loss+gradient evaluations are spent; with
+    `patience`, L-BFGS stops when an iteration after the first needs more.
     `history` is the number of correction pairs L-BFGS keeps (scipy's maxcor).
     The result is left in the painting's variable.
 
@@ -149,39 +175,112 @@ def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=Non
     limits = pixel_bounds(painting.shape) if bounds else None
     if limits is not None:
         x0 = np.clip(x0, *limits)
-    objective = LbfgsObjective(painting, max_evaluations)
+    objective = LbfgsObjective(painting, max_evaluations, patience)
     with threadpool_limits(limits=blas_threads, user_api='blas'):
         current = objective.iterate(0, x0)
         yield current
         steps = lbfgs_iterates(objective, x0, iterations, bounds=limits, history=history)
-        for iteration, x in enumerate(steps, start=1):
-            current = objective.iterate(iteration, x)
-            yield current
+        try:
+            for iteration, x in enumerate(steps, start=1):
+                current = objective.iterate(iteration, x)
+                yield current
+        finally:
+            steps.close()
     painting.assign(current.image)
 
 
-def adam(painting, initial_image, iterations):
+def adam(painting, initial_image, iterations, restart=True):
     """Yield Iterates 0..iterations of art.py's Adam loop on `painting` from initial_image.
 
     As art.py: all variables re-initialized, the start assigned, one train
     step per iteration. Each step's run also returns the losses and image it
     started from, so Iterate k is yielded during step k+1 and the last one
-    costs a forward pass only.
+    costs a forward pass only. Without `restart`, Adam goes on from the image
+    and moments the painting holds (a finish after `Painting.switch`).
     """
-    painting.reset_adam(initial_image)
+    if restart:
+        painting.reset_adam(initial_image)
     for step in range(1, iterations + 1):
         content, style, total, image = painting.adam_step()
         check_finite(total)
-        yield Iterate(step - 1, step, content, style, total, image)
+        yield Iterate(step - 1, step, content, style, total, image, painting.precision)
     content, style, total, image = painting.losses_and_image()
     check_finite(total)
-    yield Iterate(iterations, iterations, content, style, total, image)
+    yield Iterate(iterations, iterations, content, style, total, image, painting.precision)
+
+
+def stalled(totals, window, decrease):
+    """True when the last `window` iterations lowered the total loss by less than
+    `decrease` of it."""
+    return len(totals) > window and totals[-window - 1] - totals[-1] < decrease * abs(totals[-1])
+
+
+def finish_share(count):
+    """How many of `count` iterations or evaluations a float32 finish keeps at least."""
+    return max(1, math.ceil(count * FINISH_SHARE))
+
+
+def _one_precision(painting, initial_image, iterations, bounds, max_evaluations, history,
+                   restart=True, patience=None):
+    """Iterates of the painting's optimizer in the precision it now runs in."""
+    if painting.optimizer == 'adam':
+        return adam(painting, initial_image, iterations, restart)
+    return lbfgs(painting, initial_image, iterations, bounds=bounds,
+                 max_evaluations=max_evaluations, history=history, patience=patience)
+
+
+def bulk_then_finish(painting, initial_image, iterations, bounds=False, max_evaluations=None,
+                     history=LBFGS_HISTORY):
+    """Iterates of a painting whose bulk runs in a faster precision and ends in float32.
+
+    The bulk stops at the last FINISH_SHARE of the iterations, or sooner when
+    L-BFGS stalls, loses its way or ends by itself; the painting then switches to float32 and
+    the optimizer goes on from the bulk's image for the iterations left:
+    L-BFGS with a fresh history (its pairs hold bfloat16's rounding), Adam
+    with its moments carried over. Iterations and evaluations count on; the
+    switch point is yielded again only when the finish cannot go on.
+    """
+    bulk_iterations = max(0, iterations - finish_share(iterations))
+    bulk_budget = None
+    if max_evaluations is not None:
+        bulk_budget = max(1, max_evaluations - finish_share(max_evaluations))
+    bulk = _one_precision(painting, initial_image, bulk_iterations, bounds, bulk_budget, history,
+                          patience=BULK_PATIENCE)
+    totals, last = [], None
+    try:
+        for iterate in bulk:
+            yield iterate
+            last = iterate
+            totals.append(iterate.total_loss)
+            if painting.optimizer == 'lbfgs' and stalled(totals, STALL_WINDOW, STALL_DECREASE):
+                break
+    finally:
+        bulk.close()
+    painting.switch(FINISH_PRECISION)
+    budget = None if max_evaluations is None else max_evaluations - last.evaluations
+    finish = _one_precision(painting, last.image, iterations - last.iteration, bounds, budget,
+                            history, restart=False)
+    switch_point, went_on = next(finish), False
+    for iterate in finish:
+        went_on = True
+        yield _after(iterate, last)
+    if not went_on:
+        # The finish could not go on (its evaluations spent, or float32 L-BFGS ended at
+        # once): the switch point again, with float32's losses, so a painting ends in float32.
+        yield _after(switch_point, last)
+
+
+def _after(iterate, last):
+    """`iterate` of an optimizer that started where `last` ended, counted on from it."""
+    return iterate._replace(iteration=iterate.iteration + last.iteration,
+                            evaluations=iterate.evaluations + last.evaluations)
 
 
 def optimize(painting, initial_image, iterations, bounds=False, max_evaluations=None,
              history=LBFGS_HISTORY):
-    """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam')."""
-    if painting.optimizer == 'adam':
-        return adam(painting, initial_image, iterations)
-    return lbfgs(painting, initial_image, iterations, bounds=bounds,
-                 max_evaluations=max_evaluations, history=history)
+    """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam'), finished
+    in float32 when the painting starts in another precision."""
+    if painting.precision != FINISH_PRECISION:
+        return bulk_then_finish(painting, initial_image, iterations, bounds, max_evaluations,
+                                history)
+    return _one_precision(painting, initial_image, iterations, bounds, max_evaluations, history)

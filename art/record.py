@@ -12,13 +12,16 @@ import platform
 import time
 
 from art import __version__, cpu
+from art.constants import FINISH_PRECISION
 from art.files import file_sha256, write_text
 from art.job import Job, JobError
 
 FORMAT = 'art-record'
 VERSION = 1
-# Columns of the trajectory: one row per iteration, as the loss log has them.
-TRAJECTORY_COLUMNS = ('iteration', 'evaluations', 'seconds', 'content', 'style', 'total')
+# Columns of the trajectory: one row per iteration, as the loss log has them;
+# `precision` is the arithmetic the row's losses were evaluated in.
+TRAJECTORY_COLUMNS = ('iteration', 'evaluations', 'seconds', 'content', 'style', 'total',
+                      'precision')
 
 
 class RecordError(ValueError):
@@ -48,7 +51,7 @@ def gpu_names():
 
 def device_line(environment_now):
     """What a run computes on, in one line: the GPU's name, or the CPU with its
-    instruction sets and oneDNN's kernels; and the precision."""
+    instruction sets and oneDNN's kernels; and the precision, with why."""
     cpu_now = environment_now['cpu']
     sets = ' '.join(name.upper() for name in cpu_now['instruction_sets']) or 'no AVX'
     line = 'CPU %s, %d cores (%s; oneDNN %s)' % (
@@ -56,11 +59,20 @@ def device_line(environment_now):
         'on, %s kernels' % cpu_now['onednn_isa'] if cpu_now['onednn'] else 'off')
     if environment_now['gpus']:
         line = 'GPU %s, beside %s' % (', '.join(environment_now['gpus']), line)
-    return '%s; float32' % line
+    return '%s; %s' % (line, precision_words(environment_now['precision']['bulk'],
+                                              environment_now['precision']['why']))
 
 
-def environment(session_config=None):
-    """Versions, processor, GPUs and threads of this process (TensorFlow already imported)."""
+def precision_words(bulk, why):
+    """The precision of a painting in words: its bulk's, why, and its finish."""
+    if bulk == FINISH_PRECISION:
+        return '%s (%s)' % (bulk, why)
+    return '%s (%s), finishing in %s' % (bulk, why, FINISH_PRECISION)
+
+
+def environment(session_config=None, precision=None):
+    """Versions, processor, GPUs, threads and precision of this process (TensorFlow already
+    imported). `precision` is (bulk precision, why) as art.cpu.choose_precision gives it."""
     import numpy  # pylint: disable=import-outside-toplevel
     import scipy  # pylint: disable=import-outside-toplevel
     import tensorflow  # pylint: disable=import-outside-toplevel
@@ -71,7 +83,9 @@ def environment(session_config=None):
     return {'art': __version__, 'python': platform.python_version(),
             'tensorflow': tensorflow.__version__, 'numpy': numpy.__version__,
             'scipy': scipy.__version__, 'platform': platform.platform(), 'cpu': cpu.describe(),
-            'gpus': gpu_names(), 'threads': threads}
+            'gpus': gpu_names(), 'threads': threads,
+            'precision': {'bulk': precision[0], 'finish': FINISH_PRECISION, 'why': precision[1]}
+            if precision else None}
 
 
 def new_record(job, inputs, weights, environment_now):

@@ -6,14 +6,16 @@ loss log, the record, the contact sheet and the loss curve on disk. The Job
 was validated before any of this starts (art.job).
 """
 import collections
+import importlib
 import os
 import time
 
 import numpy as np
 from tqdm import tqdm
 
-from art import costs, files, images, pictures as sheets, record as records
+from art import costs, cpu, files, images, pictures as sheets, record as records
 from art.cache import read_vgg19_cached
+from art.constants import FINISH_PRECISION
 from art.download import DownloadError, download
 from art.network import convs_up_to
 from art.weights import KNOWN_FILES
@@ -118,7 +120,7 @@ class LossLog:
 
     def add(self, row):
         if self.handle:
-            self.handle.write('%d,%d,%.3f,%.9g,%.9g,%.9g\n' % tuple(row))
+            self.handle.write('%d,%d,%.3f,%.9g,%.9g,%.9g,%s\n' % tuple(row))
             self.handle.flush()
 
     def close(self):
@@ -167,9 +169,14 @@ class Progress:
 
     def add(self, iterate):
         """Log an iterate; write it as a checkpoint, and the record, when its iteration is due."""
-        self.last = iterate
+        if self.last is not None and iterate.precision != self.last.precision:
+            self.say('iteration %d on: %s (until iteration %d: %s, total loss %.4g)' % (
+                iterate.iteration, iterate.precision, self.last.iteration, self.last.precision,
+                self.last.total_loss))
         row = [iterate.iteration, iterate.evaluations, round(time.time() - self.started, 3),
-               float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss)]
+               float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss),
+               iterate.precision]
+        self.last = iterate
         self.rows.append(row)
         self.log.add(row)
         every = self.job.checkpoint_every
@@ -199,7 +206,7 @@ class Progress:
         step = max(1, -(-len(self.thumbnails) // self.SHEET_CHECKPOINTS))
         sheets.contact_sheet(self.job.sheet_path, self.inputs + self.thumbnails[::step]
                              + [('result, iteration %d' % last.iteration, result)])
-        columns = np.array(self.rows, dtype=np.float64).T
+        columns = np.array([row[:6] for row in self.rows], dtype=np.float64).T
         drawn = sheets.loss_curve(self.job.curve_path, columns[1], *columns[3:6])
         self._outcome(last, status=status, reason=reason,
                       image_sha256=files.file_sha256(self.job.output))
@@ -212,6 +219,17 @@ class Progress:
                      'loss curve %s' % self.job.curve_path if drawn else
                      "no loss curve: pip install -e '.[plots]' for matplotlib"))
         return code
+
+
+def choose_precision(job):
+    """(bulk precision, why, hint or None) of the Job on this machine's CPU; UsageError
+    for a bfloat16 the CPU would only emulate."""
+    importlib.import_module('art.tf1')  # oneDNN's switch is set before TensorFlow loads
+    model, flags = cpu.cpuinfo()
+    try:
+        return cpu.choose_precision(job.precision, model, flags, cpu.onednn_enabled())
+    except cpu.PrecisionError as error:
+        raise UsageError(str(error)) from None
 
 
 def prepare(job, say, weights_md5=None):
@@ -233,6 +251,7 @@ def run(job, say, weights_md5=None, last_iteration=None):
     `last_iteration` stops after that iteration (a replay of a run that
     ended there); `weights_md5` as in `prepare`.
     """
+    precision, why, hint = choose_precision(job)
     pictures, weights, described, needed = prepare(job, say, weights_md5)
     say('weights: %s' % described['note'])
     say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
@@ -242,13 +261,15 @@ def run(job, say, weights_md5=None, last_iteration=None):
                              if len(job.scales) > 1 else '', job.seed, needed / 2**30))
     from art import engine  # pylint: disable=import-outside-toplevel
     from art.optimizers import NonFiniteLoss  # pylint: disable=import-outside-toplevel
-    from art.painting import session_config  # pylint: disable=import-outside-toplevel
-    config = session_config()
-    environment = records.environment(config)
+    from art.painting import session_configs  # pylint: disable=import-outside-toplevel
+    configs = session_configs(precision)
+    environment = records.environment(configs[FINISH_PRECISION], (precision, why))
     say('running on %s' % records.device_line(environment))
+    if hint:
+        say(hint)
     record = records.new_record(job, records.describe_inputs(job), described, environment)
     progress = Progress(job, record, say, pictures)
-    iterates = engine.paint(job, weights, pictures, config)
+    iterates = engine.paint(job, weights, pictures, configs)
     bar = tqdm(total=last_iteration or job.total_iterations, unit='it', desc='painting',
                leave=False, disable=None)
     ending, failure = (0, 'done'), None
@@ -284,7 +305,11 @@ def run(job, say, weights_md5=None, last_iteration=None):
 
 def explain(job, say):
     """`--explain`: build the Job's graph at its full size and describe it; write nothing."""
+    precision, why, hint = choose_precision(job)
     pictures, weights, described, _ = prepare(job, say)
+    say('precision: %s' % records.precision_words(precision, why))
+    if hint:
+        say(hint)
     from art import engine, report  # pylint: disable=import-outside-toplevel
     from art.painting import Painting  # pylint: disable=import-outside-toplevel
     content, styles = engine.network_images(job, pictures, job.size)

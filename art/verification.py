@@ -24,7 +24,7 @@ LOSSES = ('content', 'style', 'total')
 # Environment keys whose change changes the kernels or how work is split among
 # threads, and so the rounding: bit-for-bit replay needs them all unchanged.
 KERNEL_KEYS = ('tensorflow', 'cpu.model', 'cpu.cores', 'cpu.onednn', 'cpu.onednn_isa',
-               'threads.intra_op', 'threads.inter_op')
+               'threads.intra_op', 'threads.inter_op', 'precision.bulk')
 
 
 @dataclasses.dataclass

@@ -1,10 +1,19 @@
 """Benchmark: `python bench/run.py` prints one table of figures measured in one run.
 
+- matmul peaks of this machine, measured in the same run: numpy float32, and
+  TensorFlow float32 and (where the CPU has AMX or AVX512_BF16) bfloat16;
 - seconds per loss+gradient evaluation (min and median after warm-ups) at
-  each size with a full-width synthetic VGG-19, its FLOPs counted from the
-  layer shapes, GFLOP/s, and the ratio to this machine's float32 matmul peak
-  measured in the same run; the same for the TF2 peer (bench/peer_tf2.py);
-- peak resident memory of a run (evaluations and L-BFGS iterations) per size;
+  each size with a full-width synthetic VGG-19, in float32 and (where native)
+  bfloat16, its FLOPs counted from the layer shapes, GFLOP/s, and the ratio to
+  the matmul peak of its precision; bfloat16's losses and gradient against
+  float32's; the same for the TF2 peer (bench/peer_tf2.py);
+- peak resident memory of a run (evaluations and L-BFGS iterations) per size
+  and precision;
+- where bfloat16 is native: the wall time to reach the loss float32 L-BFGS has
+  after 300 evaluations, float32 against bfloat16 with a float32 finish;
+- the switch: whole bfloat16 paintings with a float32 finish against float32
+  at equal iterations, for several stall thresholds (on CPUs without native
+  bfloat16, through TensorFlow's emulation, losses and counts only);
 - the whole L-BFGS loop's seconds per evaluation against a bare evaluation, with
   NumPy's BLAS on one thread (art's default) and as it is;
 - the total loss after N evaluations for several L-BFGS histories (maxcor);
@@ -66,16 +75,109 @@ def timed(function, warmups, repeats):
 
 
 def worker_eval(options):
-    """Our evaluation at one size, then a few L-BFGS iterations for the memory figure."""
+    """Our evaluation at one size in one precision, then a few L-BFGS iterations in it for
+    the memory figure. For bfloat16, the losses and gradient against float32's at the start."""
+    import numpy as np
     import art
+    from art.painting import session_configs
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
     start = art.generate_noise_image(content, seed=0)
-    with art.Painting(art.synthetic_weights(), content, style) as painting:
+    configs = session_configs(options.precision)
+    with art.Painting(art.synthetic_weights(), content, style, configs=configs) as painting:
         seconds = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
         for _ in art.lbfgs(painting, start, options.lbfgs_iterations):
             pass
-    return {'seconds': seconds, 'peak_rss': peak_rss_bytes()}
+        peak = peak_rss_bytes()
+        agreement = None
+        if options.precision != 'float32':
+            *losses, gradient = painting.evaluate(start)
+            painting.switch('float32')
+            *exact, exact_gradient = painting.evaluate(start)
+            agreement = {'losses': max(abs(a - b) / abs(b) for a, b in zip(losses, exact)),
+                         'gradient': float(np.linalg.norm(gradient - exact_gradient)
+                                           / np.linalg.norm(exact_gradient))}
+    return {'seconds': seconds, 'peak_rss': peak, 'agreement': agreement}
+
+
+def worker_matmul(options):
+    """TensorFlow's matmul peak in GFLOP/s in one precision: 4096x4096, best of 5."""
+    import numpy as np
+    from art.painting import session_config
+    from art.tf1 import tf, tf1
+    size = 4096
+    rng = np.random.default_rng(0)
+    with tf.Graph().as_default() as graph:
+        a, b = (tf1.Variable(tf.cast(rng.random((size, size), dtype=np.float32),
+                                     options.precision)) for _ in 'ab')
+        corner = tf.matmul(a, b)[0, 0]
+        with tf1.Session(graph=graph, config=session_config()) as sess:
+            sess.run(tf1.global_variables_initializer())
+            best = min(timed(lambda: sess.run(corner), 1, 5))
+    return {'gflops': 2 * size ** 3 / best / 1e9}
+
+
+def worker_reach(options):
+    """Wall time to reach the loss float32 L-BFGS has after N evaluations: float32, and
+    bfloat16 L-BFGS until its own loss is there, then float32 until the float32 loss is."""
+    import art
+    from art.painting import session_configs
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    weights = art.synthetic_weights()
+    with art.Painting(weights, content, style) as painting:
+        began = time.perf_counter()
+        for last in art.lbfgs(painting, start, 10**6, max_evaluations=options.evaluations):
+            pass
+        plain = [time.perf_counter() - began, last.evaluations, float(last.total_loss)]
+    target = plain[2]
+    with art.Painting(weights, content, style,
+                      configs=session_configs('bfloat16')) as painting:
+        began = time.perf_counter()
+        for bulk in art.lbfgs(painting, start, 10**6, max_evaluations=3 * options.evaluations):
+            if bulk.total_loss <= target:
+                break
+        bulk_seconds = time.perf_counter() - began
+        painting.switch('float32')
+        finish = None
+        for finish in art.lbfgs(painting, bulk.image, 10**6, max_evaluations=options.evaluations):
+            if finish.total_loss <= target:
+                break
+        mixed = [time.perf_counter() - began, bulk.evaluations, bulk_seconds,
+                 finish.evaluations, float(finish.total_loss)]
+    return {'float32': plain, 'bfloat16': mixed, 'peak_rss': peak_rss_bytes()}
+
+
+def worker_switch(options):
+    """Whole bfloat16 paintings with a float32 finish against float32 at equal iterations,
+    for several stall thresholds: final float32 loss, evaluations in each precision, seconds."""
+    import art
+    from art import optimizers
+    from art.painting import session_configs
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    weights = art.synthetic_weights()
+    results = {}
+    with art.Painting(weights, content, style) as painting:
+        began = time.perf_counter()
+        for last in art.lbfgs(painting, start, options.iterations):
+            pass
+        results['float32'] = [float(last.total_loss), 0, last.evaluations,
+                              time.perf_counter() - began, last.iteration]
+    for decrease in (float(d) for d in options.decreases.split(',')):
+        optimizers.STALL_DECREASE = decrease
+        with art.Painting(weights, content, style,
+                          configs=session_configs('bfloat16')) as painting:
+            began = time.perf_counter()
+            iterates = list(optimizers.optimize(painting, start, options.iterations))
+            seconds = time.perf_counter() - began
+        bulk = [it for it in iterates if it.precision == 'bfloat16'][-1]
+        results[str(decrease)] = [float(iterates[-1].total_loss), bulk.evaluations,
+                                  iterates[-1].evaluations - bulk.evaluations, seconds,
+                                  bulk.iteration]
+    return {'results': results}
 
 
 def worker_peer(options):
@@ -201,7 +303,8 @@ def worker_history(options):
 
 WORKERS = {'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
            'quality': worker_quality, 'scales': worker_scales, 'loop': worker_loop,
-           'history': worker_history}
+           'history': worker_history, 'matmul': worker_matmul, 'reach': worker_reach,
+           'switch': worker_switch}
 
 
 def run_worker(name, env=None, **options):
@@ -247,24 +350,68 @@ def median(values):
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
-def speed_rows(sizes, peak, options):
-    """Markdown rows: ours and the peer at each size."""
+def speed_rows(sizes, peaks, options):
+    """Markdown rows: ours in each measured precision and the peer at each size; each
+    against the matmul peak of its precision."""
     from art import costs
     from art.constants import STYLE_LAYERS
     rows = ['| size | implementation | s/eval min | s/eval median | GFLOP/eval | GFLOP/s (min) '
-            '| of matmul peak | peak RSS |', '|---|---|---|---|---|---|---|---|']
+            '| of its matmul peak | peak RSS | bfloat16 vs float32 at the start (losses; '
+            'gradient, rel. L2) |', '|---|---|---|---|---|---|---|---|---|']
+    runs = [('eval', precision, 'art (TF1 graph), %s' % precision) for precision in peaks
+            if precision != 'numpy float32']
+    runs.append(('peer', 'float32', 'TF2 tf.function + GradientTape, float32'))
     for size in sizes:
         height, width = parse_size(size)
         flops = costs.evaluation_flops(height, width, [name for name, _ in STYLE_LAYERS])['total']
-        for name, label in (('eval', 'art (TF1 graph, this project)'),
-                            ('peer', 'TF2 tf.function + GradientTape')):
-            result = run_worker(name, size=size, warmups=options.warmups,
+        for name, precision, label in runs:
+            result = run_worker(name, size=size, warmups=options.warmups, precision=precision,
                                 repeats=options.repeats, lbfgs_iterations=options.lbfgs_iterations)
             best = min(result['seconds'])
-            rows.append('| %s | %s | %.3f | %.3f | %.1f | %.1f | %.0f%% | %.2f GiB |' % (
+            agreement = result.get('agreement')
+            rows.append('| %s | %s | %.3f | %.3f | %.1f | %.1f | %.0f%% | %.2f GiB | %s |' % (
                 size, label, best, median(result['seconds']), flops / 1e9, flops / best / 1e9,
-                100 * flops / best / 1e9 / peak, result['peak_rss'] / 2**30))
+                100 * flops / best / 1e9 / peaks[precision], result['peak_rss'] / 2**30,
+                '%.1e; %.1f%%' % (agreement['losses'], 100 * agreement['gradient'])
+                if agreement else ''))
             print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def reach_rows(options):
+    """Markdown rows: wall time to float32's loss after N evaluations, in each precision."""
+    rows = ['| to the loss float32 L-BFGS has after %d evaluations | float32 s | bfloat16 + '
+            'float32 finish s | ratio | bfloat16 evaluations (s) | float32 finish evaluations '
+            '| peak RSS |' % options.reach_evaluations, '|---|---|---|---|---|---|---|']
+    for size in options.reach_sizes.split(','):
+        result = run_worker('reach', size=size, evaluations=options.reach_evaluations)
+        plain, mixed = result['float32'], result['bfloat16']
+        reached = mixed[4] <= plain[2]
+        rows.append('| %s | %.1f | %s | %s | %d (%.1f) | %d | %.2f GiB |' % (
+            size, plain[0], '%.1f' % mixed[0] if reached else 'not reached',
+            '%.2fx' % (mixed[0] / plain[0]) if reached else '', mixed[1], mixed[2], mixed[3],
+            result['peak_rss'] / 2**30))
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def switch_rows(options, native):
+    """Markdown rows: whole paintings at equal iterations, float32 against bfloat16 with
+    a float32 finish at several stall thresholds."""
+    result = run_worker('switch', size=options.switch_size, iterations=options.switch_iterations,
+                        decreases=options.decreases)['results']
+    from art.optimizers import STALL_WINDOW
+    rows = ['| %s, %d L-BFGS iterations | final total loss (float32) | against float32 | '
+            'switch at iteration | bfloat16 evaluations | float32 evaluations | %s |' % (
+                options.switch_size, options.switch_iterations,
+                'wall s' if native else 'wall s (not shown: bfloat16 emulated)'),
+            '|---|---|---|---|---|---|---|']
+    plain = result.pop('float32')
+    rows.append('| float32 | %.5g | 1 | | 0 | %d | %.1f |' % (plain[0], plain[2], plain[3]))
+    for decrease, (loss, bulk, finish, seconds, switch) in result.items():
+        rows.append('| bfloat16, stall below %s per %d iterations | %.5g | %.4f | %d | %d | %d '
+                    '| %s |' % (decrease, STALL_WINDOW, loss, loss / plain[0], switch, bulk,
+                                finish, '%.1f' % seconds if native else ''))
     return rows
 
 
@@ -368,22 +515,50 @@ def main():
     parser.add_argument('--history-size', default='256x192')
     parser.add_argument('--histories', default='5,10,20,50')
     parser.add_argument('--history-evaluations', type=int, default=300)
+    parser.add_argument('--reach-sizes', default='400x300,800x600')
+    parser.add_argument('--reach-evaluations', type=int, default=300)
+    parser.add_argument('--switch-size', default='128x96')
+    parser.add_argument('--switch-iterations', type=int, default=200)
+    parser.add_argument('--decreases', default='1e-2,1e-3,1e-4,0',
+                        help='stall thresholds of the bfloat16 bulk to compare')
     parser.add_argument('--skip', default='',
-                        help='comma-separated: speed,loop,history,startup,quality,scales')
+                        help='comma-separated: speed,loop,history,startup,quality,scales,reach,'
+                             'switch')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
     parser.add_argument('--evaluations', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--precision', default='float32', help=argparse.SUPPRESS)
+    parser.add_argument('--iterations', type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
         print(json.dumps(WORKERS[options.worker](options)))
         return
     skip = set(options.skip.split(','))
-    peak = matmul_peak()
+    from art.cpu import cpuinfo, native_bfloat16
+    model, flags = cpuinfo()
+    native = native_bfloat16(flags)
+    peaks = {'numpy float32': matmul_peak(), 'float32': run_worker('matmul')['gflops']}
+    if native:
+        peaks['bfloat16'] = run_worker('matmul', precision='bfloat16')['gflops']
     lines = ['Machine: %s' % machine(), '',
-             'float32 matmul peak (numpy, 4096x4096, best of 5): %.1f GFLOP/s' % peak, '']
+             'Matmul peaks (4096x4096, best of 5): %s' % '; '.join(
+                 '%s %.1f GFLOP/s' % (name if name.startswith('numpy') else 'TensorFlow ' + name,
+                                      gflops) for name, gflops in peaks.items()), '']
+    if native:
+        lines += ['bfloat16: this CPU has %s.' % native, '']
+    else:
+        lines += ['bfloat16: this CPU (%s) has neither AMX nor AVX512_BF16, so bfloat16 speed, '
+                  'its matmul peak and the time to a loss are not measured (oneDNN would emulate '
+                  'bfloat16, slower than float32). The switch table below runs bfloat16 '
+                  "arithmetic through TensorFlow's emulation: its losses and evaluation counts "
+                  'hold, its seconds would not and are left out.' % model, '']
     if 'speed' not in skip:
-        lines += speed_rows(options.sizes.split(','), peak, options) + ['']
+        lines += speed_rows(options.sizes.split(','), peaks, options) + ['']
+    if native and 'reach' not in skip:
+        lines += reach_rows(options) + ['']
+    if 'switch' not in skip:
+        lines += switch_rows(options, native) + ['']
     if 'loop' not in skip:
         lines += loop_rows(options.sizes.split(','), options) + ['']
     if 'history' not in skip:

@@ -85,7 +85,8 @@ def test_the_record_holds_job_inputs_weights_environment_outcome_and_losses(reco
     assert outcome['iterations'] == 4 and outcome['image_sha256'] == sha256(recorded / 'out' / 'p.png')
     assert [c['iteration'] for c in record['checkpoints']] == [0, 2, 4]
     assert record['checkpoints'][1]['sha256'] == sha256(recorded / 'out' / 'p-2.png')
-    rows = np.array(record['trajectory']['rows'])
+    assert [row[6] for row in record['trajectory']['rows']] == ['float32'] * 5
+    rows = np.array([row[:6] for row in record['trajectory']['rows']])
     assert list(rows[:, 0]) == [0, 1, 2, 3, 4]
     _, logged = read_log(recorded / 'log.csv')
     np.testing.assert_allclose(rows[:, 3:], logged[:, 3:], rtol=1e-8)
@@ -97,7 +98,7 @@ def test_replay_paints_the_same_picture_bit_for_bit(copy, capsys):
     assert code == 0, out
     assert (copy / 'out' / 'p-replay.png').read_bytes() == (copy / 'out' / 'p.png').read_bytes()
     original, again = (read_record(str(copy / 'out' / name)) for name in ('p.json', 'p-replay.json'))
-    rows = [np.array(r['trajectory']['rows'])[:, [0, 1, 3, 4, 5]] for r in (original, again)]
+    rows = [[row[:2] + row[3:] for row in r['trajectory']['rows']] for r in (original, again)]
     np.testing.assert_array_equal(rows[0], rows[1])
     # The recorded run's log is left alone; the replay's goes beside its image.
     assert (copy / 'out' / 'p-replay-log.csv').exists()
@@ -233,7 +234,7 @@ def test_the_loss_log_grows_row_by_row_and_survives_a_crash(tmp_path, synthetic_
     process.kill()
     process.wait()
     lines = log.read_text().splitlines()
-    complete = [line for line in lines[2:] if line.count(',') == 5]
+    complete = [line for line in lines[2:] if line.endswith(',float32')]
     assert len(complete) >= len(lines) - 3
     iterations = [int(line.split(',')[0]) for line in complete]
     assert iterations == list(range(len(iterations)))
@@ -298,9 +299,13 @@ def test_the_device_line_names_the_gpu_or_the_cpu_and_its_kernels():
     from art.record import device_line
     environment = {'gpus': [], 'cpu': {'model': 'AMD EPYC', 'cores': 2, 'onednn': True,
                                        'instruction_sets': ['avx', 'avx2', 'fma'],
-                                       'onednn_isa': 'avx2'}}
+                                       'onednn_isa': 'avx2'},
+                   'precision': {'bulk': 'float32', 'finish': 'float32', 'why': 'as asked'}}
     assert device_line(environment) == 'CPU AMD EPYC, 2 cores (AVX AVX2 FMA; oneDNN on, avx2 ' \
-                                       'kernels); float32'
+                                       'kernels); float32 (as asked)'
+    environment['precision'].update(bulk='bfloat16', why='auto: the CPU has AMX and oneDNN is on')
+    assert device_line(environment).endswith('; bfloat16 (auto: the CPU has AMX and oneDNN is '
+                                             'on), finishing in float32')
     environment['gpus'] = ['NVIDIA A100-SXM4-40GB']
     environment['cpu']['onednn'] = False
     assert device_line(environment).startswith('GPU NVIDIA A100-SXM4-40GB, beside CPU AMD EPYC')

@@ -1,0 +1,240 @@
+"""--precision: bfloat16 on CPUs that have it natively, a float32 finish, and the choice.
+
+The CPU is faked where it matters, so every test runs on any CPU. TensorFlow's
+bfloat16 rewrite also runs where the CPU lacks bfloat16 (Eigen emulates it,
+slowly), so the bfloat16 numerics are exercised everywhere too.
+"""
+import numpy as np
+import pytest
+from tensorflow.core.protobuf import rewriter_config_pb2
+
+import art
+from art import cpu, optimizers
+from art.painting import Painting, session_config, session_configs
+from art.record import read_record
+from test_cli import read_log
+from test_record import paint
+
+AVX2 = {'sse4_2', 'avx', 'avx2', 'fma'}
+AVX512 = AVX2 | {'avx512f', 'avx512bw', 'avx512vl', 'avx512dq'}
+SAPPHIRE_RAPIDS = AVX512 | {'avx512_bf16', 'amx_tile', 'amx_bf16', 'amx_int8'}
+ZEN4 = AVX512 | {'avx512_bf16'}
+TWO_FLOAT32 = {'bfloat16': session_config('float32'), 'float32': session_config('float32')}
+
+
+@pytest.fixture(scope='module')
+def tiny():
+    """A small network and a content/style pair at 24x32 with a start between them."""
+    weights = art.synthetic_weights(width_divisor=16)
+    rng = np.random.default_rng(5)
+    content, style = (rng.uniform(-100, 100, (1, 24, 32, 3)).astype(np.float32) for _ in '12')
+    return weights, content, style, art.generate_noise_image(content, 0.6, seed=2)
+
+
+def test_native_bfloat16_needs_amx_or_avx512_bf16():
+    assert cpu.native_bfloat16(SAPPHIRE_RAPIDS) == 'AMX'
+    assert cpu.native_bfloat16(ZEN4) == 'AVX512_BF16'
+    assert cpu.native_bfloat16(AVX512) is None  # Skylake: oneDNN would emulate it
+    assert cpu.native_bfloat16(AVX2) is None
+    assert cpu.native_bfloat16(AVX2 | {'avx512_bf16'}) is None  # no AVX-512 core
+
+
+def test_auto_picks_bfloat16_only_where_it_is_native_and_onednn_is_on():
+    precision, why, hint = cpu.choose_precision('auto', 'Xeon', SAPPHIRE_RAPIDS, True)
+    assert (precision, hint) == ('bfloat16', None) and 'AMX' in why
+    assert cpu.choose_precision('auto', 'Zen 4', ZEN4, True)[:2] == (
+        'bfloat16', 'auto: the CPU has AVX512_BF16 and oneDNN is on')
+    assert cpu.choose_precision('auto', 'EPYC', AVX2, True)[:2] == (
+        'float32', 'auto: the CPU has neither AMX nor AVX512_BF16')
+    assert cpu.choose_precision('auto', 'Xeon', SAPPHIRE_RAPIDS, False)[:2] == (
+        'float32', 'auto: oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0)')
+
+
+def test_bfloat16_where_it_would_be_emulated_is_refused_naming_the_missing_feature():
+    with pytest.raises(cpu.PrecisionError, match='needs a CPU with AMX or AVX512_BF16, and this '
+                                                 'AMD EPYC has neither'):
+        cpu.choose_precision('bfloat16', 'AMD EPYC', AVX2, True)
+    with pytest.raises(cpu.PrecisionError, match='TF_ENABLE_ONEDNN_OPTS=0'):
+        cpu.choose_precision('bfloat16', 'Xeon', SAPPHIRE_RAPIDS, False)
+    assert cpu.choose_precision('bfloat16', 'Xeon', SAPPHIRE_RAPIDS, True)[0] == 'bfloat16'
+
+
+def test_float32_on_a_bfloat16_cpu_gets_a_hint_and_elsewhere_none():
+    assert cpu.choose_precision('float32', 'Xeon', SAPPHIRE_RAPIDS, True) == (
+        'float32', 'as asked', 'hint: this CPU has AMX: --precision bfloat16 (or auto) evaluates '
+                               'several times faster and finishes in float32')
+    assert cpu.choose_precision('float32', 'EPYC', AVX2, True)[2] is None
+    assert cpu.choose_precision('float32', 'Xeon', SAPPHIRE_RAPIDS, False)[2] is None
+
+
+def test_each_precision_gets_its_session_configuration():
+    on = rewriter_config_pb2.RewriterConfig.ON
+    rewrite = session_config('bfloat16').graph_options.rewrite_options
+    assert rewrite.auto_mixed_precision_onednn_bfloat16 == on
+    plain = session_config('float32').graph_options.rewrite_options
+    assert plain.auto_mixed_precision_onednn_bfloat16 != on
+    assert list(session_configs('float32')) == ['float32']
+    configs = session_configs('bfloat16')
+    assert list(configs) == ['bfloat16', 'float32']  # the bulk first, the finish after
+    assert configs['float32'].graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 \
+        != on
+    for config in configs.values():
+        assert config.intra_op_parallelism_threads == session_config().intra_op_parallelism_threads
+
+
+def test_a_painting_needs_a_float32_session_for_its_captures(tiny):
+    weights, content, style, _ = tiny
+    with pytest.raises(ValueError, match='float32'):
+        Painting(weights, content, style, configs={'bfloat16': session_config('bfloat16')})
+
+
+def _run(painting, start, iterations, **options):
+    return list(optimizers.optimize(painting, start, iterations, **options))
+
+
+def test_the_float32_finish_restarts_lbfgs_from_the_bulk_image(tiny):
+    """Two float32 sessions stand in for bfloat16's: the bulk's iterates are a plain
+    L-BFGS run's, the finish's are a fresh L-BFGS run from where the bulk stopped."""
+    weights, content, style, start = tiny
+    with Painting(weights, content, style, configs=TWO_FLOAT32) as painting:
+        assert painting.precision == 'bfloat16'
+        switched = _run(painting, start, 10)
+        assert painting.precision == 'float32'
+    assert [it.precision for it in switched] == ['bfloat16'] * 10 + ['float32']
+    assert [it.iteration for it in switched] == list(range(11))
+    with Painting(weights, content, style) as painting:
+        bulk = _run(painting, start, 9)
+        finish = _run(painting, bulk[-1].image, 1)
+    expected = bulk + [finish[1]._replace(iteration=10, evaluations=finish[1].evaluations
+                                          + bulk[-1].evaluations)]
+    for got, want in zip(switched, expected, strict=True):
+        assert (got.iteration, got.evaluations) == (want.iteration, want.evaluations)
+        np.testing.assert_array_equal(got.image, want.image)
+        assert got.total_loss == want.total_loss
+
+
+def test_a_stall_ends_the_bulk_early(tiny, monkeypatch):
+    weights, content, style, start = tiny
+    monkeypatch.setattr(optimizers, 'STALL_WINDOW', 2)
+    monkeypatch.setattr(optimizers, 'STALL_DECREASE', 1e9)  # any progress is too little
+    with Painting(weights, content, style, configs=TWO_FLOAT32) as painting:
+        iterates = _run(painting, start, 20)
+    precisions = [it.precision for it in iterates]
+    assert precisions == ['bfloat16'] * 3 + ['float32'] * 18
+    assert [it.iteration for it in iterates] == list(range(21))
+
+
+def test_stalled_compares_the_window_with_the_decrease():
+    assert not optimizers.stalled([100, 90], 2, 0.01)  # too few iterations to tell
+    assert optimizers.stalled([100, 99.97, 99.95], 2, 0.001)
+    assert not optimizers.stalled([100, 99, 98], 2, 0.001)
+
+
+def test_an_evaluation_budget_is_shared_with_the_finish(tiny):
+    weights, content, style, start = tiny
+    with Painting(weights, content, style, configs=TWO_FLOAT32) as painting:
+        iterates = _run(painting, start, 1000, max_evaluations=20)
+    assert iterates[-1].evaluations <= 20 and iterates[-1].precision == 'float32'
+    bulk = [it for it in iterates if it.precision == 'bfloat16']
+    assert bulk[-1].evaluations <= 18  # 10% of the budget is kept for the finish
+
+
+def test_adam_carries_its_moments_into_the_finish(tiny):
+    """With two float32 sessions, an Adam run switched part way equals one unswitched run:
+    the image and Adam's moments and step counts all move to the finish's session."""
+    weights, content, style, start = tiny
+    with Painting(weights, content, style, optimizer='adam', configs=TWO_FLOAT32) as painting:
+        switched = _run(painting, start, 10)
+    with Painting(weights, content, style, optimizer='adam') as painting:
+        plain = _run(painting, start, 10)
+    assert [it.precision for it in switched] == ['bfloat16'] * 10 + ['float32']
+    assert switched[-1].evaluations == plain[-1].evaluations == 10
+    for got, want in zip(switched, plain, strict=True):
+        assert got.iteration == want.iteration
+        np.testing.assert_allclose(got.image, want.image, rtol=0, atol=1e-4)
+        np.testing.assert_allclose(got.total_loss, want.total_loss, rtol=1e-6)
+
+
+def test_a_bfloat16_run_ends_within_ten_percent_of_float32():
+    """The real rewrite (native where the CPU has bfloat16, emulated elsewhere, with more
+    rounding noise): after the same evaluations the float32-evaluated loss is within 10%
+    of a float32 run's."""
+    weights = art.synthetic_weights(width_divisor=8)
+    rng = np.random.default_rng(5)
+    content, style = (rng.uniform(-100, 100, (1, 48, 64, 3)).astype(np.float32) for _ in '12')
+    start = art.generate_noise_image(content, 0.6, seed=2)
+    with Painting(weights, content, style, configs=session_configs('bfloat16')) as painting:
+        mixed = _run(painting, start, 1000, max_evaluations=200)
+    with Painting(weights, content, style) as painting:
+        plain = _run(painting, start, 1000, max_evaluations=200)
+    assert mixed[-1].precision == 'float32' and mixed[-1].evaluations == plain[-1].evaluations
+    assert mixed[0].precision == 'bfloat16'
+    assert mixed[0].total_loss != plain[0].total_loss  # the rewrite changed the arithmetic
+    switch = [it for it in mixed if it.precision == 'bfloat16'][-1]
+    assert mixed[-1].total_loss < switch.total_loss  # the finish went on from the bulk
+    assert abs(mixed[-1].total_loss - plain[-1].total_loss) <= 0.1 * plain[-1].total_loss
+
+
+def test_patience_stops_an_iteration_lost_in_its_line_search(tiny):
+    weights, content, style, start = tiny
+    with Painting(weights, content, style) as painting:
+        iterates = list(optimizers.lbfgs(painting, start, 50, patience=1))
+    # The first iteration may search; every later one had at most one evaluation.
+    assert 1 <= len(iterates) - 1 < 50
+    steps = np.diff([it.evaluations for it in iterates[1:]])
+    assert all(steps <= 1)
+
+
+@pytest.fixture
+def fake_cpu(monkeypatch):
+    def fake(flags, model='Fake CPU'):
+        monkeypatch.setattr(cpu, 'cpuinfo', lambda path='/proc/cpuinfo': (model, set(flags)))
+    return fake
+
+
+def _small_run(tmp_path, synthetic_files, *flags):
+    return ('--weights', synthetic_files['old'], '--width', '32', '--height', '24',
+            '--iterations', '6', '--seed', '1', '--checkpoint-every', '0',
+            '--output', tmp_path / 'p.png', '--loss-log', tmp_path / 'log.csv') + flags
+
+
+def test_auto_on_a_bfloat16_cpu_paints_in_bfloat16_and_finishes_in_float32(
+        tmp_path, capsys, synthetic_files, fake_cpu):
+    fake_cpu(SAPPHIRE_RAPIDS, 'Intel Xeon Platinum 8481C')
+    code, out, _ = paint(capsys, *_small_run(tmp_path, synthetic_files, '--precision', 'auto'))
+    assert code == 0, out
+    assert ('; bfloat16 (auto: the CPU has AMX and oneDNN is on), finishing in float32'
+            in out)
+    assert 'iteration 6 on: float32 (until iteration 5: bfloat16' in out
+    logged = [line.rsplit(',', 1)[1] for line in (tmp_path / 'log.csv').read_text().splitlines()[2:]]
+    assert logged == ['bfloat16'] * 6 + ['float32']
+    record = read_record(str(tmp_path / 'p.json'))
+    assert record['environment']['precision'] == {
+        'bulk': 'bfloat16', 'finish': 'float32', 'why': 'auto: the CPU has AMX and oneDNN is on'}
+    assert record['job']['precision'] == 'auto'
+    assert [row[6] for row in record['trajectory']['rows']] == logged
+    assert read_log(tmp_path / 'log.csv')[1].shape == (7, 6)
+
+
+def test_float32_on_a_bfloat16_cpu_prints_a_hint(tmp_path, capsys, synthetic_files, fake_cpu):
+    fake_cpu(ZEN4, 'AMD EPYC 9654')
+    code, out, _ = paint(capsys, *_small_run(tmp_path, synthetic_files))
+    assert code == 0, out
+    assert 'float32 (as asked)' in out
+    assert ('hint: this CPU has AVX512_BF16: --precision bfloat16 (or auto) evaluates several '
+            'times faster and finishes in float32') in out.splitlines()
+    assert {line.rsplit(',', 1)[1] for line in
+            (tmp_path / 'log.csv').read_text().splitlines()[2:]} == {'float32'}
+
+
+def test_bfloat16_on_a_cpu_without_it_is_a_one_line_error(tmp_path, capsys, synthetic_files,
+                                                            fake_cpu):
+    fake_cpu(AVX2, 'AMD EPYC')
+    code, out, err = paint(capsys, *_small_run(tmp_path, synthetic_files,
+                                               '--precision', 'bfloat16'))
+    assert code == 2
+    assert err.strip().splitlines() == [
+        'run_art.py: error: --precision bfloat16 needs a CPU with AMX or AVX512_BF16, and this '
+        'AMD EPYC has neither (emulated bfloat16 is slower than float32); use --precision '
+        'float32 or auto']
+    assert not (tmp_path / 'p.png').exists() and not (tmp_path / 'p.json').exists()

@@ -161,6 +161,12 @@ def build_parser():
                                 'on CPUs with AMX or AVX512_BF16, several times faster per '
                                 'evaluation; the painting finishes in float32), or auto '
                                 '(bfloat16 where the CPU has it, else float32)')
+    algorithm.add_argument('--tile-size', metavar='N', type=_number('tile_size'),
+                           help='evaluate the network on tiles of N x N pixels (rounded up to the '
+                                'pooling stride) with an overlap that keeps the loss and gradient '
+                                'exactly those of the whole image, in far less memory; 0 never '
+                                "tiles (default: tile only when the whole image's estimate does "
+                                'not fit in the memory available; L-BFGS only)')
     algorithm.add_argument('--learning-rate', metavar='F', type=_number('learning_rate'),
                            help="Adam's learning rate (default: %g)" % LEARNING_RATE)
     algorithm.add_argument('--noise-ratio', metavar='F', type=_number('noise_ratio'),

@@ -72,10 +72,32 @@ def estimate_memory(height, width, widths=None, last_layer='conv5_1', lbfgs_hist
     L-BFGS keeps `lbfgs_history` pairs of float64 vectors the size of the
     image, plus a few more for its work.
     """
-    pixels = height * width * 3
     return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
                + ACTIVATION_FACTOR * activation_bytes(height, width, widths, last_layer)
-               + 8 * pixels * (2 * lbfgs_history + 6))
+               + optimizer_bytes(height, width, lbfgs_history))
+
+
+def optimizer_bytes(height, width, lbfgs_history):
+    """Bytes of L-BFGS-B's state: `lbfgs_history` pairs of float64 vectors the size of the
+    image, plus a few more for its work."""
+    return 8 * height * width * 3 * (2 * lbfgs_history + 6)
+
+
+def estimate_tiled_memory(height, width, tile, halo, widths=None, last_layer='conv5_1',
+                          lbfgs_history=10):
+    """Peak resident bytes of a painting at height x width evaluated on tiles, estimated.
+
+    One crop's activations (a tile and its halo on each side) instead of the
+    image's; a graph's weight constants per crop shape (up to nine); the
+    whole image's float64 gradient and L-BFGS's state, which at print sizes
+    are the largest part.
+    """
+    crop = min(height, tile + 2 * halo), min(width, tile + 2 * halo)
+    shapes = min(3, math.ceil(height / tile)) * min(3, math.ceil(width / tile))
+    return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
+               + 2 * shapes * weight_bytes(widths, last_layer)
+               + ACTIVATION_FACTOR * activation_bytes(*crop, widths, last_layer)
+               + 8 * height * width * 3 + optimizer_bytes(height, width, lbfgs_history))
 
 
 def available_memory():

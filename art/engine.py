@@ -12,25 +12,33 @@ from art import images
 from art.constants import LBFGS_HISTORY, NOISE_RATIO
 from art.optimizers import optimize
 from art.painting import Painting
+from art.tiling import TiledPainting
 
 
 def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
             initial_image=None, noise_ratio=NOISE_RATIO, seed=None, bounds=False,
-            max_evaluations=None, history=LBFGS_HISTORY, **painting_options):
+            max_evaluations=None, history=LBFGS_HISTORY, tile=None, **painting_options):
     """Paint content_image in the style of style_image, yielding each Iterate.
 
     Images are (1, H, W, 3) float32 in network space (see `load_image`);
     `style_image` may be a list. The start is `initial_image`, or art.py's
     noise/content mix. Iterate 0 is the start; the last is the result.
-    `history` is L-BFGS's number of correction pairs.
+    `history` is L-BFGS's number of correction pairs. With `tile`, the network
+    is evaluated on tiles of that size (art.tiling), with the same numbers.
     `painting_options` go to Painting (layers, content_weight/style_weight,
     pooling, learning_rate, style_blend_weights, tv_weight, configs: a painting
     whose first config is not float32's finishes in float32).
     """
     if initial_image is None:
         initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
-    with Painting(weights, content_image, style_image, optimizer=optimizer,
-                  **painting_options) as painting:
+    if tile:
+        painting_options.pop('learning_rate', None)
+        painting = TiledPainting(weights, content_image, style_image, tile, optimizer=optimizer,
+                                 **painting_options)
+    else:
+        painting = Painting(weights, content_image, style_image, optimizer=optimizer,
+                            **painting_options)
+    with painting:
         yield from optimize(painting, initial_image, iterations, bounds=bounds,
                             max_evaluations=max_evaluations, history=history)
 
@@ -49,13 +57,14 @@ def starting_image(job, pictures, content):
     return images.initial_image(job.init, content, job.noise_ratio, job.seed, given)
 
 
-def paint(job, weights, pictures, configs=None):
+def paint(job, weights, pictures, configs=None, tiles=None):
     """Yield the Iterates of a Job's painting, over its scales in turn.
 
     Each size has a graph of its own; the result of one size, resized
     (bicubic), starts the next. Iterations and evaluations count on across
     sizes; a size's iteration 0 (the previous result, resized) is not
-    yielded again. `configs` are the sessions' (art.painting.session_configs).
+    yielded again. `configs` are the sessions' (art.painting.session_configs);
+    `tiles` maps a size to its tile (art.runner.choose_tiles), None untiled.
     """
     start, done = None, None
     for size in job.sizes():
@@ -65,7 +74,8 @@ def paint(job, weights, pictures, configs=None):
         elif np.shape(start)[1:3] != tuple(size):
             start = images.resize_image(start, *size)
         for iterate in stylize(weights, content, styles, job.iterations, initial_image=start,
-                               bounds=job.pixel_bounds, history=job.lbfgs_history, configs=configs,
+                               bounds=job.pixel_bounds, history=job.lbfgs_history,
+                               configs=configs, tile=(tiles or {}).get(tuple(size)),
                                **job.painting_options()):
             if done is not None:
                 iterate = iterate._replace(iteration=iterate.iteration + done.iteration,

@@ -41,6 +41,7 @@ BOUNDS = {
     'height': (int, 0, False, None),
     'iterations': (int, 0, False, None),
     'lbfgs_history': (int, 0, False, None),
+    'tile_size': (int, 0, True, None),
     'checkpoint_every': (int, 0, True, None),
     'seed': (int, 0, True, 2**32 - 1),
     'learning_rate': (float, 0, False, None),
@@ -118,6 +119,7 @@ class Job:
     learning_rate: float = LEARNING_RATE
     lbfgs_history: int = LBFGS_HISTORY
     precision: str = 'float32'
+    tile_size: int = None
     pixel_bounds: bool = False
     tv_weight: float = 0.0
     preserve_colors: bool = False
@@ -145,7 +147,7 @@ class Job:
         for name in ('pixel_bounds', 'preserve_colors', 'offline'):
             put(name, bool(getattr(self, name)))
         for field in dataclasses.fields(self):
-            if field.type in (int, float):
+            if field.type in (int, float) and getattr(self, field.name) is not None:
                 put(field.name, self._number(field.name, getattr(self, field.name)))
         put('style_blend_weights', tuple(self._number('style_blend_weights', w)
                                          for w in self.style_blend_weights))
@@ -168,6 +170,9 @@ class Job:
                     name.replace('_', '-'), getattr(self, name), ', '.join(choices)))
         if not self.style:
             raise JobError('--style: give at least one style image')
+        if self.tile_size and self.optimizer != 'lbfgs':
+            raise JobError('--tile-size: tiled paintings run L-BFGS only; use --optimizer lbfgs '
+                           'or --tile-size 0')
         if not self.content_layers or not self.style_layers:
             raise JobError('--content-layers and --style-layers: give at least one layer each')
         if (self.init == 'image') != (self.init_image is not None):

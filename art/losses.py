@@ -21,6 +21,16 @@ def feature_sizes(shape):
     return filters, height * width
 
 
+def content_normalisation(filters, positions):
+    """art.py's constant of eq. 1 for a layer of N filters and M positions: 1/(4NM)."""
+    return 1 / (4 * filters * positions)
+
+
+def style_normalisation(filters, positions):
+    """The constant of eq. 4 for a layer of N filters and M positions: 1/(4 N^2 M^2)."""
+    return 1 / (4 * filters**2 * positions**2)
+
+
 def content_layer_loss(p, x):
     """Eq. 1 with art.py's normalisation: 1/(4NM) * sum((x - p)^2).
 
@@ -31,7 +41,7 @@ def content_layer_loss(p, x):
     image's features at the same layer.
     """
     filters, positions = feature_sizes(x.shape)
-    return (1 / (4 * filters * positions)) * tf.reduce_sum(tf.pow(x - p, 2))
+    return content_normalisation(filters, positions) * tf.reduce_sum(tf.pow(x - p, 2))
 
 
 def capture_content_targets(sess, model, layers=CONTENT_LAYERS):
@@ -57,9 +67,8 @@ def content_loss_func(sess, model, layers=CONTENT_LAYERS):
 
 
 def gram_matrix(features):
-    """Eq. 3: G = F^T F, with F the features reshaped to (M, N)."""
-    filters, positions = feature_sizes(features.shape)
-    flat = tf.reshape(features, (positions, filters))
+    """Eq. 3: G = F^T F, with F the features reshaped to (M, N); M may be unknown until run."""
+    flat = tf.reshape(features, (-1, int(features.shape[3])))
     return tf.matmul(flat, flat, transpose_a=True)
 
 
@@ -69,7 +78,7 @@ def style_layer_loss(a_gram, g_gram, filters, positions):
     a_gram is the style image's Gram matrix A (a numpy constant), g_gram the
     generated image's G at the same layer.
     """
-    return (1 / (4 * filters**2 * positions**2)) * tf.reduce_sum(tf.pow(g_gram - a_gram, 2))
+    return style_normalisation(filters, positions) * tf.reduce_sum(tf.pow(g_gram - a_gram, 2))
 
 
 def gram_matrices(model, layers=STYLE_LAYERS):

@@ -1,4 +1,5 @@
-"""VGG-19's topology: layer names, order and widths. No TensorFlow here."""
+"""VGG-19's topology: layer names, order, widths and receptive fields. No TensorFlow here."""
+import math
 
 # The 43 layers of imagenet-vgg-verydeep-19.mat, in file order.
 VGG19_LAYERS = (
@@ -48,3 +49,31 @@ def convs_up_to(last_layer, pooling='avg'):
     if last_layer not in names:
         raise ValueError('unknown layer %r; the network has %s' % (last_layer, ', '.join(names)))
     return tuple(name for name in names[:names.index(last_layer) + 1] if name.startswith('conv'))
+
+
+def receptive_field(last_layer, pooling='avg'):
+    """(stride, radius) at `last_layer`: the input pixels per feature position, and how
+    far beyond its own stride x stride block a position's value reaches on each side.
+
+    Each 3x3 convolution reaches one position further at its layer's stride;
+    a 2x2 pooling with stride 2 doubles the stride and, measured from its
+    block, reaches no further.
+    """
+    stride, radius = 1, 0
+    for name in layer_names(pooling)[:layer_names(pooling).index(last_layer) + 1]:
+        if name.startswith('conv'):
+            radius += stride
+        else:
+            stride *= 2
+    return stride, radius
+
+
+def halo_for(last_layer, pooling='avg'):
+    """(stride, halo): the halo is the receptive field's radius rounded up to the stride."""
+    stride, radius = receptive_field(last_layer, pooling)
+    return stride, stride * math.ceil(radius / stride)
+
+
+def aligned_tile(tile, stride):
+    """A tile side of at least `tile` pixels on a multiple of `stride`, and at least one stride."""
+    return stride * max(1, math.ceil(tile / stride))

@@ -55,7 +55,7 @@ def explain(painting, start, job, weights_note, widths):
     flops = costs.evaluation_flops(height, width, [layer for layer, _ in job.style_layers],
                                    widths, painting.last_layer)
     memory = costs.estimate_memory(height, width, widths, painting.last_layer,
-                                   10 if job.optimizer == 'lbfgs' else 0)
+                                   job.lbfgs_history if job.optimizer == 'lbfgs' else 0)
     lines.append('One evaluation costs %.1f GFLOP (forward %.1f, backward %.1f, Gram %.1f); '
                  'estimated peak memory %s.' % (
                      flops['total'] / 1e9, flops['forward'] / 1e9, flops['backward'] / 1e9,

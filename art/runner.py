@@ -17,10 +17,12 @@ from art import costs, cpu, files, images, pictures as sheets, record as records
 from art.cache import read_vgg19_cached
 from art.constants import FINISH_PRECISION
 from art.download import DownloadError, download
-from art.network import convs_up_to
+from art.network import aligned_tile, convs_up_to, halo_for
 from art.weights import KNOWN_FILES
 
 EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 1, 2, 130, 143
+# Tile sides --tile-size's default tries, largest first: the first that fits.
+TILE_SIZES = (1024, 768, 512, 384, 256, 128)
 # The pictures a Job paints with, uint8 RGB: `init` is None unless --init image.
 Pictures = collections.namedtuple('Pictures', 'content styles init')
 
@@ -92,16 +94,65 @@ def load_weights(job, say):
 
 
 def check_memory(job, weights):
-    """Refuse a Job whose estimated peak memory exceeds what the machine has; the estimate."""
-    largest = max([job.size, job.style_size(job.size)], key=lambda size: size[0] * size[1])
-    history = job.lbfgs_history if job.optimizer == 'lbfgs' else 0
-    needed = costs.estimate_memory(*largest, weights.widths(), job.last_layer, history)
+    """(estimated peak bytes, {size: tile or None}) of the Job, every size checked.
+
+    A size is painted untiled where its estimate fits in the memory available
+    (or --tile-size 0 says so), else on tiles of --tile-size or of the largest
+    of TILE_SIZES that fits. UsageError for a size that fits neither way.
+    """
     available = costs.available_memory()
-    if needed > available:
-        raise UsageError('%dx%d needs an estimated %.1f GiB of memory and %.1f GiB is available; '
-                         'use a smaller --width/--height' % (largest[1], largest[0],
-                                                             needed / 2**30, available / 2**30))
-    return needed
+    history = job.lbfgs_history if job.optimizer == 'lbfgs' else 0
+    widths, last = weights.widths(), job.last_layer
+    stride, halo = halo_for(last, job.pooling)
+    peak, tiles = 0, {}
+    for size in job.sizes():
+        largest = max([size, job.style_size(size)], key=lambda side: side[0] * side[1])
+        needed, tile = costs.estimate_memory(*largest, widths, last, history), None
+        if job.tile_size or (job.tile_size is None and needed > available
+                             and job.optimizer == 'lbfgs'):
+            tiled = [(costs.estimate_tiled_memory(*largest, candidate, halo, widths, last,
+                                                  history), candidate)
+                     for candidate in ([aligned_tile(job.tile_size, stride)] if job.tile_size
+                                       else TILE_SIZES)]
+            needed, tile = next((option for option in tiled if option[0] <= available),
+                                tiled[-1])
+        if needed > available:
+            if tile:
+                remedy = (" or --lbfgs-history (L-BFGS's state alone takes %.1f GiB)"
+                          % (costs.optimizer_bytes(*largest, history) / 2**30))
+            else:
+                remedy = ' or --tile-size' if job.optimizer == 'lbfgs' else ''
+            raise UsageError('%dx%d needs an estimated %.1f GiB of memory%s and %.1f GiB is '
+                             'available; use a smaller --width/--height%s' % (
+                                 largest[1], largest[0], needed / 2**30,
+                                 ' on %d-pixel tiles' % tile if tile else '',
+                                 available / 2**30, remedy))
+        peak, tiles[tuple(size)] = max(peak, needed), tile
+    return peak, tiles
+
+
+def describe_tiles(job, tiles):
+    """Each tiled size as a record keeps it: size, tile, halo, crops and the pixels the
+    crops evaluate per pixel of the image (the halo's overhead)."""
+    from art.tiling import spans  # pylint: disable=import-outside-toplevel
+    stride, halo = halo_for(job.last_layer, job.pooling)
+    described = []
+    for size, tile in tiles.items():
+        if tile:
+            rows, columns = (spans(length, tile, halo, stride) for length in size)
+            covered = sum(row[1] - row[0] for row in rows) * sum(c[1] - c[0] for c in columns)
+            described.append({'size': list(size), 'tile': tile, 'halo': halo,
+                              'crops': len(rows) * len(columns),
+                              'overhead': round(covered / (size[0] * size[1]), 3)})
+    return described
+
+
+def tiling_line(tiled):
+    """One tiled size in words."""
+    return ('%dx%d on tiles: %d crops of %d pixels square and a %d-pixel halo, %.2fx the '
+            "image's pixels; the losses and gradient are the whole image's" % (
+                tiled['size'][1], tiled['size'][0], tiled['crops'], tiled['tile'],
+                tiled['halo'], tiled['overhead']))
 
 
 class LossLog:
@@ -233,7 +284,8 @@ def choose_precision(job):
 
 
 def prepare(job, say, weights_md5=None):
-    """(pictures, weights, their description, estimated memory): the work before the graph.
+    """(pictures, weights, their description, estimated memory, tiles): the work before the
+    graph.
 
     With `weights_md5`, the weights must have that checksum (a replay's).
     """
@@ -242,7 +294,7 @@ def prepare(job, say, weights_md5=None):
     if weights_md5 is not None and described['md5'] != weights_md5:
         raise UsageError('weights %s have MD5 %s, not the recorded %s: not the network the '
                          'painting was made with' % (job.weights, described['md5'], weights_md5))
-    return pictures, weights, described, check_memory(job, weights)
+    return (pictures, weights, described) + check_memory(job, weights)
 
 
 def run(job, say, weights_md5=None, last_iteration=None):
@@ -252,7 +304,7 @@ def run(job, say, weights_md5=None, last_iteration=None):
     ended there); `weights_md5` as in `prepare`.
     """
     precision, why, hint = choose_precision(job)
-    pictures, weights, described, needed = prepare(job, say, weights_md5)
+    pictures, weights, described, needed, tiles = prepare(job, say, weights_md5)
     say('weights: %s' % described['note'])
     say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
         'memory %.1f GiB' % (job.content, ' + '.join(job.style), job.width, job.height,
@@ -264,12 +316,15 @@ def run(job, say, weights_md5=None, last_iteration=None):
     from art.painting import session_configs  # pylint: disable=import-outside-toplevel
     configs = session_configs(precision)
     environment = records.environment(configs[FINISH_PRECISION], (precision, why))
+    environment['tiling'] = describe_tiles(job, tiles)
     say('running on %s' % records.device_line(environment))
     if hint:
         say(hint)
+    for tiled in environment['tiling']:
+        say(tiling_line(tiled))
     record = records.new_record(job, records.describe_inputs(job), described, environment)
     progress = Progress(job, record, say, pictures)
-    iterates = engine.paint(job, weights, pictures, configs)
+    iterates = engine.paint(job, weights, pictures, configs, tiles)
     bar = tqdm(total=last_iteration or job.total_iterations, unit='it', desc='painting',
                leave=False, disable=None)
     ending, failure = (0, 'done'), None
@@ -306,10 +361,18 @@ def run(job, say, weights_md5=None, last_iteration=None):
 def explain(job, say):
     """`--explain`: build the Job's graph at its full size and describe it; write nothing."""
     precision, why, hint = choose_precision(job)
-    pictures, weights, described, _ = prepare(job, say)
+    pictures, weights, described, needed, tiles = prepare(job, say)
     say('precision: %s' % records.precision_words(precision, why))
     if hint:
         say(hint)
+    for tiled in describe_tiles(job, tiles):
+        say(tiling_line(tiled))
+    if tiles[tuple(job.size)]:
+        history = job.lbfgs_history
+        say('estimated peak memory %.1f GiB, of it %.1f GiB L-BFGS\'s state (--lbfgs-history '
+            '%d); the untiled graph is not built at this size' % (
+                needed / 2**30, costs.optimizer_bytes(*job.size, history) / 2**30, history))
+        return 0
     from art import engine, report  # pylint: disable=import-outside-toplevel
     from art.painting import Painting  # pylint: disable=import-outside-toplevel
     content, styles = engine.network_images(job, pictures, job.size)

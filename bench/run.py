@@ -14,6 +14,8 @@
 - the switch: whole bfloat16 paintings with a float32 finish against float32
   at equal iterations, for several stall thresholds (on CPUs without native
   bfloat16, through TensorFlow's emulation, losses and counts only);
+- tiled evaluation (art.tiling): seconds per megapixel against untiled at the
+  same size, peak memory against the estimate, and the total loss's agreement;
 - the whole L-BFGS loop's seconds per evaluation against a bare evaluation, with
   NumPy's BLAS on one thread (art's default) and as it is;
 - the total loss after N evaluations for several L-BFGS histories (maxcor);
@@ -94,7 +96,7 @@ def worker_eval(options):
             *losses, gradient = painting.evaluate(start)
             painting.switch('float32')
             *exact, exact_gradient = painting.evaluate(start)
-            agreement = {'losses': max(abs(a - b) / abs(b) for a, b in zip(losses, exact)),
+            agreement = {'losses': float(max(abs(a - b) / abs(b) for a, b in zip(losses, exact))),
                          'gradient': float(np.linalg.norm(gradient - exact_gradient)
                                            / np.linalg.norm(exact_gradient))}
     return {'seconds': seconds, 'peak_rss': peak, 'agreement': agreement}
@@ -149,9 +151,37 @@ def worker_reach(options):
     return {'float32': plain, 'bfloat16': mixed, 'peak_rss': peak_rss_bytes()}
 
 
+def worker_tiled(options):
+    """Seconds per evaluation and peak memory of one size, tiled (options.tile) or not (0),
+    with the whole image's losses against the untiled ones where both were asked for."""
+    import art
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    weights = art.synthetic_weights()
+    if options.tile:
+        painting = art.TiledPainting(weights, content, style, options.tile)
+    else:
+        painting = art.Painting(weights, content, style)
+    with painting:
+        seconds = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
+        losses = [float(value) for value in painting.evaluate(start)[:3]]
+        crops = len(painting.crops.crops()) if options.tile else 1
+    return {'seconds': seconds, 'peak_rss': peak_rss_bytes(), 'losses': losses, 'crops': crops}
+
+
+def parse_rules(text):
+    """'1e-3:4,0:none' -> [(1e-3, 4), (0.0, None)]: stall decrease and bulk patience."""
+    rules = []
+    for rule in text.split(','):
+        decrease, patience = rule.split(':')
+        rules.append((float(decrease), None if patience == 'none' else int(patience)))
+    return rules
+
+
 def worker_switch(options):
     """Whole bfloat16 paintings with a float32 finish against float32 at equal iterations,
-    for several stall thresholds: final float32 loss, evaluations in each precision, seconds."""
+    for several switch rules: final float32 loss, evaluations in each precision, seconds."""
     import art
     from art import optimizers
     from art.painting import session_configs
@@ -166,17 +196,17 @@ def worker_switch(options):
             pass
         results['float32'] = [float(last.total_loss), 0, last.evaluations,
                               time.perf_counter() - began, last.iteration]
-    for decrease in (float(d) for d in options.decreases.split(',')):
-        optimizers.STALL_DECREASE = decrease
+    for decrease, patience in parse_rules(options.rules):
+        optimizers.STALL_DECREASE, optimizers.BULK_PATIENCE = decrease, patience
         with art.Painting(weights, content, style,
                           configs=session_configs('bfloat16')) as painting:
             began = time.perf_counter()
             iterates = list(optimizers.optimize(painting, start, options.iterations))
             seconds = time.perf_counter() - began
         bulk = [it for it in iterates if it.precision == 'bfloat16'][-1]
-        results[str(decrease)] = [float(iterates[-1].total_loss), bulk.evaluations,
-                                  iterates[-1].evaluations - bulk.evaluations, seconds,
-                                  bulk.iteration]
+        results['%g:%s' % (decrease, patience)] = [
+            float(iterates[-1].total_loss), bulk.evaluations,
+            iterates[-1].evaluations - bulk.evaluations, seconds, bulk.iteration]
     return {'results': results}
 
 
@@ -304,7 +334,7 @@ def worker_history(options):
 WORKERS = {'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
            'quality': worker_quality, 'scales': worker_scales, 'loop': worker_loop,
            'history': worker_history, 'matmul': worker_matmul, 'reach': worker_reach,
-           'switch': worker_switch}
+           'switch': worker_switch, 'tiled': worker_tiled}
 
 
 def run_worker(name, env=None, **options):
@@ -395,12 +425,41 @@ def reach_rows(options):
     return rows
 
 
+def tiled_rows(options):
+    """Markdown rows: tiled against untiled evaluations, seconds per megapixel and memory."""
+    from art import costs
+    from art.network import halo_for
+    halo = halo_for('conv5_1')[1]
+    rows = ['| size | tile (halo %d) | crops | s/eval min | s per megapixel | against untiled '
+            '| peak RSS | estimated | total loss, relative to untiled |' % halo,
+            '|---|---|---|---|---|---|---|---|---|']
+    untiled = {}
+    for run in options.tiled_runs.split(','):
+        size, tile = run.split(':')
+        height, width = parse_size(size)
+        result = run_worker('tiled', size=size, tile=int(tile), warmups=1, repeats=2)
+        best = min(result['seconds'])
+        per_megapixel = best / (height * width / 1e6)
+        if int(tile) == 0:
+            untiled[size] = (per_megapixel, result['losses'][2])
+        estimate = (costs.estimate_tiled_memory(height, width, int(tile), halo, lbfgs_history=0)
+                    if int(tile) else costs.estimate_memory(height, width, lbfgs_history=0))
+        base = untiled.get(size)
+        rows.append('| %s | %s | %d | %.2f | %.2f | %s | %.2f GiB | %.2f GiB | %s |' % (
+            size, tile if int(tile) else 'untiled', result['crops'], best, per_megapixel,
+            '%.2fx' % (per_megapixel / base[0]) if base and int(tile) else '',
+            result['peak_rss'] / 2**30, estimate / 2**30,
+            '%.1e' % abs(result['losses'][2] / base[1] - 1) if base and int(tile) else ''))
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
 def switch_rows(options, native):
     """Markdown rows: whole paintings at equal iterations, float32 against bfloat16 with
-    a float32 finish at several stall thresholds."""
+    a float32 finish under several switch rules."""
+    from art.optimizers import BULK_PATIENCE, STALL_DECREASE, STALL_WINDOW
     result = run_worker('switch', size=options.switch_size, iterations=options.switch_iterations,
-                        decreases=options.decreases)['results']
-    from art.optimizers import STALL_WINDOW
+                        rules=options.rules)['results']
     rows = ['| %s, %d L-BFGS iterations | final total loss (float32) | against float32 | '
             'switch at iteration | bfloat16 evaluations | float32 evaluations | %s |' % (
                 options.switch_size, options.switch_iterations,
@@ -408,10 +467,15 @@ def switch_rows(options, native):
             '|---|---|---|---|---|---|---|']
     plain = result.pop('float32')
     rows.append('| float32 | %.5g | 1 | | 0 | %d | %.1f |' % (plain[0], plain[2], plain[3]))
-    for decrease, (loss, bulk, finish, seconds, switch) in result.items():
-        rows.append('| bfloat16, stall below %s per %d iterations | %.5g | %.4f | %d | %d | %d '
-                    '| %s |' % (decrease, STALL_WINDOW, loss, loss / plain[0], switch, bulk,
-                                finish, '%.1f' % seconds if native else ''))
+    for rule, (loss, bulk, finish, seconds, switch) in result.items():
+        decrease, patience = rule.split(':')
+        chosen = (float(decrease), None if patience == 'None' else int(patience)) == (
+            STALL_DECREASE, BULK_PATIENCE)
+        rows.append('| bfloat16: stall below %s per %d iterations, patience %s%s | %.5g | %.4f '
+                    '| %d | %d | %d | %s |' % (
+                        decrease, STALL_WINDOW, patience, " (art's rule)" if chosen else '',
+                        loss, loss / plain[0], switch, bulk, finish,
+                        '%.1f' % seconds if native else ''))
     return rows
 
 
@@ -519,17 +583,22 @@ def main():
     parser.add_argument('--reach-evaluations', type=int, default=300)
     parser.add_argument('--switch-size', default='128x96')
     parser.add_argument('--switch-iterations', type=int, default=200)
-    parser.add_argument('--decreases', default='1e-2,1e-3,1e-4,0',
-                        help='stall thresholds of the bfloat16 bulk to compare')
+    parser.add_argument('--rules', default='1e-3:4,1e-2:4,1e-4:4,1e-3:none',
+                        help='switch rules to compare, DECREASE:PATIENCE,... (patience none: '
+                             'no limit on evaluations per iteration)')
+    parser.add_argument('--tiled-runs', default='800x600:0,800x600:256,800x600:448,'
+                                                 '1600x1200:512,3200x2400:512',
+                        help='SIZE:TILE,... evaluated tiled (TILE 0: untiled, first)')
     parser.add_argument('--skip', default='',
                         help='comma-separated: speed,loop,history,startup,quality,scales,reach,'
-                             'switch')
+                             'switch,tiled')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
     parser.add_argument('--evaluations', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--precision', default='float32', help=argparse.SUPPRESS)
     parser.add_argument('--iterations', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--tile', type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
         print(json.dumps(WORKERS[options.worker](options)))
@@ -559,6 +628,8 @@ def main():
         lines += reach_rows(options) + ['']
     if 'switch' not in skip:
         lines += switch_rows(options, native) + ['']
+    if 'tiled' not in skip:
+        lines += tiled_rows(options) + ['']
     if 'loop' not in skip:
         lines += loop_rows(options.sizes.split(','), options) + ['']
     if 'history' not in skip:

@@ -124,7 +124,7 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     assert list(seen.pop('configs')) == ['float32']
     assert seen == dict(optimizer='adam', learning_rate=0.5, content_weight=3, style_weight=7,
                         pooling='max', bounds=True, iterations=art.ITERATIONS,
-                        history=art.constants.LBFGS_HISTORY,
+                        history=art.constants.LBFGS_HISTORY, tile=None,
                         shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,
                         content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
                         style_blend_weights=(1.0,), tv_weight=0.0)

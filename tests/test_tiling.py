@@ -1,0 +1,199 @@
+"""Tiled evaluation equals untiled evaluation, to float rounding."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+import art
+from art.painting import Painting
+from art.record import read_record
+from art.network import halo_for, receptive_field
+from art.tiling import TiledPainting, spans, total_variation
+from test_cli import read_log
+from test_record import paint
+
+
+@pytest.fixture(scope='module')
+def network():
+    return art.synthetic_weights(width_divisor=16)
+
+
+def pictures(height, width, count=1, seed=7):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-110, 130, (1, height, width, 3)).astype(np.float32)
+            for _ in range(count)]
+
+
+def relative(a, b):
+    return abs(float(a) - float(b)) / abs(float(b))
+
+
+def assert_same_evaluation(tiled, untiled, image):
+    *tiled_losses, tiled_gradient = tiled.evaluate(image)
+    *losses, gradient = untiled.evaluate(image)
+    for got, want in zip(tiled_losses, losses):
+        assert relative(got, want) <= 1e-5, (tiled_losses, losses)
+    error = np.linalg.norm(tiled_gradient - gradient) / np.linalg.norm(gradient)
+    assert error <= 1e-4, error
+    return error
+
+
+def test_the_receptive_field_of_vgg19():
+    # 3x3 convolutions: two at stride 1, two at 2, four at 4, four at 8, conv5_1 at 16.
+    assert receptive_field('conv5_1') == (16, 70)  # a field 16 + 2 * 70 = 156 pixels wide
+    assert receptive_field('conv4_2') == (8, 38)
+    assert receptive_field('conv1_1', 'max') == (1, 1)
+    assert halo_for('conv5_1') == (16, 80)
+    assert halo_for('conv3_1') == (4, 12)
+
+
+def test_spans_partition_the_axis_and_stop_crops_at_the_borders():
+    # Crops of 32 + 2 * 16 pixels on multiples of 16; near the end one reaches the border.
+    assert spans(100, 32, 16, 16) == [(0, 64, 0, 32), (16, 80, 32, 64), (32, 100, 64, 96),
+                                      (32, 100, 96, 100)]
+    assert spans(20, 32, 16, 16) == [(0, 20, 0, 20)]
+    lengths = {end - start for start, end, _, _ in spans(1000, 128, 80, 16)}
+    assert lengths == {288, 296}  # 1000 - 704: the last crop starts on a multiple of 16
+
+
+def assert_cropped(tiled, size):
+    """Crops smaller than the image along both axes: the halo is really exercised."""
+    assert min(row[1] - row[0] for row in tiled.crops.rows) < size[0]
+    assert min(column[1] - column[0] for column in tiled.crops.columns) < size[1]
+
+
+@pytest.mark.parametrize('size, tile, pooling', [
+    ((203, 229), 16, 'avg'),   # odd sizes, tiles far smaller than the halo (80)
+    ((303, 331), 96, 'max'),   # tiles larger than the halo, max pooling
+    ((224, 240), 32, 'avg'),
+])
+def test_tiled_equals_untiled(network, size, tile, pooling):
+    content, style, start = pictures(*size, count=3)
+    options = dict(pooling=pooling)
+    with TiledPainting(network, content, style, tile, **options) as tiled, \
+            Painting(network, content, style, **options) as untiled:
+        assert_cropped(tiled, size)
+        assert_same_evaluation(tiled, untiled, start)
+
+
+def test_tiled_equals_untiled_with_every_control(network):
+    """Two styles blended, one at another size (style scale), other layers and weights,
+    a content layer other than conv4_2, TV loss."""
+    content, start = pictures(250, 260, count=2, seed=3)
+    styles = pictures(250, 260, seed=4) + pictures(60, 46, seed=5)
+    options = dict(content_layers=(('conv3_2', 0.3), ('conv5_2', 0.7)),
+                   style_layers=(('conv1_1', 1.0), ('conv2_1', 2.0), ('conv4_1', 0.5)),
+                   content_weight=2.0, style_weight=300.0, style_blend_weights=(1, 3),
+                   tv_weight=0.01)
+    with TiledPainting(network, content, styles, 32, **options) as tiled, \
+            Painting(network, content, styles, **options) as untiled:
+        assert_cropped(tiled, (250, 260))
+        assert_same_evaluation(tiled, untiled, start)
+
+
+def test_a_halo_one_stride_too_small_is_not_exact(network):
+    content, style, start = pictures(200, 230, count=3)
+    with TiledPainting(network, content, style, 32, halo=64) as short, \
+            Painting(network, content, style) as untiled:
+        assert_cropped(short, (200, 230))
+        *_, short_gradient = short.evaluate(start)
+        *_, gradient = untiled.evaluate(start)
+    assert np.linalg.norm(short_gradient - gradient) / np.linalg.norm(gradient) > 1e-3
+
+
+def test_total_variation_matches_the_graphs(network):
+    image, = pictures(20, 30)
+    value, gradient = total_variation(image)
+    from art.tf1 import tf, tf1
+    from art.losses import total_variation_loss
+    with tf.Graph().as_default():
+        variable = tf1.Variable(image)
+        loss = total_variation_loss(variable)
+        grad = tf1.gradients(loss, variable)[0]
+        with tf1.Session() as sess:
+            sess.run(variable.initializer)
+            want, want_gradient = sess.run((loss, grad))
+    assert relative(value, want) <= 1e-6
+    np.testing.assert_allclose(gradient, want_gradient, rtol=1e-4, atol=1e-3)
+
+
+def test_lbfgs_runs_the_same_on_tiles(network):
+    content, style, start = pictures(80, 64, count=3, seed=11)
+    with TiledPainting(network, content, style, 32) as tiled:
+        tiled_run = [float(it.total_loss) for it in art.lbfgs(tiled, start, 5)]
+    with Painting(network, content, style) as untiled:
+        run = [float(it.total_loss) for it in art.lbfgs(untiled, start, 5)]
+    np.testing.assert_allclose(tiled_run, run, rtol=1e-4)
+
+
+def _run_flags(tmp_path, synthetic_files, name, *flags):
+    return ('--weights', synthetic_files['old'], '--width', '250', '--height', '240',
+            '--iterations', '4', '--seed', '3', '--checkpoint-every', '0',
+            '--output', tmp_path / ('%s.png' % name),
+            '--loss-log', tmp_path / ('%s.csv' % name)) + flags
+
+
+def test_a_tiled_run_logs_the_untiled_losses(tmp_path, capsys, synthetic_files):
+    code, out, _ = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'tiled',
+                                             '--tile-size', '40'))
+    assert code == 0, out
+    assert '250x240 on tiles: 30 crops of 48 pixels square and a 80-pixel halo' in out
+    assert paint(capsys, *_run_flags(tmp_path, synthetic_files, 'whole'))[0] == 0
+    tiled, whole = (read_log(tmp_path / name)[1] for name in ('tiled.csv', 'whole.csv'))
+    assert tiled.shape == whole.shape == (5, 6)
+    np.testing.assert_allclose(tiled[:, 3:], whole[:, 3:], rtol=1e-5)
+    np.testing.assert_array_equal(tiled[:, 1], whole[:, 1])
+    environment = read_record(str(tmp_path / 'tiled.json'))['environment']
+    rows, columns = spans(240, 48, 80, 16), spans(250, 48, 80, 16)
+    covered = sum(r[1] - r[0] for r in rows) * sum(c[1] - c[0] for c in columns)
+    assert environment['tiling'] == [{'size': [240, 250], 'tile': 48, 'halo': 80, 'crops': 30,
+                                      'overhead': round(covered / (240 * 250), 3)}]
+    assert read_record(str(tmp_path / 'whole.json'))['environment']['tiling'] == []
+
+
+def test_tiles_are_chosen_when_the_whole_image_does_not_fit(tmp_path, capsys, synthetic_files,
+                                                            monkeypatch, reference):
+    from art import costs
+    from art.job import Job
+    from art.runner import check_memory
+    weights = art.synthetic_weights(16)
+    job = Job(content=reference.content_path, style=reference.style_path, output='o.png',
+              width=400, height=300, seed=1, iterations=1, scales=(0.5, 1))
+    whole = costs.estimate_memory(300, 400, weights.widths(), 'conv5_1', 20)
+    monkeypatch.setattr(costs, 'available_memory', lambda: whole - 1)
+    needed, tiles = check_memory(job, weights)
+    assert tiles == {(150, 200): None, (300, 400): 128}  # the largest of TILE_SIZES that fits
+    assert needed == costs.estimate_tiled_memory(300, 400, 128, 80, weights.widths(), 'conv5_1',
+                                                 20) < whole
+    assert check_memory(dataclasses.replace(job, tile_size=50), weights)[1][300, 400] == 64
+    code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'never', '--width', '400',
+                                             '--height', '300', '--tile-size', '0'))
+    assert code == 2 and 'use a smaller --width/--height or --tile-size' in err
+    monkeypatch.setattr(costs, 'available_memory', lambda: 2**20)
+    code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'none'))
+    assert code == 2 and "or --lbfgs-history (L-BFGS's state alone takes" in err
+
+
+def test_tiles_are_for_lbfgs(tmp_path, capsys, synthetic_files):
+    code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'adam', '--tile-size',
+                                             '64', '--optimizer', 'adam'))
+    assert code == 2
+    assert err.strip() == ('run_art.py: error: --tile-size: tiled paintings run L-BFGS only; use '
+                           '--optimizer lbfgs or --tile-size 0')
+
+
+def test_a_tiled_painting_switches_precision_like_an_untiled_one(network):
+    """The float32 finish of a bfloat16 painting works on tiles: two float32 sessions stand in
+    for the two precisions, so the switched tiled run follows the untiled one."""
+    from art import optimizers
+    from art.painting import session_config
+    configs = {'bfloat16': session_config(), 'float32': session_config()}
+    content, style, start = pictures(80, 64, count=3, seed=11)
+    with TiledPainting(network, content, style, 32, configs=configs) as tiled:
+        tiled_run = list(optimizers.optimize(tiled, start, 6))
+    with Painting(network, content, style, configs=configs) as untiled:
+        run = list(optimizers.optimize(untiled, start, 6))
+    assert [it.precision for it in tiled_run] == [it.precision for it in run] == \
+        ['bfloat16'] * 6 + ['float32']
+    np.testing.assert_allclose([it.total_loss for it in tiled_run], [it.total_loss for it in run],
+                               rtol=1e-4)

@@ -32,13 +32,17 @@ from art.vgg import load_vgg_model
 def spans(length, tile, halo, stride):
     """[(crop start, crop end, interior start, interior end)] along an axis of `length` pixels.
 
-    Interiors of `tile` pixels partition the axis. Each crop holds its interior
-    and `halo` pixels on either side within the axis; crops are tile + 2 halo
-    long (or the whole axis), start on multiples of `stride` and near the end
-    reach the border, so an axis has at most two crop lengths.
+    Interiors of at most `tile` pixels, as even as the stride allows, partition
+    the axis; an axis that one crop covers whole is one span. Each crop holds
+    its interior and `halo` pixels on either side within the axis; crops are
+    tile + 2 halo long, start on multiples of `stride` and near the end reach
+    the border, so an axis has at most two crop lengths.
     """
+    if length <= tile + 2 * halo:
+        return [(0, length, 0, length)]
+    tile = aligned_tile(-(-length // -(-length // tile)), stride)
     side = tile + 2 * halo
-    last = max(0, (length - side) // stride * stride)
+    last = (length - side) // stride * stride
     found = []
     for start in range(0, length, tile):
         crop = min(max(0, start - halo), last)

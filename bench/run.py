@@ -164,8 +164,8 @@ def worker_tiled(options):
     else:
         painting = art.Painting(weights, content, style)
     with painting:
-        seconds = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
-        losses = [float(value) for value in painting.evaluate(start)[:3]]
+        losses = [float(value) for value in painting.evaluate(start)[:3]]  # the warm-up
+        seconds = timed(lambda: painting.evaluate(start), 0, options.repeats)
         crops = len(painting.crops.crops()) if options.tile else 1
     return {'seconds': seconds, 'peak_rss': peak_rss_bytes(), 'losses': losses, 'crops': crops}
 
@@ -437,7 +437,7 @@ def tiled_rows(options):
     for run in options.tiled_runs.split(','):
         size, tile = run.split(':')
         height, width = parse_size(size)
-        result = run_worker('tiled', size=size, tile=int(tile), warmups=1, repeats=2)
+        result = run_worker('tiled', size=size, tile=int(tile), repeats=options.tiled_repeats)
         best = min(result['seconds'])
         per_megapixel = best / (height * width / 1e6)
         if int(tile) == 0:
@@ -586,9 +586,11 @@ def main():
     parser.add_argument('--rules', default='1e-3:4,1e-2:4,1e-4:4,1e-3:none',
                         help='switch rules to compare, DECREASE:PATIENCE,... (patience none: '
                              'no limit on evaluations per iteration)')
-    parser.add_argument('--tiled-runs', default='800x600:0,800x600:256,800x600:448,'
-                                                 '1600x1200:512,3200x2400:512',
+    parser.add_argument('--tiled-runs', default='800x600:0,800x600:448,1600x1200:512,'
+                                                 '3200x2400:1024',
                         help='SIZE:TILE,... evaluated tiled (TILE 0: untiled, first)')
+    parser.add_argument('--tiled-repeats', type=int, default=1,
+                        help='timed evaluations of each tiled run, after one warm-up')
     parser.add_argument('--skip', default='',
                         help='comma-separated: speed,loop,history,startup,quality,scales,reach,'
                              'switch,tiled')

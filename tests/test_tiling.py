@@ -54,6 +54,10 @@ def test_spans_partition_the_axis_and_stop_crops_at_the_borders():
     assert spans(20, 32, 16, 16) == [(0, 20, 0, 20)]
     lengths = {end - start for start, end, _, _ in spans(1000, 128, 80, 16)}
     assert lengths == {288, 296}  # 1000 - 704: the last crop starts on a multiple of 16
+    # 1600 on 512-pixel tiles: four even interiors of 400, not three of 512 and one of 64.
+    assert [interior for _, _, *interior in spans(1600, 512, 80, 16)] == [
+        [0, 400], [400, 800], [800, 1200], [1200, 1600]]
+    assert spans(600, 448, 80, 16) == [(0, 600, 0, 600)]  # one crop holds the axis
 
 
 def assert_cropped(tiled, size):

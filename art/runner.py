@@ -149,7 +149,8 @@ def describe_tiles(job, tiles):
 
 def tiling_line(tiled):
     """One tiled size in words."""
-    return ('%dx%d on tiles: %d crops of %d pixels square and a %d-pixel halo, %.2fx the '
+    return ('%dx%d on tiles: %d tiles of at most %d pixels square, spread evenly, each in a '
+            'crop with a %d-pixel halo, %.2fx the '
             "image's pixels; the losses and gradient are the whole image's" % (
                 tiled['size'][1], tiled['size'][0], tiled['crops'], tiled['tile'],
                 tiled['halo'], tiled['overhead']))

@@ -141,7 +141,8 @@ def test_a_tiled_run_logs_the_untiled_losses(tmp_path, capsys, synthetic_files):
     code, out, _ = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'tiled',
                                              '--tile-size', '40'))
     assert code == 0, out
-    assert '250x240 on tiles: 30 crops of 48 pixels square and a 80-pixel halo' in out
+    assert ('250x240 on tiles: 30 tiles of at most 48 pixels square, spread evenly, each in a '
+            'crop with a 80-pixel halo') in out
     assert paint(capsys, *_run_flags(tmp_path, synthetic_files, 'whole'))[0] == 0
     tiled, whole = (read_log(tmp_path / name)[1] for name in ('tiled.csv', 'whole.csv'))
     assert tiled.shape == whole.shape == (5, 6)

@@ -10,7 +10,7 @@ import numpy as np
 
 from art import images
 from art.constants import LBFGS_HISTORY, NOISE_RATIO
-from art.optimizers import optimize
+from art.optimizers import counted_on, optimize
 from art.painting import Painting
 from art.tiling import TiledPainting
 
@@ -78,8 +78,7 @@ def paint(job, weights, pictures, configs=None, tiles=None):
                                configs=configs, tile=(tiles or {}).get(tuple(size)),
                                **job.painting_options()):
             if done is not None:
-                iterate = iterate._replace(iteration=iterate.iteration + done.iteration,
-                                           evaluations=iterate.evaluations + done.evaluations)
+                iterate = counted_on(iterate, done)
             if done is None or iterate.iteration > done.iteration:
                 yield iterate
             last = iterate

@@ -263,14 +263,14 @@ def bulk_then_finish(painting, initial_image, iterations, bounds=False, max_eval
     switch_point, went_on = next(finish), False
     for iterate in finish:
         went_on = True
-        yield _after(iterate, last)
+        yield counted_on(iterate, last)
     if not went_on:
         # The finish could not go on (its evaluations spent, or float32 L-BFGS ended at
         # once): the switch point again, with float32's losses, so a painting ends in float32.
-        yield _after(switch_point, last)
+        yield counted_on(switch_point, last)
 
 
-def _after(iterate, last):
+def counted_on(iterate, last):
     """`iterate` of an optimizer that started where `last` ended, counted on from it."""
     return iterate._replace(iteration=iterate.iteration + last.iteration,
                             evaluations=iterate.evaluations + last.evaluations)

@@ -48,6 +48,16 @@ def session_configs(precision):
             FINISH_PRECISION: session_config(FINISH_PRECISION)}
 
 
+def painting_configs(configs):
+    """A painting's {precision: session config}: float32's alone by default; ValueError
+    without float32's, where targets are captured and every painting ends."""
+    configs = dict(configs or session_configs(FINISH_PRECISION))
+    if FINISH_PRECISION not in configs:
+        raise ValueError('configs must include %s, where targets are captured'
+                         % FINISH_PRECISION)
+    return configs
+
+
 class Painting:
     """The graph, session and loss tensors for one content image and its styles.
 
@@ -83,10 +93,7 @@ class Painting:
         self.shape = tuple(np.shape(content_image))
         self.optimizer = optimizer
         self.evaluations = 0
-        configs = dict(configs or session_configs(FINISH_PRECISION))
-        if FINISH_PRECISION not in configs:
-            raise ValueError('configs must include %s, where targets are captured'
-                             % FINISH_PRECISION)
+        configs = painting_configs(configs)
         self.precision = FINISH_PRECISION
         self.graph = tf.Graph()
         with self.graph.as_default():

@@ -24,7 +24,7 @@ import numpy as np
 from art import losses
 from art.constants import ALPHA, BETA, CONTENT_LAYERS, FINISH_PRECISION, STYLE_LAYERS
 from art.network import aligned_tile, deepest_layer, halo_for, receptive_field
-from art.painting import blend_weights, session_config, session_configs
+from art.painting import blend_weights, painting_configs
 from art.tf1 import tf, tf1
 from art.vgg import load_vgg_model
 
@@ -75,8 +75,7 @@ class Crops:
         stride = receptive_field(self.last_layer, pooling)[0]
         self.rows, self.columns = (spans(length, tile, halo, stride) for length in size)
         self.strides = {name: receptive_field(name, pooling)[0] for name in used}
-        self.positions = {name: -(-size[0] // stride) * -(-size[1] // stride)
-                          for name, stride in self.strides.items()}
+        self.positions = {name: int(np.prod(self.feature_size(name))) for name in used}
         self.weights, self.pooling, self.configs = weights, pooling, configs
         self.content_weight, self.style_weight = weights_of_terms
         self.precision = next(iter(configs))
@@ -85,6 +84,18 @@ class Crops:
     def crops(self):
         """Every crop: (row span, column span)."""
         return [(row, column) for row in self.rows for column in self.columns]
+
+    def feature_size(self, name):
+        """(rows, columns) of the whole image's features at layer `name`."""
+        stride = self.strides[name]
+        return -(-self.size[0] // stride), -(-self.size[1] // stride)
+
+    def placement(self, name, row, column):
+        """The slice of the whole image's features at layer `name` that a crop's interior is."""
+        stride = self.strides[name]
+        _, rows, _, columns = self.interior(name, row, column)
+        top, left = row[2] // stride, column[2] // stride
+        return (slice(None), slice(top, top + rows), slice(left, left + columns))
 
     def interior(self, name, row, column):
         """(first row, rows, first column, columns) of a crop's interior at layer `name`."""
@@ -126,13 +137,10 @@ class Crops:
         whole = {}
         for row, column, features in self.run(image, 'features'):
             for name, values in features.items():
-                stride = self.strides[name]
                 if name not in whole:
-                    whole[name] = np.zeros((1, -(-self.size[0] // stride),
-                                            -(-self.size[1] // stride), values.shape[3]),
+                    whole[name] = np.zeros((1,) + self.feature_size(name) + values.shape[3:],
                                            np.float32)
-                top, left = row[2] // stride, column[2] // stride
-                whole[name][:, top:top + values.shape[1], left:left + values.shape[2]] = values
+                whole[name][self.placement(name, row, column)] = values
         return whole
 
     def close(self):
@@ -229,7 +237,7 @@ class TiledPainting:
                  style_blend_weights=None, tv_weight=0.0, configs=None, halo=None):
         if optimizer != 'lbfgs':
             raise ValueError('a tiled painting runs L-BFGS only')
-        configs = dict(configs or session_configs(FINISH_PRECISION))
+        configs = painting_configs(configs)
         layers = (tuple(content_layers), tuple(style_layers))
         used = [name for name, _ in layers[0] + layers[1]]
         stride, radius_halo = halo_for(deepest_layer(used, pooling), pooling)
@@ -261,7 +269,7 @@ class TiledPainting:
         if np.shape(image) == self.shape:
             return self.crops.grams(image)
         crops = self._crops(weights, np.shape(image)[1:3], pooling,
-                            {FINISH_PRECISION: session_config(FINISH_PRECISION)})
+                            painting_configs(None))
         try:
             grams = crops.grams(image)
         finally:
@@ -296,10 +304,7 @@ class TiledPainting:
         def feeds(graph, row, column):
             feed = {graph.differences[name]: value for name, value in differences.items()}
             for name, target in self.content_targets.items():
-                stride = self.crops.strides[name]
-                top, left = row[2] // stride, column[2] // stride
-                _, rows, _, columns = self.crops.interior(name, row, column)
-                feed[graph.targets[name]] = target[:, top:top + rows, left:left + columns]
+                feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
             return feed
 
         content, gradient = 0.0, np.zeros(self.shape, np.float64)

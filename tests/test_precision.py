@@ -11,6 +11,7 @@ from tensorflow.core.protobuf import rewriter_config_pb2
 import art
 from art import cpu, optimizers
 from art.painting import Painting, session_config, session_configs
+from art.tiling import TiledPainting
 from art.record import read_record
 from test_cli import read_log
 from test_record import paint
@@ -82,10 +83,12 @@ def test_each_precision_gets_its_session_configuration():
         assert config.intra_op_parallelism_threads == session_config().intra_op_parallelism_threads
 
 
-def test_a_painting_needs_a_float32_session_for_its_captures(tiny):
+@pytest.mark.parametrize('kind', [Painting, lambda *images, **options: TiledPainting(
+    *images, 16, **options)])
+def test_a_painting_needs_a_float32_session_for_its_captures(tiny, kind):
     weights, content, style, _ = tiny
     with pytest.raises(ValueError, match='float32'):
-        Painting(weights, content, style, configs={'bfloat16': session_config('bfloat16')})
+        kind(weights, content, style, configs={'bfloat16': session_config('bfloat16')})
 
 
 def _run(painting, start, iterations, **options):

@@ -14,8 +14,8 @@ from tqdm import tqdm
 
 from art import job as jobs
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
-                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS,
-                           PRECISIONS, STYLE_LAYERS)
+                           LBFGS_HISTORY, LBFGS_ITERATIONS, LBFGS_STATE_LIMIT, LEARNING_RATE,
+                           MIN_LBFGS_HISTORY, NOISE_RATIO, OPTIMIZERS, PRECISIONS, STYLE_LAYERS)
 from art.download import VGG19_URL
 from art.files import IMAGE_EXTENSIONS, ImageError
 from art.images import INITS
@@ -153,8 +153,10 @@ def build_parser():
                                 'adam)' % (LBFGS_ITERATIONS, ITERATIONS))
     algorithm.add_argument('--lbfgs-history', metavar='M', type=_number('lbfgs_history'),
                            help="correction pairs L-BFGS keeps (scipy's maxcor); each costs two "
-                                'float64 copies of the image in memory (default: %d)'
-                                % LBFGS_HISTORY)
+                                'float64 copies of the image in memory (default: %d, fewer above '
+                                "about 5 megapixels, to keep L-BFGS's state within %d GiB, but at "
+                                'least %d)' % (LBFGS_HISTORY, LBFGS_STATE_LIMIT // 2**30,
+                                                MIN_LBFGS_HISTORY))
     algorithm.add_argument('--precision', choices=PRECISIONS,
                            help='arithmetic of the bulk of the optimization: float32 (the '
                                 "default; art.py's numbers), bfloat16 (oneDNN's mixed precision "

@@ -47,6 +47,13 @@ LBFGS_ITERATIONS = 1000
 # evaluations at 256x192, 20 pairs reached a 10% lower loss than 10 and 4% lower
 # than 50, in the same wall time.
 LBFGS_HISTORY = 20
+# L-BFGS-B keeps 2m + 13 float64 copies of the image with m pairs (measured,
+# bench/RESULTS.md): at 12 megapixels 20 pairs alone would take 14 GiB. Where
+# the default history's state would pass LBFGS_STATE_LIMIT bytes (above about 5
+# megapixels), a run keeps fewer pairs, at least MIN_LBFGS_HISTORY, and its
+# record says how many.
+LBFGS_STATE_LIMIT = 6 * 2**30
+MIN_LBFGS_HISTORY = 5
 # The arithmetic of the bulk of a painting: float32 (art.py's, the default),
 # bfloat16 (oneDNN's mixed precision, finished in float32) or auto (bfloat16
 # where the CPU has it natively).

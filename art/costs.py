@@ -6,6 +6,7 @@ the benchmark and --explain to say how close to the arithmetic we run.
 import math
 import os
 
+from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY
 from art.network import CONV_LAYERS, VGG19_WIDTHS
 
 BYTES_PER_FLOAT = 4
@@ -17,6 +18,14 @@ BASE_BYTES = 580 * 2**20
 WEIGHT_FACTOR = 20.0
 # forward outputs, pre-activations and the backward pass's buffers.
 ACTIVATION_FACTOR = 2.7
+# float64 copies of the image scipy's L-BFGS-B (1.17) holds besides its m pairs:
+# five in its work array, x and the gradient, the bounds (made even when there
+# are none), its integer work and the objective's cache. Measured at 36 million
+# values: 2m + 13 copies, m = 5, 8, 20 (bench/RESULTS.md).
+LBFGS_COPIES = 13
+# float64 copies of the whole image a painting holds besides L-BFGS's: the
+# objective's last x and gradient, the float32 image and gradient.
+IMAGE_COPIES = 3
 
 
 def conv_shapes(height, width, widths=None, last_layer='conv5_1'):
@@ -70,17 +79,25 @@ def estimate_memory(height, width, widths=None, last_layer='conv5_1', lbfgs_hist
     """Peak resident bytes of a painting at height x width, estimated.
 
     L-BFGS keeps `lbfgs_history` pairs of float64 vectors the size of the
-    image, plus a few more for its work.
+    image, plus a few more for its work; the objective holds IMAGE_COPIES.
     """
     return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
                + ACTIVATION_FACTOR * activation_bytes(height, width, widths, last_layer)
+               + IMAGE_COPIES * 8 * height * width * 3
                + optimizer_bytes(height, width, lbfgs_history))
 
 
 def optimizer_bytes(height, width, lbfgs_history):
     """Bytes of L-BFGS-B's state: `lbfgs_history` pairs of float64 vectors the size of the
-    image, plus a few more for its work."""
-    return 8 * height * width * 3 * (2 * lbfgs_history + 6)
+    image, plus LBFGS_COPIES more for its work."""
+    return 8 * height * width * 3 * (2 * lbfgs_history + LBFGS_COPIES)
+
+
+def lbfgs_history_for(height, width):
+    """The default L-BFGS history at height x width: LBFGS_HISTORY pairs, or as many as keep
+    L-BFGS's state within LBFGS_STATE_LIMIT, but at least MIN_LBFGS_HISTORY."""
+    pairs = (LBFGS_STATE_LIMIT // (8 * height * width * 3) - LBFGS_COPIES) // 2
+    return int(min(LBFGS_HISTORY, max(MIN_LBFGS_HISTORY, pairs)))
 
 
 def estimate_tiled_memory(height, width, tile, halo, widths=None, last_layer='conv5_1',
@@ -89,15 +106,16 @@ def estimate_tiled_memory(height, width, tile, halo, widths=None, last_layer='co
 
     One crop's activations (a tile and its halo on each side) instead of the
     image's; a graph's weight constants per crop shape (up to four); the
-    whole image's float64 gradient and L-BFGS's state, which at print sizes
-    are the largest part.
+    whole image's copies the evaluation and the objective hold (IMAGE_COPIES)
+    and L-BFGS's state, which at print sizes are the largest part.
     """
     crop = min(height, tile + 2 * halo), min(width, tile + 2 * halo)
     shapes = min(2, math.ceil(height / tile)) * min(2, math.ceil(width / tile))
     return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
                + 2 * shapes * weight_bytes(widths, last_layer)
                + ACTIVATION_FACTOR * activation_bytes(*crop, widths, last_layer)
-               + 8 * height * width * 3 + optimizer_bytes(height, width, lbfgs_history))
+               + IMAGE_COPIES * 8 * height * width * 3
+               + optimizer_bytes(height, width, lbfgs_history))
 
 
 def available_memory():

@@ -22,6 +22,7 @@ import tempfile
 import numpy as np
 
 from art import examples
+from art.costs import lbfgs_history_for
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
                            PRECISIONS, STYLE_LAYERS, VGG_MODEL)
@@ -340,6 +341,7 @@ def resolve(settings):
                seed=random_seed() if seed is None else seed,
                iterations=given.pop('iterations', LBFGS_ITERATIONS if optimizer == 'lbfgs'
                                     else ITERATIONS),
+               lbfgs_history=given.pop('lbfgs_history', lbfgs_history_for(height, width)),
                content_layers=content_layers, style_layers=style_layers,
                style_blend_weights=tuple(given.pop('style_blend_weights', (1.0,) * len(style))),
                **given)

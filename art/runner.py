@@ -149,11 +149,12 @@ def describe_tiles(job, tiles):
 
 def tiling_line(tiled):
     """One tiled size in words."""
-    return ('%dx%d on tiles: %d tiles of at most %d pixels square, spread evenly, each in a '
+    return ('%dx%d on tiles: %d tile%s of at most %d pixels square, spread evenly, each in a '
             'crop with a %d-pixel halo, %.2fx the '
             "image's pixels; the losses and gradient are the whole image's" % (
-                tiled['size'][1], tiled['size'][0], tiled['crops'], tiled['tile'],
-                tiled['halo'], tiled['overhead']))
+                tiled['size'][1], tiled['size'][0], tiled['crops'],
+                '' if tiled['crops'] == 1 else 's', tiled['tile'], tiled['halo'],
+                tiled['overhead']))
 
 
 class LossLog:

@@ -210,8 +210,9 @@ class CropGraph:
 
 def total_variation(image):
     """The total variation loss (art.losses.total_variation_loss) of a whole image and its
-    gradient, in numpy: it couples neighbouring pixels across tiles."""
-    image = image.astype(np.float64)
+    gradient, in numpy: it couples neighbouring pixels across tiles. float32 as the untiled
+    graph's, summed in float64."""
+    image = np.asarray(image, np.float32)
     down = image[:, 1:] - image[:, :-1]
     right = image[:, :, 1:] - image[:, :, :-1]
     gradient = np.zeros_like(image)
@@ -219,7 +220,8 @@ def total_variation(image):
     gradient[:, :-1] -= 2 * down
     gradient[:, :, 1:] += 2 * right
     gradient[:, :, :-1] -= 2 * right
-    return float(np.sum(down ** 2) + np.sum(right ** 2)), gradient
+    loss = np.sum(np.square(down), dtype=np.float64) + np.sum(np.square(right), dtype=np.float64)
+    return float(loss), gradient
 
 
 class TiledPainting:
@@ -307,7 +309,7 @@ class TiledPainting:
                 feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
             return feed
 
-        content, gradient = 0.0, np.zeros(self.shape, np.float64)
+        content, gradient = 0.0, np.zeros(self.shape, np.float32)
         for row, column, (part, crop_gradient) in self.crops.run(
                 image, ('content', 'gradient'), feeds):
             content += float(part)
@@ -320,8 +322,7 @@ class TiledPainting:
             gradient += self.tv_weight * variation_gradient
         self.evaluations += 1
         self.image = image
-        return (np.float32(content), np.float32(style), np.float32(total),
-                gradient.astype(np.float32))
+        return np.float32(content), np.float32(style), np.float32(total), gradient
 
     def assign(self, image):
         """Remember `image` as the painting's (a tiled painting has no one variable)."""

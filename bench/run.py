@@ -16,6 +16,10 @@
   bfloat16, through TensorFlow's emulation, losses and counts only);
 - tiled evaluation (art.tiling): seconds per megapixel against untiled at the
   same size, peak memory against the estimate, and the total loss's agreement;
+- L-BFGS-B's own memory at a print size's number of values, per history,
+  against the estimate (art.costs.optimizer_bytes);
+- whole paintings at print sizes (run_art.py): wall time, evaluations and
+  peak memory;
 - the whole L-BFGS loop's seconds per evaluation against a bare evaluation, with
   NumPy's BLAS on one thread (art's default) and as it is;
 - the total loss after N evaluations for several L-BFGS histories (maxcor);
@@ -45,6 +49,10 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 SIZES = ('256x256', '400x300', '800x600')
+# Whole paintings at print sizes: 12 megapixels from a quarter and a half size
+# first, and one iteration at 24 megapixels.
+PRINT_RUNS = ('--width 4000 --height 3000 --scales 0.25 0.5 1 --iterations 5 --tile-size 1024;'
+              '--width 6000 --height 4000 --iterations 1')
 
 
 def parse_size(text):
@@ -54,6 +62,15 @@ def parse_size(text):
 
 
 def peak_rss_bytes():
+    """This process's peak resident memory: Linux's VmHWM (getrusage's maxrss would
+    include the benchmark's own, inherited across fork), else getrusage's."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
@@ -331,10 +348,57 @@ def worker_history(options):
     return {'results': results, 'peak_rss': peak_rss_bytes()}
 
 
+def resident_bytes():
+    """Resident memory of this process now."""
+    with open('/proc/self/statm') as statm:
+        return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def worker_state(options):
+    """Peak memory of scipy's L-BFGS-B and its objective alone, at a WxH image's number of
+    values, on an ill-conditioned quadratic (so that every history pair gets filled)."""
+    import numpy as np
+    import scipy.optimize
+    height, width = parse_size(options.size)
+    values = height * width * 3
+    rng = np.random.default_rng(0)
+    centre = rng.standard_normal(values, np.float32)
+    scale = 1 + 100 * rng.random(values, np.float32)
+
+    def objective(x):
+        # As art's objective: a float32 image from float64 x, a float64 gradient back.
+        difference = x.astype(np.float32) - centre
+        return (float(np.dot(scale * difference, difference)),
+                (2 * scale * difference).astype(np.float64))
+
+    before = resident_bytes()
+    scipy.optimize.minimize(objective, np.zeros(values), jac=True, method='L-BFGS-B',
+                            options={'maxiter': options.history + 3, 'maxcor': options.history,
+                                     'ftol': 0, 'gtol': 0})
+    return {'state': peak_rss_bytes() - before, 'values': values}
+
+
+def worker_print(options):
+    """A whole run_art.py painting in this process: wall time, peak memory, the record."""
+    import art.cli
+    with tempfile.TemporaryDirectory() as folder:
+        output = os.path.join(folder, 'print.png')
+        began = time.perf_counter()
+        code = art.cli.main(['--weights', 'synthetic', '--seed', '1', '--output', output]
+                            + options.arguments.split())
+        seconds = time.perf_counter() - began
+        with open(os.path.join(folder, 'print.json')) as handle:
+            record = json.load(handle)
+    return {'code': code, 'seconds': seconds, 'peak_rss': peak_rss_bytes(),
+            'outcome': record['outcome'], 'history': record['job']['lbfgs_history'],
+            'tiling': record['environment'].get('tiling')}
+
+
 WORKERS = {'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
            'quality': worker_quality, 'scales': worker_scales, 'loop': worker_loop,
            'history': worker_history, 'matmul': worker_matmul, 'reach': worker_reach,
-           'switch': worker_switch, 'tiled': worker_tiled}
+           'switch': worker_switch, 'tiled': worker_tiled, 'state': worker_state,
+           'print': worker_print}
 
 
 def run_worker(name, env=None, **options):
@@ -450,6 +514,41 @@ def tiled_rows(options):
             '%.2fx' % (per_megapixel / base[0]) if base and int(tile) else '',
             result['peak_rss'] / 2**30, estimate / 2**30,
             '%.1e' % abs(result['losses'][2] / base[1] - 1) if base and int(tile) else ''))
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def state_rows(options):
+    """Markdown rows: L-BFGS-B's memory against art.costs.optimizer_bytes, per history."""
+    from art import costs
+    height, width = parse_size(options.state_size)
+    rows = ['| values (%s x 3) | history m | L-BFGS-B and objective, peak | float64 copies of '
+            'the image | estimated (2m + %d copies) |' % (options.state_size,
+                                                          costs.LBFGS_COPIES),
+            '|---|---|---|---|---|']
+    for history in (int(h) for h in options.state_histories.split(',')):
+        result = run_worker('state', size=options.state_size, history=history)
+        rows.append('| %d | %d | %.2f GiB | %.1f | %.2f GiB |' % (
+            result['values'], history, result['state'] / 2**30,
+            result['state'] / (8 * result['values']),
+            costs.optimizer_bytes(height, width, history) / 2**30))
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
+def print_rows(options):
+    """Markdown rows: whole paintings at print sizes, wall time and peak memory."""
+    rows = ['| run_art.py --weights synthetic --seed 1 ... | exit | wall s | evaluations | '
+            'wall s / evaluations | L-BFGS history | tiles | peak RSS |', '|---|---|---|---|---|---|---|---|']
+    for arguments in options.print_runs.split(';'):
+        result = run_worker('print', arguments=arguments)
+        outcome = result['outcome']
+        rows.append('| `%s` | %d | %.0f | %d | %.1f | %d | %s | %.2f GiB |' % (
+            arguments, result['code'], result['seconds'], outcome['evaluations'],
+            result['seconds'] / outcome['evaluations'], result['history'],
+            ', '.join('%dx%d: %d' % (t['size'][1], t['size'][0], t['crops'])
+                      for t in result['tiling'] or []) or 'none',
+            result['peak_rss'] / 2**30))
         print(rows[-1], file=sys.stderr)
     return rows
 
@@ -591,9 +690,14 @@ def main():
                         help='SIZE:TILE,... evaluated tiled (TILE 0: untiled, first)')
     parser.add_argument('--tiled-repeats', type=int, default=1,
                         help='timed evaluations of each tiled run, after one warm-up')
+    parser.add_argument('--state-size', default='4000x3000',
+                        help="WxH whose values L-BFGS-B's memory is measured at")
+    parser.add_argument('--state-histories', default='5,20')
+    parser.add_argument('--print-runs', default=PRINT_RUNS,
+                        help='run_art.py arguments of whole paintings, separated by ;')
     parser.add_argument('--skip', default='',
                         help='comma-separated: speed,loop,history,startup,quality,scales,reach,'
-                             'switch,tiled')
+                             'switch,tiled,state,print')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
@@ -601,6 +705,8 @@ def main():
     parser.add_argument('--precision', default='float32', help=argparse.SUPPRESS)
     parser.add_argument('--iterations', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--tile', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--history', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--arguments', help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
         print(json.dumps(WORKERS[options.worker](options)))
@@ -632,6 +738,10 @@ def main():
         lines += switch_rows(options, native) + ['']
     if 'tiled' not in skip:
         lines += tiled_rows(options) + ['']
+    if 'state' not in skip:
+        lines += state_rows(options) + ['']
+    if 'print' not in skip:
+        lines += print_rows(options) + ['']
     if 'loop' not in skip:
         lines += loop_rows(options.sizes.split(','), options) + ['']
     if 'history' not in skip:

@@ -8,7 +8,8 @@ import pytest
 
 import art
 import art.cli
-from art import examples
+from art import costs, examples
+from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY
 from art.job import Job, JobError, check_files, resolve
 
 
@@ -42,6 +43,20 @@ def test_one_side_follows_the_content_aspect_ratio():
     assert resolve(flags('--width', 40)).size == (30, 40)
     assert resolve(flags('--height', 60)).size == (60, 80)
     assert resolve(flags('--width', 7, '--height', 9)).size == (9, 7)
+
+
+def test_lbfgs_history_shrinks_at_print_sizes_to_bound_its_state():
+    assert resolve(flags()).lbfgs_history == LBFGS_HISTORY
+    big = resolve(flags('--width', 3200, '--height', 2400)).lbfgs_history
+    # As many pairs as keep L-BFGS's state within the limit...
+    assert costs.optimizer_bytes(2400, 3200, big) <= LBFGS_STATE_LIMIT \
+        < costs.optimizer_bytes(2400, 3200, big + 1)
+    assert MIN_LBFGS_HISTORY < big < LBFGS_HISTORY
+    # ...but never fewer than the minimum.
+    assert resolve(flags('--width', 4000, '--height', 3000)).lbfgs_history \
+        == MIN_LBFGS_HISTORY
+    asked = resolve(flags('--width', 4000, '--height', 3000, '--lbfgs-history', 20))
+    assert asked.lbfgs_history == 20
 
 
 def test_paths_are_absolute_so_a_record_names_its_files_from_anywhere(tmp_path, monkeypatch):

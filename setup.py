@@ -14,7 +14,7 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=['art', 'art.examples'],
-    package_data={'art.examples': ['*.png']},
+    package_data={'art.examples': ['*.png', '*.jsonl']},
     py_modules=['run_art'],
     python_requires='>=3.10',
     install_requires=[
@@ -36,7 +36,9 @@ setup(
         'plots': ['matplotlib>=3.5'],
         # CUDA and cuDNN from the registry, for TensorFlow on an NVIDIA GPU (Linux).
         'gpu': ['tensorflow[and-cuda]>=2.16,<2.22'],
-        'test': ['pytest>=7', 'matplotlib>=3.5'],
+        # Batches on a Ray cluster (run_art.py --batch JOBS --ray ADDRESS).
+        'cluster': ['ray>=2.9'],
+        'test': ['pytest>=7', 'matplotlib>=3.5', 'ray>=2.9'],
     },
     entry_points={'console_scripts': ['art-paint=art.cli:main']},
 )

@@ -205,6 +205,20 @@ def build_parser():
     modes.add_argument('--image-tolerance', metavar='N', type=_positive(int),
                        help='--verify: largest difference of a pixel, in levels of 255 '
                             '(default: %d)' % IMAGE_TOLERANCE)
+    batches = parser.add_argument_group('batches and sweeps')
+    batches.add_argument('--batch', metavar='JOBS',
+                         help='paint many jobs: a JSON Lines file, each line an object of '
+                              'these flags with underscores ({"style_weight": 1000}) and '
+                              'optionally "name" and "sweep" ({"style_weight": [10, 100]}: '
+                              'one job per value), or a folder of records to paint again; the '
+                              'other flags given are defaults for every job. Jobs done earlier '
+                              'in --out-dir are skipped')
+    batches.add_argument('--out-dir', metavar='DIR',
+                         help="--batch: where each job's files, summary.json and grid.png go")
+    batches.add_argument('--ray', metavar='ADDRESS',
+                         help="--batch: run each job as a task on a Ray cluster's node "
+                              "(ADDRESS of a running cluster, or auto; pip install -e "
+                              "'.[cluster]'), instead of one at a time here")
     parser.add_argument('--explain', action='store_true',
                         help='build the graph for these settings and describe it (the variable, '
                              'the captured constants, the op count, the losses, memory and '
@@ -212,6 +226,10 @@ def build_parser():
     parser.add_argument('--debug', action='store_true',
                         help='show a traceback on errors')
     return parser
+
+
+# The failures a user can mend: reported in one line, exit 2.
+EXPECTED_ERRORS = (UsageError, jobs.JobError, WeightsError, ImageError, RecordError)
 
 
 def job_settings(args):
@@ -229,9 +247,19 @@ def _given(args, names):
 
 def check_modes(args):
     """The modes exclude each other; --replay and --verify change only where files are."""
-    chosen = _given(args, ('explain', 'replay', 'verify'))
+    chosen = _given(args, ('explain', 'replay', 'verify', 'batch'))
     if len(chosen) > 1:
         raise UsageError('%s cannot be combined' % ' and '.join(chosen))
+    for needs_batch in _given(args, ('out_dir', 'ray')):
+        if not args.batch:
+            raise UsageError('%s is used with --batch only' % needs_batch)
+    if args.batch:
+        if not args.out_dir:
+            raise UsageError('--batch needs --out-dir DIR, where its files go')
+        placed = _given(args, ('output', 'loss_log'))
+        if placed:
+            raise UsageError("%s cannot be given with --batch: each job's files are named "
+                             'after it in --out-dir' % placed[0])
     tolerances = _given(args, ('loss_tolerance', 'image_tolerance'))
     if tolerances and not args.verify:
         raise UsageError('%s is used with --verify only' % tolerances[0])
@@ -272,6 +300,9 @@ def dispatch(args, say):
     if args.replay:
         return verification.replay(args.replay, say, output=args.output, loss_log=args.loss_log,
                                    **moved_inputs(args))
+    if args.batch:
+        from art import batch  # pylint: disable=import-outside-toplevel
+        return batch.run_batch(args.batch, job_settings(args), args.out_dir, say, args.ray)
     job = jobs.resolve(job_settings(args))
     jobs.check_files(job, writes=not args.explain)
     if args.explain:
@@ -290,7 +321,7 @@ def main(argv=None):
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return dispatch(args, say)
-    except (UsageError, jobs.JobError, WeightsError, ImageError, RecordError) as error:
+    except EXPECTED_ERRORS as error:
         if args.debug:
             raise
         print('run_art.py: error: %s' % error, file=sys.stderr)

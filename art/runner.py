@@ -68,12 +68,12 @@ def fetch_weights(job, say):
             raise UsageError(_missing_weights(job, str(error))) from None
 
 
-def load_weights(job, say):
-    """(VGGWeights for the Job's layers, the weights as a record describes them).
+def load_weights(job, say, layers=None):
+    """(VGGWeights for the Job's layers, or `layers`, the weights as a record describes them).
 
     The description's `note` says plainly when they are not VGG-19's.
     """
-    layers = convs_up_to(job.last_layer, job.pooling)
+    layers = layers or convs_up_to(job.last_layer, job.pooling)
     if job.synthetic:
         from art.synthetic import SYNTHETIC_NOTE, synthetic_weights  # pylint: disable=import-outside-toplevel
         weights = synthetic_weights()
@@ -285,28 +285,29 @@ def choose_precision(job):
         raise UsageError(str(error)) from None
 
 
-def prepare(job, say, weights_md5=None):
+def prepare(job, say, weights_md5=None, loaded=None):
     """(pictures, weights, their description, estimated memory, tiles): the work before the
     graph.
 
-    With `weights_md5`, the weights must have that checksum (a replay's).
+    With `weights_md5`, the weights must have that checksum (a replay's); `loaded` is
+    load_weights' answer when the caller has it (a batch's Ray worker).
     """
     pictures = read_pictures(job)
-    weights, described = load_weights(job, say)
+    weights, described = loaded or load_weights(job, say)
     if weights_md5 is not None and described['md5'] != weights_md5:
         raise UsageError('weights %s have MD5 %s, not the recorded %s: not the network the '
                          'painting was made with' % (job.weights, described['md5'], weights_md5))
     return (pictures, weights, described) + check_memory(job, weights)
 
 
-def run(job, say, weights_md5=None, last_iteration=None):
+def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     """Paint `job`, writing its files as it goes; the exit code.
 
     `last_iteration` stops after that iteration (a replay of a run that
-    ended there); `weights_md5` as in `prepare`.
+    ended there); `weights_md5` and `loaded` as in `prepare`.
     """
     precision, why, hint = choose_precision(job)
-    pictures, weights, described, needed, tiles = prepare(job, say, weights_md5)
+    pictures, weights, described, needed, tiles = prepare(job, say, weights_md5, loaded)
     say('weights: %s' % described['note'])
     say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
         'memory %.1f GiB' % (job.content, ' + '.join(job.style), job.width, job.height,
@@ -342,8 +343,9 @@ def run(job, say, weights_md5=None, last_iteration=None):
                           % last_iteration)
                 break
     except NonFiniteLoss as error:
-        ending = (EXIT_FAILED, 'failed', 'error: %s after iteration %d; kept the last finite '
-                  'image' % (error, progress.last.iteration if progress.last else 0))
+        ending = (EXIT_FAILED, 'failed', 'error: %s %s' % (
+            error, 'after iteration %d; kept the last finite image' % progress.last.iteration
+            if progress.last else 'at the start'))
     except (KeyboardInterrupt, Terminated) as stop:
         code, name = stopped_by(stop)
         ending = (code, 'interrupted', 'interrupted (%s)' % name)

@@ -59,9 +59,10 @@ class VGGWeights:
         self.md5 = md5
 
     def widths(self):
-        """Output channels of each block, e.g. {1: 64, ..., 5: 512}."""
+        """Output channels of each block held, e.g. {1: 64, ..., 5: 512} (fewer blocks when
+        the layers stop early, as for a job whose deepest layer is conv4_2)."""
         return {block: self.layers['conv%d_1' % block].bias.shape[0]
-                for block in VGG19_WIDTHS}
+                for block in VGG19_WIDTHS if 'conv%d_1' % block in self.layers}
 
     def transposed(self):
         """The same network with each kernel's two spatial axes swapped."""
@@ -83,7 +84,8 @@ class VGGWeights:
     @property
     def is_standard_vgg19(self):
         """True when the shapes are the real VGG-19's (the values may not be)."""
-        return self.widths() == VGG19_WIDTHS
+        widths = self.widths()
+        return widths == {block: VGG19_WIDTHS[block] for block in widths}
 
 
 def _field(struct, name):

@@ -59,6 +59,15 @@ def test_a_rotated_content_photo_is_painted_upright(rotated, tmp_path, capsys):
     assert files.read_rgb(str(tmp_path / 'p.png')).shape == (12, 24, 3)
 
 
+def test_a_painting_whose_layers_stop_before_conv5_1_runs(tmp_path, capsys, synthetic_files):
+    # Only the convolutions up to conv2_2 are read; memory and FLOPs are counted on them.
+    code, out, err = paint(capsys, '--weights', synthetic_files['new'], '--width', 24,
+                           '--height', 18, '--iterations', 1, '--content-layers', 'conv2_2',
+                           '--style-layers', 'conv1_1', '--output', tmp_path / 'p.png')
+    assert code == 0, err
+    assert files.read_rgb(str(tmp_path / 'p.png')).shape == (18, 24, 3)
+
+
 @pytest.mark.parametrize('extension', files.IMAGE_EXTENSIONS)
 def test_every_promised_image_type_is_written(tmp_path, extension):
     pixels = (np.random.RandomState(0).rand(6, 8, 3) * 255).astype(np.uint8)

@@ -4,6 +4,7 @@
 content loss keeps); `style.png` is a field of short, thick, swirling brush
 strokes in a few strong colours (the texture the style loss copies). Both
 are committed beside this file; `python -m art.examples` draws them again.
+`figure3.jsonl` is the batch of the paper's Figure 3 over them (run_art.py --batch).
 """
 import math
 import os
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw
 FOLDER = os.path.dirname(os.path.abspath(__file__))
 CONTENT = os.path.join(FOLDER, 'content.png')
 STYLE = os.path.join(FOLDER, 'style.png')
+FIGURE3 = os.path.join(FOLDER, 'figure3.jsonl')
 SIZE = (400, 300)
 
 

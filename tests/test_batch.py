@@ -1,0 +1,242 @@
+"""Batches and sweeps: JOBS validated before painting, jobs in fresh workers or on a real Ray
+cluster, resumable, with summary.json and grid.png."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+import art.cli
+from art import batch, examples, files, grid
+from art.record import read_record
+
+
+def paint(capsys, *argv):
+    code = art.cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def defaults(*argv):
+    return art.cli.job_settings(art.cli.build_parser().parse_args([str(a) for a in argv]))
+
+
+def write_jobs(path, *lines):
+    path.write_text('\n'.join(line if isinstance(line, str) else json.dumps(line)
+                              for line in lines) + '\n')
+    return path
+
+
+def test_lines_sweep_products_with_readable_names_and_the_flags_as_defaults(tmp_path):
+    (tmp_path / 'pictures').mkdir()
+    shutil.copy(examples.CONTENT, tmp_path / 'pictures' / 'photo.png')
+    jobs_file = write_jobs(
+        tmp_path / 'jobs.jsonl', '# a comment', '',
+        {'name': 'ratio', 'content': 'pictures/photo.png', 'iterations': 7,
+         'sweep': {'style_weight': [10, 1000.5], 'style_layers': [['conv1_1'],
+                                                                   ['conv1_1', 'conv2_1']]}},
+        {'pooling': 'max', 'seed': 9})
+    entries = batch.read_batch(str(jobs_file), defaults('--width', 40, '--iterations', 3),
+                               str(tmp_path / 'out'))
+    assert [entry.name for entry in entries] == [
+        'ratio-style_weight=10-style_layers=conv1_1',
+        'ratio-style_weight=10-style_layers=conv1_1+conv2_1',
+        'ratio-style_weight=1000.5-style_layers=conv1_1',
+        'ratio-style_weight=1000.5-style_layers=conv1_1+conv2_1', 'job4']
+    first, last = entries[0].job, entries[-1].job
+    # The line's values win over the flags', the flags' over art.py's defaults.
+    assert (first.width, first.iterations, last.iterations) == (40, 7, 3)
+    assert first.content == str(tmp_path / 'pictures' / 'photo.png')  # beside the JOBS file
+    assert [entry.job.style_weight for entry in entries[:4]] == [10, 10, 1000.5, 1000.5]
+    assert entries[1].job.style_layers == (('conv1_1', 1.0), ('conv2_1', 1.0))
+    assert (last.pooling, last.seed, first.seed) == ('max', 9, batch.BATCH_SEED)
+    assert first.output == str(tmp_path / 'out' / (entries[0].name + '.png'))
+    assert first.loss_log == str(tmp_path / 'out' / (entries[0].name + '.csv'))
+    assert entries[0].swept == (('style_weight', 10), ('style_layers', ['conv1_1']))
+
+
+def test_figure3_lays_out_style_layers_down_and_ratios_across(tmp_path):
+    entries = batch.read_batch(examples.FIGURE3, defaults(), str(tmp_path))
+    [block] = grid.blocks(entries)
+    assert len(entries) == 20 and {entry.job.content_weight for entry in entries} == {1}
+    assert block.columns == ['style_weight=%d' % w for w in (100000, 10000, 1000, 100)]
+    assert block.rows[0] == 'style_layers=conv1_1'
+    assert block.rows[-1] == 'style_layers=conv1_1+conv2_1+conv3_1+conv4_1+conv5_1'
+    assert block.cells[4, 1].job.style_weight == 10000
+    assert [name for name, _ in block.cells[4, 1].job.style_layers] == [
+        'conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1']
+
+
+@pytest.mark.parametrize('lines, message', [
+    (['{"style_weight": 10}', '{"style_weight": 10'], 'line 2: not JSON'),
+    (['{"styleweight": 10}'], "line 1: unknown key 'styleweight'"),
+    (['{"output": "x.png"}'], "line 1: unknown key 'output'"),
+    (['{"sweep": {"style_weight": ["heavy"]}}'], "line 1: argument --style-weight"),
+    (['{"sweep": {"style_weight": 10}}'], 'line 1: sweep style_weight must be a non-empty list'),
+    (['{"sweep": {"iterations": [1.5]}}'], 'line 1: argument --iterations'),
+    (['{"name": "a"}', '{"name": "a"}'], "line 2: job a has the same output as line 1's"),
+    (['{"name": "summary"}'], "line 1: the name summary is the batch's own summary.json"),
+    (['{"content": "missing.png"}'], 'line 1: '),
+    (['{"style_layers": ["conv9_1"]}'], 'line 1: '),
+    (['[1, 2]'], 'line 1: a line must be a JSON object'),
+])
+def test_bad_jobs_are_one_line_errors_naming_the_line_before_any_painting(
+        tmp_path, capsys, lines, message):
+    jobs_file = write_jobs(tmp_path / 'jobs.jsonl', *lines)
+    code, out, err = paint(capsys, '--batch', jobs_file, '--out-dir', tmp_path / 'out',
+                           '--weights', 'synthetic')
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not os.path.exists(tmp_path / 'out' / batch.SUMMARY)
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--batch', 'nowhere.jsonl', '--out-dir', 'o'], 'cannot read --batch nowhere.jsonl'),
+    (['--batch', 'j.jsonl'], '--batch needs --out-dir DIR'),
+    (['--out-dir', 'o'], '--out-dir is used with --batch only'),
+    (['--ray', 'auto'], '--ray is used with --batch only'),
+    (['--batch', 'j.jsonl', '--out-dir', 'o', '--output', 'x.png'], '--output cannot be given'),
+])
+def test_batch_flags_are_checked(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = paint(capsys, *argv)
+    assert code == 2 and message in err, err
+
+
+def loss_rows(path):
+    """A loss log's rows without the seconds column."""
+    with open(path) as handle:
+        rows = [line.split(',') for line in handle.read().splitlines()[2:]]
+    return [row[:2] + row[3:] for row in rows]
+
+
+@pytest.fixture(scope='module')
+def local_batch(tmp_path_factory, synthetic_files):
+    """A batch of two swept jobs and one whose loss overflows, painted here."""
+    folder = tmp_path_factory.mktemp('batch')
+    jobs_file = write_jobs(folder / 'jobs.jsonl',
+                           {'name': 'w', 'sweep': {'style_weight': [10, 1000]}},
+                           {'name': 'overflow', 'style_weight': 1e38})
+    argv = ['--batch', jobs_file, '--out-dir', folder / 'out', '--weights',
+            synthetic_files['new'], '--width', 32, '--height', 24, '--iterations', 2]
+    began = time.time()
+    code = art.cli.main([str(a) for a in argv])
+    return folder, argv, code, time.time() - began
+
+
+def test_a_batch_paints_each_job_in_its_own_worker_and_goes_on_past_a_failure(local_batch):
+    folder, _, code, _ = local_batch
+    out = folder / 'out'
+    assert code == 1  # one job failed
+    summary = json.loads((out / batch.SUMMARY).read_text())
+    status = {row['name']: (row['status'], row['reason']) for row in summary['jobs']}
+    assert status['w-style_weight=10'][0] == status['w-style_weight=1000'][0] == 'done'
+    assert status['overflow'] == ('failed', 'error: the total loss became inf at the start')
+    assert summary['counts'] == {'done': 2, 'failed': 1}
+    for name in ('w-style_weight=10', 'w-style_weight=1000'):
+        for suffix in ('.png', '.json', '-sheet.png', '.csv', '.log'):
+            assert (out / (name + suffix)).exists()
+        assert read_record(str(out / (name + '.json')))['outcome']['status'] == 'done'
+    row = next(row for row in summary['jobs'] if row['name'] == 'w-style_weight=1000')
+    assert row['swept'] == {'style_weight': 1000} and row['iterations'] == 2
+    assert row['total_loss'] == read_record(row['record'])['outcome']['total_loss']
+    # A block for the sweep (two across), one for the job that sweeps nothing.
+    drawn = files.read_rgb(str(out / batch.GRID))
+    assert drawn.shape[1] > 2 * 160 and drawn.shape[0] > 2 * 160
+    assert not (out / 'overflow.png').exists()  # it had no finite image
+
+
+def test_a_batch_run_again_skips_what_is_done(local_batch, capsys):
+    folder, argv, _, first_seconds = local_batch
+    began = time.time()
+    code, out, _ = paint(capsys, *argv)
+    assert code == 1  # the failing job ran again, and failed again
+    assert 'w-style_weight=10: skipped, done earlier' in out
+    assert 'w-style_weight=1000: skipped, done earlier' in out
+    assert 'overflow: failed' in out
+    assert time.time() - began < first_seconds
+    summary = json.loads((folder / 'out' / batch.SUMMARY).read_text())
+    assert summary['counts'] == {'skipped': 2, 'failed': 1}
+
+
+def test_a_folder_of_records_is_painted_again(local_batch, tmp_path, capsys):
+    folder, _, _, _ = local_batch
+    records = tmp_path / 'records'
+    records.mkdir()
+    shutil.copy(folder / 'out' / 'w-style_weight=10.json', records / 'again.json')
+    code, _, err = paint(capsys, '--batch', records, '--out-dir', tmp_path / 'out')
+    assert code == 0, err
+    assert loss_rows(tmp_path / 'out' / 'again.csv') \
+        == loss_rows(folder / 'out' / 'w-style_weight=10.csv')
+
+
+def test_a_changed_job_is_not_painted_over_an_earlier_result(local_batch, capsys):
+    folder, argv, _, _ = local_batch
+    changed = [str(a) for a in argv]
+    changed[changed.index('--iterations') + 1] = '3'
+    code, _, err = paint(capsys, *changed)
+    assert code == 2 and 'holds a different job' in err
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope='module')
+def ray_cluster():
+    """A real one-node Ray cluster on 127.0.0.1, stopped afterwards."""
+    pytest.importorskip('ray')  # the test extra installs it
+    ray = os.path.join(os.path.dirname(sys.executable), 'ray')
+    address = '127.0.0.1:%d' % free_port()
+    subprocess.run([ray, 'start', '--head', '--node-ip-address', '127.0.0.1', '--port',
+                    address.split(':')[1], '--num-cpus', '2', '--include-dashboard', 'false',
+                    '--disable-usage-stats'], check=True, capture_output=True)
+    yield address
+    subprocess.run([ray, 'stop', '--force'], capture_output=True)
+
+
+def test_a_batch_on_ray_gives_the_local_loss_logs(local_batch, ray_cluster, tmp_path, capsys):
+    folder, argv, _, _ = local_batch
+    here = [str(a) for a in argv]
+    here[here.index('--out-dir') + 1] = str(tmp_path / 'ray')
+    code, out, err = paint(capsys, *here, '--ray', ray_cluster)
+    assert code == 1, err  # the overflowing job fails there too
+    assert 'on Ray at %s' % ray_cluster in out
+    for name in ('w-style_weight=10', 'w-style_weight=1000'):
+        assert loss_rows(tmp_path / 'ray' / (name + '.csv')) \
+            == loss_rows(folder / 'out' / (name + '.csv'))
+        record = read_record(str(tmp_path / 'ray' / (name + '.json')))
+        # The record names the driver's files, not the worker's scratch folder.
+        assert record['job']['output'] == str(tmp_path / 'ray' / (name + '.png'))
+        assert record['checkpoints'][0]['path'].startswith(str(tmp_path / 'ray'))
+        assert record['job']['content'] == examples.CONTENT
+    summary = json.loads((tmp_path / 'ray' / batch.SUMMARY).read_text())
+    assert summary['counts'] == {'done': 2, 'failed': 1}
+
+
+def test_ctrl_c_keeps_what_is_done_and_writes_the_summary(tmp_path, synthetic_files):
+    jobs_file = write_jobs(tmp_path / 'jobs.jsonl', {'name': 'quick', 'iterations': 1},
+                           {'name': 'long', 'iterations': 100000}, {'name': 'never'})
+    command = [sys.executable, os.path.join(os.path.dirname(art.cli.__file__), '..',
+                                            'run_art.py'),
+               '--batch', str(jobs_file), '--out-dir', str(tmp_path / 'out'), '--weights',
+               synthetic_files['new'], '--width', '32', '--height', '24', '--iterations', '2']
+    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    deadline = time.time() + 120
+    while not (tmp_path / 'out' / 'long.json').exists() and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(3)
+    os.killpg(running.pid, signal.SIGINT)
+    out, err = running.communicate(timeout=120)
+    assert running.returncode == 130, err
+    summary = json.loads((tmp_path / 'out' / batch.SUMMARY).read_text())
+    status = {row['name']: row['status'] for row in summary['jobs']}
+    assert status == {'quick': 'done', 'long': 'interrupted', 'never': 'not started'}, out
+    assert (tmp_path / 'out' / 'quick.png').exists()

@@ -20,6 +20,8 @@
   against the estimate (art.costs.optimizer_bytes);
 - whole paintings at print sizes (run_art.py): wall time, evaluations and
   peak memory;
+- batches (run_art.py --batch): small paintings here and through a Ray
+  cluster started on this machine, the overhead per job; Figure 3's jobs file;
 - the whole L-BFGS loop's seconds per evaluation against a bare evaluation, with
   NumPy's BLAS on one thread (art's default) and as it is;
 - the total loss after N evaluations for several L-BFGS histories (maxcor);
@@ -553,6 +555,55 @@ def print_rows(options):
     return rows
 
 
+def run_batch(arguments, out_dir):
+    """Wall seconds of a run_art.py batch into out_dir, and its summary."""
+    began = time.perf_counter()
+    subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--out-dir', out_dir]
+                   + arguments, check=True, capture_output=True)
+    seconds = time.perf_counter() - began
+    with open(os.path.join(out_dir, 'summary.json')) as handle:
+        return seconds, json.load(handle)
+
+
+def batch_rows(options):
+    """Markdown rows: a batch of small paintings here and through a Ray cluster on this
+    machine, with the dispatch overhead per job; Figure 3's jobs file here."""
+    rows = ['| batch | jobs | wall s | painting s (sum of records) | overhead per job s | '
+            'against here |', '|---|---|---|---|---|---|']
+    ray = os.path.join(os.path.dirname(sys.executable), 'ray')
+    with tempfile.TemporaryDirectory() as folder:
+        jobs = os.path.join(folder, 'jobs.jsonl')
+        with open(jobs, 'w') as handle:
+            handle.write(json.dumps({'name': 'small', 'sweep': {
+                'seed': list(range(1, options.batch_jobs + 1))}}) + '\n')
+        common = ['--batch', jobs, '--weights', 'synthetic'] + options.batch_args.split()
+        subprocess.run([ray, 'start', '--head', '--node-ip-address', '127.0.0.1', '--port',
+                        '6399', '--num-cpus', str(os.cpu_count()), '--include-dashboard',
+                        'false', '--disable-usage-stats'], check=True, capture_output=True)
+        try:
+            runs = [('here, a worker process per job', run_batch(common, os.path.join(
+                folder, 'here'))),
+                    ('Ray cluster on this machine', run_batch(common + ['--ray', '127.0.0.1:6399'],
+                                                              os.path.join(folder, 'ray')))]
+        finally:
+            subprocess.run([ray, 'stop', '--force'], capture_output=True)
+        for label, (seconds, summary) in runs:
+            painting = sum(job['seconds'] for job in summary['jobs'])
+            rows.append('| %s (`%s`) | %d | %.1f | %.1f | %.1f | %.3fx |' % (
+                label, options.batch_args, len(summary['jobs']), seconds, painting,
+                (seconds - painting) / len(summary['jobs']), seconds / runs[0][1][0]))
+            print(rows[-1], file=sys.stderr)
+        seconds, summary = run_batch(['--batch', os.path.join(ROOT, 'art', 'examples',
+                                                              'figure3.jsonl'),
+                                      '--weights', 'synthetic'] + options.figure3_args.split(),
+                                     os.path.join(folder, 'figure3'))
+        rows.append('| Figure 3 here (`%s`) | %d | %.1f | %.1f | %.1f | |' % (
+            options.figure3_args, len(summary['jobs']), seconds,
+            sum(job['seconds'] for job in summary['jobs']),
+            (seconds - sum(job['seconds'] for job in summary['jobs'])) / len(summary['jobs'])))
+    return rows
+
+
 def switch_rows(options, native):
     """Markdown rows: whole paintings at equal iterations, float32 against bfloat16 with
     a float32 finish under several switch rules."""
@@ -695,9 +746,13 @@ def main():
     parser.add_argument('--state-histories', default='5,20')
     parser.add_argument('--print-runs', default=PRINT_RUNS,
                         help='run_art.py arguments of whole paintings, separated by ;')
+    parser.add_argument('--batch-jobs', type=int, default=8)
+    parser.add_argument('--batch-args', default='--width 256 --height 192 --iterations 25',
+                        help='run_art.py flags of each small painting of the batch benchmark')
+    parser.add_argument('--figure3-args', default='--width 256 --iterations 100')
     parser.add_argument('--skip', default='',
                         help='comma-separated: speed,loop,history,startup,quality,scales,reach,'
-                             'switch,tiled,state,print')
+                             'switch,tiled,state,print,batch')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
@@ -742,6 +797,8 @@ def main():
         lines += state_rows(options) + ['']
     if 'print' not in skip:
         lines += print_rows(options) + ['']
+    if 'batch' not in skip:
+        lines += batch_rows(options) + ['']
     if 'loop' not in skip:
         lines += loop_rows(options.sizes.split(','), options) + ['']
     if 'history' not in skip:

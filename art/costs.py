@@ -118,14 +118,20 @@ def estimate_tiled_memory(height, width, tile, halo, widths=None, last_layer='co
                + optimizer_bytes(height, width, lbfgs_history))
 
 
-def available_memory():
-    """Bytes of memory the machine can give a new process now (Linux's
-    MemAvailable), or its physical memory where that is not known."""
+def proc_bytes(path, field):
+    """A size in kB that a Linux /proc file gives as `field:`, in bytes; None elsewhere."""
     try:
-        with open('/proc/meminfo') as meminfo:
-            for line in meminfo:
-                if line.startswith('MemAvailable:'):
+        with open(path) as lines:
+            for line in lines:
+                if line.startswith(field + ':'):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    return None
+
+
+def available_memory():
+    """Bytes of memory the machine can give a new process now (Linux's
+    MemAvailable), or its physical memory where that is not known."""
+    return (proc_bytes('/proc/meminfo', 'MemAvailable')
+            or os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES'))

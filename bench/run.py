@@ -66,14 +66,9 @@ def parse_size(text):
 def peak_rss_bytes():
     """This process's peak resident memory: Linux's VmHWM (getrusage's maxrss would
     include the benchmark's own, inherited across fork), else getrusage's."""
-    try:
-        with open('/proc/self/status') as status:
-            for line in status:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    from art.costs import proc_bytes
+    return (proc_bytes('/proc/self/status', 'VmHWM')
+            or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
 def example_pair(height, width):
@@ -785,30 +780,18 @@ def main():
                   'bfloat16, slower than float32). The switch table below runs bfloat16 '
                   "arithmetic through TensorFlow's emulation: its losses and evaluation counts "
                   'hold, its seconds would not and are left out.' % model, '']
-    if 'speed' not in skip:
-        lines += speed_rows(options.sizes.split(','), peaks, options) + ['']
-    if native and 'reach' not in skip:
-        lines += reach_rows(options) + ['']
-    if 'switch' not in skip:
-        lines += switch_rows(options, native) + ['']
-    if 'tiled' not in skip:
-        lines += tiled_rows(options) + ['']
-    if 'state' not in skip:
-        lines += state_rows(options) + ['']
-    if 'print' not in skip:
-        lines += print_rows(options) + ['']
-    if 'batch' not in skip:
-        lines += batch_rows(options) + ['']
-    if 'loop' not in skip:
-        lines += loop_rows(options.sizes.split(','), options) + ['']
-    if 'history' not in skip:
-        lines += history_rows(options) + ['']
-    if 'startup' not in skip:
-        lines += startup_rows(options) + ['']
-    if 'quality' not in skip:
-        lines += quality_rows(options) + ['']
-    if 'scales' not in skip:
-        lines += scales_rows(options) + ['']
+    sizes = options.sizes.split(',')
+    sections = {'speed': lambda: speed_rows(sizes, peaks, options),
+                'reach': lambda: reach_rows(options) if native else [],
+                'switch': lambda: switch_rows(options, native),
+                'tiled': lambda: tiled_rows(options), 'state': lambda: state_rows(options),
+                'print': lambda: print_rows(options), 'batch': lambda: batch_rows(options),
+                'loop': lambda: loop_rows(sizes, options), 'history': lambda: history_rows(options),
+                'startup': lambda: startup_rows(options), 'quality': lambda: quality_rows(options),
+                'scales': lambda: scales_rows(options)}
+    for name, rows in sections.items():
+        if name not in skip:
+            lines += rows() + ['']
     lines.append('Synthetic VGG-19 (random weights, real shapes): speed and memory are the real '
                  "network's; losses are not.")
     print('\n'.join(lines))

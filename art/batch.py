@@ -21,6 +21,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import socket
 import tempfile
 import time
 
@@ -163,8 +164,8 @@ def entries_of_lines(path, defaults, out_dir):
         name = values.pop('name', 'job%d' % number)
         if not isinstance(name, str) or not name or os.sep in name:
             raise BatchError('%s: name must be a file name' % where)
-        _relative_to(os.path.dirname(os.path.abspath(path)), values)
         for swept, combination in expand(values, where):
+            _relative_to(os.path.dirname(os.path.abspath(path)), combination)
             settings = parser.settings(combination, where)
             if settings.get('seed') is None:
                 settings['seed'] = BATCH_SEED
@@ -358,15 +359,32 @@ def node_cpus(ray):
     return min(node['Resources'].get('CPU', 1) for node in ray.nodes() if node['Alive'])
 
 
-def paint_on_ray(entries, address, out_dir, report):
-    """Paint the entries as Ray tasks; report(entry, Outcome) as each ends.
+def connect_ray(address):
+    """The ray module, connected to the cluster at `address`; BatchError if it cannot be."""
+    try:
+        import ray  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise BatchError("--ray needs Ray: pip install -e '.[cluster]'") from None
+    try:
+        if address != 'auto':
+            # ray.init would retry an address where nothing listens for minutes.
+            host, _, port = address.rpartition(':')
+            socket.create_connection((host, int(port)), timeout=10).close()
+        ray.init(address=address, logging_level='ERROR', log_to_driver=False)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise BatchError('cannot reach a Ray cluster at %s: %s (start one with ray start '
+                         '--head)' % (address, str(error).splitlines()[0])) from None
+    return ray
+
+
+def paint_on_ray(ray, entries, out_dir, report):
+    """Paint the entries as Ray tasks on the connected cluster; report(entry, Outcome) as
+    each ends.
 
     The driver reads the inputs and sends their bytes with each task, and the
     weights once through the object store, so nodes need neither a shared file
     system nor the weights file.
     """
-    import ray  # pylint: disable=import-outside-toplevel
-    ray.init(address=address, logging_level='ERROR', log_to_driver=False)
     try:
         task = ray.remote(num_cpus=node_cpus(ray), max_retries=1)(_remote_paint)
         sent, pending = {}, {}
@@ -434,6 +452,7 @@ def run_batch(source, defaults, out_dir, say, ray_address=None):
     """Paint a batch; the exit code: 0, 1 if any job failed, 130 on Ctrl-C."""
     from art import grid  # pylint: disable=import-outside-toplevel
     entries = read_batch(source, defaults, out_dir)
+    ray = connect_ray(ray_address) if ray_address else None
     out_dir = os.path.abspath(out_dir)
     outcomes, started = {}, time.time()
     todo = []
@@ -460,8 +479,8 @@ def run_batch(source, defaults, out_dir, say, ray_address=None):
 
     code = 0
     try:
-        if ray_address:
-            paint_on_ray(todo, ray_address, out_dir, report)
+        if ray:
+            paint_on_ray(ray, todo, out_dir, report)
         else:
             for entry in todo:
                 bar.set_postfix(running=1)

@@ -40,15 +40,17 @@ def test_lines_sweep_products_with_readable_names_and_the_flags_as_defaults(tmp_
         {'name': 'ratio', 'content': 'pictures/photo.png', 'iterations': 7,
          'sweep': {'style_weight': [10, 1000.5], 'style_layers': [['conv1_1'],
                                                                    ['conv1_1', 'conv2_1']]}},
-        {'pooling': 'max', 'seed': 9})
+        {'pooling': 'max', 'seed': 9},
+        {'name': 'photos', 'sweep': {'style': [['pictures/photo.png'], [examples.STYLE]]}})
     entries = batch.read_batch(str(jobs_file), defaults('--width', 40, '--iterations', 3),
                                str(tmp_path / 'out'))
     assert [entry.name for entry in entries] == [
         'ratio-style_weight=10-style_layers=conv1_1',
         'ratio-style_weight=10-style_layers=conv1_1+conv2_1',
         'ratio-style_weight=1000.5-style_layers=conv1_1',
-        'ratio-style_weight=1000.5-style_layers=conv1_1+conv2_1', 'job4']
-    first, last = entries[0].job, entries[-1].job
+        'ratio-style_weight=1000.5-style_layers=conv1_1+conv2_1', 'job4',
+        'photos-style=pictures_photo.png', 'photos-style=' + examples.STYLE.replace('/', '_')]
+    first, last = entries[0].job, entries[4].job
     # The line's values win over the flags', the flags' over art.py's defaults.
     assert (first.width, first.iterations, last.iterations) == (40, 7, 3)
     assert first.content == str(tmp_path / 'pictures' / 'photo.png')  # beside the JOBS file
@@ -57,6 +59,8 @@ def test_lines_sweep_products_with_readable_names_and_the_flags_as_defaults(tmp_
     assert (last.pooling, last.seed, first.seed) == ('max', 9, batch.BATCH_SEED)
     assert first.output == str(tmp_path / 'out' / (entries[0].name + '.png'))
     assert first.loss_log == str(tmp_path / 'out' / (entries[0].name + '.csv'))
+    # Swept paths too are relative to the JOBS file.
+    assert entries[5].job.style == (str(tmp_path / 'pictures' / 'photo.png'),)
     assert entries[0].swept == (('style_weight', 10), ('style_layers', ['conv1_1']))
 
 
@@ -218,6 +222,14 @@ def test_a_batch_on_ray_gives_the_local_loss_logs(local_batch, ray_cluster, tmp_
         assert record['job']['content'] == examples.CONTENT
     summary = json.loads((tmp_path / 'ray' / batch.SUMMARY).read_text())
     assert summary['counts'] == {'done': 2, 'failed': 1}
+
+
+def test_a_ray_address_where_no_cluster_listens_is_a_one_line_error(tmp_path, capsys):
+    jobs_file = write_jobs(tmp_path / 'jobs.jsonl', {'name': 'a'})
+    code, _, err = paint(capsys, '--batch', jobs_file, '--out-dir', tmp_path / 'out',
+                         '--weights', 'synthetic', '--ray', '127.0.0.1:%d' % free_port())
+    assert code == 2 and 'cannot reach a Ray cluster at 127.0.0.1:' in err, err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_ctrl_c_keeps_what_is_done_and_writes_the_summary(tmp_path, synthetic_files):

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from art import job as jobs, record as records
 from art.files import ImageError, write_atomic
+from art.network import CONV_LAYERS
 from art.runner import EXIT_FAILED, EXIT_SIGINT, EXIT_USAGE, UsageError, load_weights
 
 SUMMARY, GRID = 'summary.json', 'grid.png'
@@ -392,7 +393,6 @@ def paint_on_ray(ray, entries, out_dir, report):
             job = entry.job
             key = (job.weights, job.kernel_layout)
             if key not in sent:
-                from art.network import CONV_LAYERS  # pylint: disable=import-outside-toplevel
                 sent[key] = ray.put(load_weights(job, lambda message: None,
                                                  layers=list(CONV_LAYERS)))
             inputs = {}

@@ -24,7 +24,8 @@ ACTIVATION_FACTOR = 2.7
 # values: 2m + 13 copies, m = 5, 8, 20 (bench/RESULTS.md).
 LBFGS_COPIES = 13
 # float64 copies of the whole image a painting holds besides L-BFGS's: the
-# objective's last x and gradient, the float32 image and gradient.
+# objective's last image and gradient (float32), the float64 gradient it hands
+# L-BFGS-B, and the iterate the run keeps.
 IMAGE_COPIES = 3
 
 

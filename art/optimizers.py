@@ -126,11 +126,14 @@ class LbfgsObjective:
         self.spent = 0
         # Evaluations spent when the last iterate was reported, and its iteration.
         self.reported = (0, 0)
-        # x, (content, style, total), gradient of the last evaluation.
+        # The float32 image, (content, style, total) and float32 gradient of the last
+        # evaluation: x that round to one image evaluate alike, and at print sizes
+        # float32 halves what is kept beside L-BFGS-B's own float64 state.
         self.last = None
 
     def __call__(self, x):
-        if self.last is None or not np.array_equal(self.last[0], x):
+        image = self.image(x)
+        if self.last is None or not np.array_equal(self.last[0], image):
             if self.max_evaluations is not None and self.spent >= self.max_evaluations:
                 raise StopOptimization('evaluation budget of %d spent' % self.max_evaluations)
             spent, iteration = self.reported
@@ -138,11 +141,11 @@ class LbfgsObjective:
                     and self.spent - spent >= self.patience:
                 raise StopOptimization('iteration %d took more than %d evaluations'
                                        % (iteration + 1, self.patience))
-            content, style, total, gradient = self.painting.evaluate(self.image(x))
+            content, style, total, gradient = self.painting.evaluate(image)
             self.spent += 1
             check_finite(total)
-            self.last = (x.copy(), (content, style, total), gradient.ravel().astype(np.float64))
-        return float(self.last[1][2]), self.last[2]
+            self.last = (image, (content, style, total), gradient)
+        return float(self.last[1][2]), self.last[2].ravel().astype(np.float64)
 
     def image(self, x):
         """x as the painting's float32 image."""
@@ -152,7 +155,7 @@ class LbfgsObjective:
         """An Iterate for x, with the losses of its evaluation."""
         self(x)
         self.reported = (self.spent, iteration)
-        return Iterate(iteration, self.spent, *self.last[1], self.image(x),
+        return Iterate(iteration, self.spent, *self.last[1], self.last[0],
                        self.painting.precision)
 
 

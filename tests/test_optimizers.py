@@ -240,3 +240,26 @@ def test_lbfgs_history_is_scipys_maxcor_and_changes_the_path(weights, small_imag
             weights, content, style, 12, initial_image=start, history=history)]
     assert asked == [2, 20]
     assert losses[2][:2] == losses[20][:2] and losses[2][-1] != losses[20][-1]
+
+
+def test_x_that_round_to_one_image_are_evaluated_once_and_kept_in_float32():
+    from art.optimizers import LbfgsObjective
+
+    class Quadratic:
+        """A painting whose loss is sum(image^2)."""
+        shape, precision, evaluations = (1, 2, 2, 3), 'float32', 0
+
+        def evaluate(self, image):
+            self.evaluations += 1
+            return 0.0, 0.0, np.float32(np.sum(image ** 2)), 2 * image
+
+    painting = Quadratic()
+    objective = LbfgsObjective(painting)
+    x = np.linspace(1, 2, 12)
+    total, gradient = objective(x)
+    # One float32 ulp at 1..2 is 1.2e-7: x moved by 1e-9 is the same image.
+    assert objective(x + 1e-9)[0] == total and painting.evaluations == 1
+    assert gradient.dtype == np.float64
+    assert objective.last[0].dtype == objective.last[2].dtype == np.float32
+    objective(x + 1e-3)
+    assert painting.evaluations == 2

@@ -16,12 +16,16 @@ A job whose record in the folder says done for the same Job is skipped, so
 a batch run again does only what is left.
 """
 import collections
+import contextlib
 import dataclasses
 import itertools
 import json
 import multiprocessing
 import os
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -358,6 +362,38 @@ def keep_remote_files(written, paths, out_dir):
 def node_cpus(ray):
     """CPUs of the cluster's smallest node: a task asking for them has a whole node."""
     return min(node['Resources'].get('CPU', 1) for node in ray.nodes() if node['Alive'])
+
+
+@contextlib.contextmanager
+def local_cluster(cpus):
+    """A one-node Ray cluster on 127.0.0.1 while the block runs; yields its address.
+
+    `ray start --head --block` in a child process, so that ending the child ends
+    this cluster and no other (`ray stop` would stop every cluster of the machine).
+    The tests and the benchmark run batches through it.
+    """
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+    head = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'ray'), 'start',
+                             '--head', '--block', '--node-ip-address', '127.0.0.1', '--port',
+                             str(port), '--num-cpus', str(cpus), '--include-dashboard', 'false',
+                             '--disable-usage-stats'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                break
+            except OSError:
+                if head.poll() is not None or time.time() > deadline:
+                    raise RuntimeError('ray start --head did not come up') from None
+                time.sleep(0.5)
+        yield '127.0.0.1:%d' % port
+    finally:
+        head.send_signal(signal.SIGINT)
+        head.wait(timeout=60)
 
 
 def connect_ray(address):

@@ -195,14 +195,8 @@ def free_port():
 @pytest.fixture(scope='module')
 def ray_cluster():
     """A real one-node Ray cluster on 127.0.0.1, stopped afterwards."""
-    pytest.importorskip('ray')  # the test extra installs it
-    ray = os.path.join(os.path.dirname(sys.executable), 'ray')
-    address = '127.0.0.1:%d' % free_port()
-    subprocess.run([ray, 'start', '--head', '--node-ip-address', '127.0.0.1', '--port',
-                    address.split(':')[1], '--num-cpus', '2', '--include-dashboard', 'false',
-                    '--disable-usage-stats'], check=True, capture_output=True)
-    yield address
-    subprocess.run([ray, 'stop', '--force'], capture_output=True)
+    with batch.local_cluster(cpus=2) as address:
+        yield address
 
 
 def test_a_batch_on_ray_gives_the_local_loss_logs(local_batch, ray_cluster, tmp_path, capsys):

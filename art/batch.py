@@ -368,8 +368,8 @@ def node_cpus(ray):
 def local_cluster(cpus):
     """A one-node Ray cluster on 127.0.0.1 while the block runs; yields its address.
 
-    `ray start --head --block` in a child process, so that ending the child ends
-    this cluster and no other (`ray stop` would stop every cluster of the machine).
+    `ray start --head --block` in a session of its own, so that ending that session
+    ends this cluster and no other (`ray stop` would stop every cluster of the machine).
     The tests and the benchmark run batches through it.
     """
     with socket.socket() as probe:
@@ -379,7 +379,8 @@ def local_cluster(cpus):
                              '--head', '--block', '--node-ip-address', '127.0.0.1', '--port',
                              str(port), '--num-cpus', str(cpus), '--include-dashboard', 'false',
                              '--disable-usage-stats'],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
         deadline = time.time() + 120
         while True:
@@ -392,8 +393,13 @@ def local_cluster(cpus):
                 time.sleep(0.5)
         yield '127.0.0.1:%d' % port
     finally:
-        head.send_signal(signal.SIGINT)
-        head.wait(timeout=60)
+        # The head, its GCS server, raylet and workers: the session started above.
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
 
 
 def connect_ray(address):

@@ -260,25 +260,33 @@ def outcome_of(entry, code, reason):
     return Outcome(result['status'], result['reason'] or reason, result)
 
 
+def paint_one(job, say, loaded=None):
+    """Paint `job` in this (worker) process; (exit code, reason or None), its reason said.
+
+    What the command line reports in one line becomes the job's reason here.
+    """
+    from art import cli, runner  # pylint: disable=import-outside-toplevel
+    try:
+        code, reason = runner.run(job, say, loaded=loaded), None
+    except cli.EXPECTED_ERRORS as error:
+        code, reason = EXIT_USAGE, 'error: %s' % error
+    except KeyboardInterrupt:
+        code, reason = EXIT_SIGINT, 'interrupted before painting started'
+    except Exception as error:  # pylint: disable=broad-except
+        code, reason = EXIT_FAILED, 'failed: %s: %s' % (type(error).__name__, error)
+    if reason:
+        say(reason)
+    return code, reason
+
+
 def _paint_in_worker(values, log_path, sender):
     """A worker process's job: paint it, its lines to log_path, (code, reason) to `sender`."""
-    from art import cli, runner  # pylint: disable=import-outside-toplevel
     with open(log_path, 'w', encoding='utf-8') as log:
         def say(message):
             log.write(message + '\n')
             log.flush()
 
-        try:
-            code, reason = runner.run(jobs.Job.from_dict(values), say), None
-        except cli.EXPECTED_ERRORS as error:
-            code, reason = EXIT_USAGE, 'error: %s' % error
-        except KeyboardInterrupt:
-            code, reason = EXIT_SIGINT, 'interrupted before painting started'
-        except Exception as error:  # pylint: disable=broad-except
-            code, reason = EXIT_FAILED, 'failed: %s: %s' % (type(error).__name__, error)
-        if reason:
-            say(reason)
-    sender.send((code, reason))
+        sender.send(paint_one(jobs.Job.from_dict(values), say))
 
 
 def paint_here(entry):
@@ -302,7 +310,6 @@ def paint_here(entry):
 def _remote_paint(values, inputs, loaded):
     """A Ray task's job: the inputs' bytes written to a scratch folder, the job painted there
     with the weights the driver sent; (code, reason, {file name: bytes}, {scratch: path})."""
-    from art import cli, runner  # pylint: disable=import-outside-toplevel
     scratch = tempfile.mkdtemp(prefix='art-ray-')
     moved = {}
     for index, (path, data) in enumerate(inputs.items()):
@@ -317,13 +324,7 @@ def _remote_paint(values, inputs, loaded):
         init_image=moved.get(job.init_image), output=os.path.join(folder, os.path.basename(
             job.output)), loss_log=os.path.join(folder, os.path.basename(job.loss_log)))
     lines = []
-    try:
-        code, reason = runner.run(local, lines.append, loaded=loaded), None
-    except cli.EXPECTED_ERRORS as error:
-        code, reason = EXIT_USAGE, 'error: %s' % error
-    except Exception as error:  # pylint: disable=broad-except
-        code, reason = EXIT_FAILED, 'failed: %s: %s' % (type(error).__name__, error)
-    lines += [reason] if reason else []
+    code, reason = paint_one(local, lines.append, loaded)
     written = {}
     for name in os.listdir(folder) if os.path.isdir(folder) else ():
         with open(os.path.join(folder, name), 'rb') as handle:
@@ -364,6 +365,13 @@ def node_cpus(ray):
     return min(node['Resources'].get('CPU', 1) for node in ray.nodes() if node['Alive'])
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
 @contextlib.contextmanager
 def local_cluster(cpus):
     """A one-node Ray cluster on 127.0.0.1 while the block runs; yields its address.
@@ -372,9 +380,7 @@ def local_cluster(cpus):
     ends this cluster and no other (`ray stop` would stop every cluster of the machine).
     The tests and the benchmark run batches through it.
     """
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     head = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'ray'), 'start',
                              '--head', '--block', '--node-ip-address', '127.0.0.1', '--port',
                              str(port), '--num-cpus', str(cpus), '--include-dashboard', 'false',

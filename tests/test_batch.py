@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -189,12 +188,6 @@ def test_a_changed_job_is_not_painted_over_an_earlier_result(local_batch, capsys
     assert code == 2 and 'holds a different job' in err
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
 def ray_cluster():
     """A real one-node Ray cluster on 127.0.0.1, stopped afterwards."""
@@ -228,7 +221,7 @@ def test_a_batch_on_ray_gives_the_local_loss_logs(local_batch, ray_cluster, tmp_
 def test_a_ray_address_where_no_cluster_listens_is_a_one_line_error(tmp_path, capsys):
     jobs_file = write_jobs(tmp_path / 'jobs.jsonl', {'name': 'a'})
     code, _, err = paint(capsys, '--batch', jobs_file, '--out-dir', tmp_path / 'out',
-                         '--weights', 'synthetic', '--ray', '127.0.0.1:%d' % free_port())
+                         '--weights', 'synthetic', '--ray', '127.0.0.1:%d' % batch.free_port())
     assert code == 2 and 'cannot reach a Ray cluster at 127.0.0.1:' in err, err
     assert len(err.strip().splitlines()) == 1
 

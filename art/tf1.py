@@ -4,6 +4,7 @@ Every module that builds graphs imports TensorFlow from here, so the settings
 below are in place whichever module comes first.
 """
 import contextlib
+import ctypes
 import os
 import sys
 import tempfile
@@ -13,6 +14,26 @@ import tempfile
 # lines from TensorFlow's C++ side are noise to users.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# glibc's malloc raises its mmap threshold to the size of each large block freed
+# (up to 32 MB), after which a layer's buffers come from heaps that keep what is
+# freed: the resident memory of a painting only grows. A fixed threshold maps
+# blocks of 1 MB and more and hands them back when freed (a 1184x1184 crop's
+# evaluation peaks at 3.9 GiB instead of 4.4, bench/RESULTS.md). Elsewhere
+# there is no mallopt and nothing to do.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 2**20
+
+
+def _map_large_blocks():
+    """Set glibc's mmap threshold to MMAP_THRESHOLD, where there is glibc."""
+    try:
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    except (AttributeError, OSError):
+        pass
+
+
+_map_large_blocks()
 
 # Lines TensorFlow's C++ side writes to fd 2 whatever TF_CPP_MIN_LOG_LEVEL says:
 # at import, and (the CUDA ones, from the full package on a machine without

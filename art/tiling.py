@@ -12,8 +12,12 @@ is evaluated crop by crop with the untiled numbers, to float rounding:
   (pass 1, forward only). The content loss is a sum over positions.
 - With G known, the style loss's gradient at a position is 4k F_p (G - A), a
   function of that position's features only. So pass 2 back-propagates, per
-  crop, the interior's content terms plus 2k tr(F_int (G - A) F_int^T) with
-  (G - A) fed as a constant: the crops' gradients add up to the whole image's.
+  crop, the interior's content terms and 4k F_int (G - A) with (G - A) fed as
+  a constant: the crops' gradients add up to the whole image's.
+- Pass 1 skips the last crop: its pass-2 run is fed the other crops' part of
+  (G - A) and adds its own Gram matrices in the graph, so every evaluation
+  runs 2K - 1 crop passes for K crops, and an image of one crop costs what
+  the untiled graph does.
 
 A crop graph is built once per crop shape (at most four) and finalized, with
 its input as its one variable, as art.py's graph has.
@@ -110,13 +114,14 @@ class Crops:
             self.graphs[height, width] = CropGraph(self, height, width)
         return self.graphs[height, width]
 
-    def run(self, image, fetch, feeds=None):
-        """Yield (row span, column span, the fetched values) of every crop of `image`.
+    def run(self, image, fetch, feeds=None, crops=None):
+        """Yield (row span, column span, the fetched values) of each crop of `image`.
 
         `fetch` names the crop graph's tensors ('grams', 'features', or pass 2's
-        ('content', 'gradient')); `feeds(graph, row, column)` adds to the feed.
+        ('content', 'gradient')); `feeds(graph, row, column)` adds to the feed;
+        `crops` are (row span, column span) pairs, every crop by default.
         """
-        for row, column in self.crops():
+        for row, column in self.crops() if crops is None else crops:
             crop = image[:, row[0]:row[1], column[0]:column[1], :]
             graph = self.graph(row[1] - row[0], column[1] - column[0])
             tensors = (tuple(getattr(graph, name) for name in fetch)
@@ -124,10 +129,10 @@ class Crops:
             yield row, column, graph.run(tensors, crop, self.interior, row, column,
                                          feeds(graph, row, column) if feeds else {})
 
-    def grams(self, image):
+    def grams(self, image, crops=None):
         """Pass 1: G of each style layer, summed over the crops' interiors (float64)."""
         totals = {name: 0.0 for name, _ in self.style_layers}
-        for _, _, grams in self.run(image, 'grams'):
+        for _, _, grams in self.run(image, 'grams', crops=crops):
             for name, gram in grams.items():
                 totals[name] = totals[name] + gram.astype(np.float64)
         return totals
@@ -171,25 +176,36 @@ class CropGraph:
             self.grams = {name: losses.gram_matrix(interiors[name])
                           for name, _ in crops.style_layers}
             self.targets, self.differences = {}, {}
-            terms = []
+            # 1 in the run that completes pass 1: (G - A) is then the fed part plus this
+            # crop's own Gram matrices, held constant as the fed part is.
+            self.own = tf1.placeholder_with_default(0.0, ())
+            terms, upstream = [], {}
             for name, weight in crops.content_layers:
                 filters = int(model[name].shape[3])
                 self.targets[name] = tf1.placeholder(tf.float32, (1, None, None, filters))
-                terms.append(weight * losses.content_normalisation(filters, crops.positions[name])
-                             * tf.reduce_sum(tf.square(interiors[name] - self.targets[name])))
+                difference = interiors[name] - self.targets[name]
+                normalisation = weight * losses.content_normalisation(filters,
+                                                                      crops.positions[name])
+                terms.append(normalisation * tf.reduce_sum(tf.square(difference)))
+                upstream[name] = 2 * crops.content_weight * normalisation * difference
             self.content = tf.add_n(terms)
-            surrogate = []
             for name, weight in crops.style_layers:
                 filters = int(model[name].shape[3])
                 self.differences[name] = tf1.placeholder(tf.float32, (filters, filters))
+                difference = self.differences[name] \
+                    + self.own * tf.stop_gradient(self.grams[name])
                 flat = tf.reshape(interiors[name], (-1, filters))
-                # 2k tr(F (G - A) F^T): its gradient is the style loss's, 4k F (G - A).
-                surrogate.append(2 * weight
-                                 * losses.style_normalisation(filters, crops.positions[name])
-                                 * tf.reduce_sum(tf.matmul(flat, self.differences[name]) * flat))
-            objective = crops.content_weight * self.content \
-                + crops.style_weight * tf.add_n(surrogate)
-            self.gradient = tf1.gradients(objective, model['input'])[0]
+                # dE/dF = 2k F ((G - A) + (G - A)^T), eq. 4's gradient (4k F (G - A)) as
+                # autodiff of the untiled graph forms it; back-propagated from the interior
+                # directly, without a surrogate loss's backward buffers.
+                gradient = 2 * crops.style_weight * weight \
+                    * losses.style_normalisation(filters, crops.positions[name]) \
+                    * tf.matmul(flat, difference + tf.transpose(difference))
+                upstream[name] = upstream.get(name, 0) \
+                    + tf.reshape(gradient, tf.shape(interiors[name]))
+            names = sorted(upstream)
+            self.gradient = tf1.gradients([interiors[name] for name in names], model['input'],
+                                          grad_ys=[upstream[name] for name in names])[0]
             self.sessions = {name: tf1.Session(graph=self.graph, config=config)
                              for name, config in crops.configs.items()}
             for session in self.sessions.values():
@@ -294,26 +310,42 @@ class TiledPainting:
         return total
 
     def evaluate(self, image):
-        """Losses and gradient at `image`: pass 1 for the Gram matrices, pass 2 per crop.
+        """Losses and gradient at `image`: pass 1 for the Gram matrices of every crop but
+        the last, then pass 2 per crop, the last first (it completes G).
 
         Returns (content, style, total, gradient), as Painting.evaluate.
         """
-        grams = self.crops.grams(image)
-        style = self.style_loss(grams)
-        differences = {name: (grams[name] - self.style_targets[name]).astype(np.float32)
-                       for name, _ in self.layers[1]}
-
-        def feeds(graph, row, column):
-            feed = {graph.differences[name]: value for name, value in differences.items()}
-            for name, target in self.content_targets.items():
-                feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
-            return feed
-
+        *others, last = self.crops.crops()
+        rest = self.crops.grams(image, others)
         content, gradient = 0.0, np.zeros(self.shape, np.float32)
-        for row, column, (part, crop_gradient) in self.crops.run(
-                image, ('content', 'gradient'), feeds):
-            content += float(part)
-            gradient[:, row[0]:row[1], column[0]:column[1]] += crop_gradient
+
+        def second_pass(crops, grams, own):
+            """Pass 2 over `crops` with (G - A) from `grams`, plus each crop's own Gram
+            matrices where `own` is 1; returns those, summed (float64)."""
+            nonlocal content
+            differences = {name: np.asarray(grams[name] - self.style_targets[name], np.float32)
+                           for name, _ in self.layers[1]}
+            own_grams = {name: 0.0 for name in differences}
+
+            def feeds(graph, row, column):
+                feed = {graph.differences[name]: value for name, value in differences.items()}
+                feed[graph.own] = own
+                for name, target in self.content_targets.items():
+                    feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
+                return feed
+
+            for row, column, (crop_grams, part, crop_gradient) in self.crops.run(
+                    image, ('grams', 'content', 'gradient'), feeds, crops):
+                content += float(part)
+                gradient[:, row[0]:row[1], column[0]:column[1]] += crop_gradient
+                for name, gram in crop_grams.items():
+                    own_grams[name] = own_grams[name] + gram.astype(np.float64)
+            return own_grams
+
+        last_grams = second_pass([last], rest, 1.0)
+        grams = {name: rest[name] + last_grams[name] for name in rest}
+        second_pass(others, grams, 0.0)
+        style = self.style_loss(grams)
         content_weight, style_weight = self.weights_of_terms
         total = content_weight * content + style_weight * style
         if self.tv_weight:

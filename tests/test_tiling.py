@@ -8,7 +8,7 @@ import art
 from art.painting import Painting
 from art.record import read_record
 from art.network import halo_for, receptive_field
-from art.tiling import TiledPainting, spans, total_variation
+from art.tiling import CropGraph, TiledPainting, spans, total_variation
 from test_cli import read_log
 from test_record import paint
 
@@ -93,6 +93,21 @@ def test_tiled_equals_untiled_with_every_control(network):
             Painting(network, content, styles, **options) as untiled:
         assert_cropped(tiled, (250, 260))
         assert_same_evaluation(tiled, untiled, start)
+
+
+def test_an_evaluation_runs_every_crop_twice_but_the_last(network, monkeypatch):
+    """Pass 1 skips the last crop, whose pass-2 run completes G: 2K - 1 crop runs for K
+    crops, and an image of one crop runs once, as the untiled graph does."""
+    runs = []
+    run = CropGraph.run
+    monkeypatch.setattr(CropGraph, 'run', lambda graph, *args: runs.append(args) or run(graph, *args))
+    for size, tile in (((200, 230), 32), ((120, 100), 512)):
+        content, style, start = pictures(*size, count=3)
+        with TiledPainting(network, content, style, tile) as tiled, \
+                Painting(network, content, style) as untiled:
+            runs.clear()
+            assert_same_evaluation(tiled, untiled, start)
+            assert len(runs) == 2 * len(tiled.crops.crops()) - 1
 
 
 def test_a_halo_one_stride_too_small_is_not_exact(network):

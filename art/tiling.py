@@ -38,20 +38,28 @@ def spans(length, tile, halo, stride):
 
     Interiors of at most `tile` pixels, as even as the stride allows, partition
     the axis; an axis that one crop covers whole is one span. Each crop holds
-    its interior and `halo` pixels on either side within the axis; crops are
-    tile + 2 halo long, start on multiples of `stride` and near the end reach
-    the border, so an axis has at most two crop lengths.
+    its interior and `halo` pixels on either side within the axis and starts on
+    a multiple of `stride`. A crop that meets a border holds no halo beyond it:
+    the crops at the two borders are as long as each other (the longer need,
+    plus what puts the last start on a multiple of the stride), the others
+    tile + 2 halo, so an axis has at most two crop lengths.
     """
     if length <= tile + 2 * halo:
         return [(0, length, 0, length)]
     tile = aligned_tile(-(-length // -(-length // tile)), stride)
-    side = tile + 2 * halo
-    last = (length - side) // stride * stride
+    interiors = [(start, min(length, start + tile)) for start in range(0, length, tile)]
+    reach = max([end + halo for start, end in interiors if start <= halo]
+                + [length - start + halo for start, end in interiors if end + halo >= length])
+    edge = length - (length - reach) // stride * stride
     found = []
-    for start in range(0, length, tile):
-        crop = min(max(0, start - halo), last)
-        found.append((crop, crop + side if crop < last else length, start,
-                      min(length, start + tile)))
+    for start, end in interiors:
+        if start <= halo:
+            crop = (0, edge)
+        elif end + halo >= length:
+            crop = (length - edge, length)
+        else:
+            crop = (start - halo, end + halo)
+        found.append(crop + (start, end))
     return found
 
 

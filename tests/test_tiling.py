@@ -1,4 +1,5 @@
 """Tiled evaluation equals untiled evaluation, to float rounding."""
+import ctypes
 import dataclasses
 
 import numpy as np
@@ -48,12 +49,23 @@ def test_the_receptive_field_of_vgg19():
 
 
 def test_spans_partition_the_axis_and_stop_crops_at_the_borders():
-    # Crops of 32 + 2 * 16 pixels on multiples of 16; near the end one reaches the border.
-    assert spans(100, 32, 16, 16) == [(0, 64, 0, 32), (16, 80, 32, 64), (32, 100, 64, 96),
-                                      (32, 100, 96, 100)]
+    # Crops of 32 + 2 * 16 pixels on multiples of 16, no halo beyond a border: the crops
+    # that meet one are as long as each other (the last two reach 100 - 48).
+    assert spans(100, 32, 16, 16) == [(0, 52, 0, 32), (16, 80, 32, 64), (48, 100, 64, 96),
+                                      (48, 100, 96, 100)]
     assert spans(20, 32, 16, 16) == [(0, 20, 0, 20)]
-    lengths = {end - start for start, end, _, _ in spans(1000, 128, 80, 16)}
-    assert lengths == {288, 296}  # 1000 - 704: the last crop starts on a multiple of 16
+    found = spans(1000, 128, 80, 16)
+    assert [end - start for start, end, _, _ in found] == [216] + [288] * 6 + [216]
+    assert all(start % 16 == 0 for start, *_ in found)  # 1000 - 216 = 784 = 49 * 16
+    for length in range(177, 900, 41):
+        for tile in (16, 48, 128, 256):
+            found = spans(length, tile, 80, 16)
+            assert [end for *_, end in found][-1] == length
+            assert all(a[3] == b[2] for a, b in zip(found, found[1:]))  # a partition
+            for crop_start, crop_end, start, end in found:
+                assert crop_start % 16 == 0
+                assert crop_start <= max(0, start - 80) and crop_end >= min(length, end + 80)
+            assert len({end - start for start, end, _, _ in found}) <= 2
     # 1600 on 512-pixel tiles: four even interiors of 400, not three of 512 and one of 64.
     assert [interior for _, _, *interior in spans(1600, 512, 80, 16)] == [
         [0, 400], [400, 800], [800, 1200], [1200, 1600]]
@@ -217,3 +229,24 @@ def test_a_tiled_painting_switches_precision_like_an_untiled_one(network):
         ['bfloat16'] * 6 + ['float32']
     np.testing.assert_allclose([it.total_loss for it in tiled_run], [it.total_loss for it in run],
                                rtol=1e-4)
+
+
+class MallInfo2(ctypes.Structure):
+    """glibc's struct mallinfo2: hblkhd is the bytes in blocks mapped on their own."""
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks',
+        'fordblks', 'keepcost')]
+
+
+def test_freed_layer_buffers_go_back_to_the_system():
+    """art.tf1 fixes glibc's mmap threshold at 1 MB: after a large block is freed (which
+    would raise a dynamic threshold to its size), a 2 MB buffer is still mapped on its own,
+    so freeing it returns it."""
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, 'mallinfo2'):
+        pytest.skip('not glibc: malloc keeps its own policy')
+    libc.mallinfo2.restype = MallInfo2
+    np.ones(8 * 2**20, np.uint8).sum()  # an 8 MB block, freed: it would raise the threshold
+    before = libc.mallinfo2().hblkhd
+    buffer = np.ones(2 * 2**20, np.uint8)
+    assert libc.mallinfo2().hblkhd - before >= buffer.nbytes

@@ -168,7 +168,9 @@ def build_parser():
                                 'pooling stride) with an overlap that keeps the loss and gradient '
                                 'exactly those of the whole image, in far less memory; 0 never '
                                 "tiles (default: tile only when the whole image's estimate does "
-                                'not fit in the memory available; L-BFGS only)')
+                                'not fit in the memory available, then on the largest of 2048, '
+                                '1536, 1024, 768, ... that fits; smaller tiles use less memory '
+                                'and take longer; L-BFGS only)')
     algorithm.add_argument('--learning-rate', metavar='F', type=_number('learning_rate'),
                            help="Adam's learning rate (default: %g)" % LEARNING_RATE)
     algorithm.add_argument('--noise-ratio', metavar='F', type=_number('noise_ratio'),

@@ -21,8 +21,9 @@ from art.network import aligned_tile, convs_up_to, halo_for
 from art.weights import KNOWN_FILES
 
 EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 1, 2, 130, 143
-# Tile sides --tile-size's default tries, largest first: the first that fits.
-TILE_SIZES = (1024, 768, 512, 384, 256, 128)
+# Tile sides --tile-size's default tries, largest first: the first that fits. Larger
+# tiles spend less on halos and pass 1 (bench/RESULTS.md), smaller ones less memory.
+TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256, 128)
 # The pictures a Job paints with, uint8 RGB: `init` is None unless --init image.
 Pictures = collections.namedtuple('Pictures', 'content styles init')
 

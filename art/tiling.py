@@ -69,6 +69,16 @@ def feature_rows(start, end, crop_start, stride):
     return (start - crop_start) // stride, -(-end // stride) - start // stride
 
 
+def summed_grams(names, per_crop):
+    """Each layer's Gram matrices summed over `per_crop` ({layer: G} of each crop), in
+    float64; 0.0 for a layer of no crop."""
+    totals = {name: 0.0 for name in names}
+    for grams in per_crop:
+        for name, gram in grams.items():
+            totals[name] = totals[name] + gram.astype(np.float64)
+    return totals
+
+
 class Crops:
     """The crop graphs of one image size: a VGG-19 per crop shape, each reporting its
     interior's features, their Gram matrices and pass 2's loss and gradient.
@@ -139,11 +149,8 @@ class Crops:
 
     def grams(self, image, crops=None):
         """Pass 1: G of each style layer, summed over the crops' interiors (float64)."""
-        totals = {name: 0.0 for name, _ in self.style_layers}
-        for _, _, grams in self.run(image, 'grams', crops=crops):
-            for name, gram in grams.items():
-                totals[name] = totals[name] + gram.astype(np.float64)
-        return totals
+        return summed_grams([name for name, _ in self.style_layers],
+                            (grams for _, _, grams in self.run(image, 'grams', crops=crops)))
 
     def features(self, image):
         """Each content layer's features of the whole image, put together from the crops."""
@@ -333,7 +340,6 @@ class TiledPainting:
             nonlocal content
             differences = {name: np.asarray(grams[name] - self.style_targets[name], np.float32)
                            for name, _ in self.layers[1]}
-            own_grams = {name: 0.0 for name in differences}
 
             def feeds(graph, row, column):
                 feed = {graph.differences[name]: value for name, value in differences.items()}
@@ -342,13 +348,14 @@ class TiledPainting:
                     feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
                 return feed
 
-            for row, column, (crop_grams, part, crop_gradient) in self.crops.run(
-                    image, ('grams', 'content', 'gradient'), feeds, crops):
+            fetch = ('content', 'gradient', 'grams') if own else ('content', 'gradient')
+            own_grams = []
+            for row, column, (part, crop_gradient, *crop_grams) in self.crops.run(
+                    image, fetch, feeds, crops):
                 content += float(part)
                 gradient[:, row[0]:row[1], column[0]:column[1]] += crop_gradient
-                for name, gram in crop_grams.items():
-                    own_grams[name] = own_grams[name] + gram.astype(np.float64)
-            return own_grams
+                own_grams += crop_grams
+            return summed_grams(differences, own_grams)
 
         last_grams = second_pass([last], rest, 1.0)
         grams = {name: rest[name] + last_grams[name] for name in rest}

@@ -32,6 +32,13 @@ from art.painting import blend_weights, painting_configs
 from art.tf1 import tf, tf1
 from art.vgg import load_vgg_model
 
+# The crop graphs' two runs, the only fetches they see: each new (feeds, fetches)
+# a session runs gets an executor of its own, holding its own copy of the
+# weight constants (about 150 MB for VGG-19 up to conv5_1). So the captures run
+# pass 1's fetches, and pass 2 fetches the Gram matrices it computes anyway.
+FORWARD = ('grams', 'features')
+BACKWARD = ('content', 'gradient', 'grams')
+
 
 def spans(length, tile, halo, stride):
     """[(crop start, crop end, interior start, interior end)] along an axis of `length` pixels.
@@ -135,27 +142,26 @@ class Crops:
     def run(self, image, fetch, feeds=None, crops=None):
         """Yield (row span, column span, the fetched values) of each crop of `image`.
 
-        `fetch` names the crop graph's tensors ('grams', 'features', or pass 2's
-        ('content', 'gradient')); `feeds(graph, row, column)` adds to the feed;
-        `crops` are (row span, column span) pairs, every crop by default.
+        `fetch` names the crop graph's tensors, FORWARD or BACKWARD;
+        `feeds(graph, row, column)` adds to the feed; `crops` are (row span,
+        column span) pairs, every crop by default.
         """
         for row, column in self.crops() if crops is None else crops:
             crop = image[:, row[0]:row[1], column[0]:column[1], :]
             graph = self.graph(row[1] - row[0], column[1] - column[0])
-            tensors = (tuple(getattr(graph, name) for name in fetch)
-                       if isinstance(fetch, tuple) else getattr(graph, fetch))
+            tensors = tuple(getattr(graph, name) for name in fetch)
             yield row, column, graph.run(tensors, crop, self.interior, row, column,
                                          feeds(graph, row, column) if feeds else {})
 
     def grams(self, image, crops=None):
         """Pass 1: G of each style layer, summed over the crops' interiors (float64)."""
         return summed_grams([name for name, _ in self.style_layers],
-                            (grams for _, _, grams in self.run(image, 'grams', crops=crops)))
+                            (grams for _, _, (grams, _) in self.run(image, FORWARD, crops=crops)))
 
     def features(self, image):
         """Each content layer's features of the whole image, put together from the crops."""
         whole = {}
-        for row, column, features in self.run(image, 'features'):
+        for row, column, (_, features) in self.run(image, FORWARD):
             for name, values in features.items():
                 if name not in whole:
                     whole[name] = np.zeros((1,) + self.feature_size(name) + values.shape[3:],
@@ -348,13 +354,13 @@ class TiledPainting:
                     feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
                 return feed
 
-            fetch = ('content', 'gradient', 'grams') if own else ('content', 'gradient')
             own_grams = []
-            for row, column, (part, crop_gradient, *crop_grams) in self.crops.run(
-                    image, fetch, feeds, crops):
+            for row, column, (part, crop_gradient, crop_grams) in self.crops.run(
+                    image, BACKWARD, feeds, crops):
                 content += float(part)
                 gradient[:, row[0]:row[1], column[0]:column[1]] += crop_gradient
-                own_grams += crop_grams
+                if own:
+                    own_grams.append(crop_grams)
             return summed_grams(differences, own_grams)
 
         last_grams = second_pass([last], rest, 1.0)

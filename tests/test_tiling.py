@@ -1,6 +1,8 @@
 """Tiled evaluation equals untiled evaluation, to float rounding."""
+import collections
 import ctypes
 import dataclasses
+import os
 import subprocess
 import sys
 
@@ -10,7 +12,9 @@ import pytest
 import art
 from art.painting import Painting
 from art.record import read_record
+from art.runner import SYSTEM_ALLOCATOR
 from art.network import halo_for, receptive_field
+from art.tf1 import tf
 from art.tiling import CropGraph, TiledPainting, spans, total_variation
 from test_cli import read_log
 from test_record import paint
@@ -122,6 +126,27 @@ def test_an_evaluation_runs_every_crop_twice_but_the_last(network, monkeypatch):
             runs.clear()
             assert_same_evaluation(tiled, untiled, start)
             assert len(runs) == 2 * len(tiled.crops.crops()) - 1
+
+
+def test_a_crop_graph_runs_two_signatures_only(network, monkeypatch):
+    """Each new (fetches, feeds) a session runs costs an executor holding its own copy of
+    the weights: captures, pass 1 and pass 2 (the run completing G or not) run two per
+    crop graph."""
+    seen = collections.defaultdict(set)
+    run = CropGraph.run
+
+    def recorded(graph, fetch, crop, interior, row, column, feeds):
+        seen[id(graph)].add((tuple(sorted(t.name for t in tf.nest.flatten(fetch))),
+                             tuple(sorted(t.name for t in feeds))))
+        return run(graph, fetch, crop, interior, row, column, feeds)
+
+    monkeypatch.setattr(CropGraph, 'run', recorded)
+    content, style, start = pictures(200, 230, count=3)
+    with TiledPainting(network, content, style, 32) as tiled:
+        tiled.evaluate(start)
+        tiled.evaluate(content)
+        assert len(seen) == len(tiled.crops.graphs) > 1
+    assert all(len(signatures) == 2 for signatures in seen.values()), seen
 
 
 def test_a_halo_one_stride_too_small_is_not_exact(network):
@@ -252,3 +277,46 @@ def test_freed_layer_buffers_go_back_to_the_system():
     done = subprocess.run([sys.executable, '-c', FRESHLY_IMPORTED], capture_output=True,
                           text=True, check=True)
     assert done.stdout.split('\n')[-2] == str([16] * 4), done.stdout
+
+
+AFTER_A_PAINTING = """
+import os
+import sys
+import art.cli
+from art.tf1 import tf, tf1
+
+def resident():
+    with open('/proc/self/statm') as statm:
+        return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+assert art.cli.main(sys.argv[1:]) == 0
+with tf.Graph().as_default() as graph:
+    row = tf1.placeholder(tf.float32, (1024,))
+    copies = tf1.placeholder(tf.int32, (1,))
+    total = tf.reduce_sum(tf.sqrt(tf.tile(row, copies) + 1.0))
+    with tf1.Session(graph=graph) as session:
+        session.run(total, {row: [0.0] * 1024, copies: [1]})
+        before = resident()
+        # 256 MB of intermediate buffers, freed when the run ends.
+        session.run(total, {row: [1.0] * 1024, copies: [2**16]})
+        print(resident() - before)
+"""
+
+
+@pytest.mark.parametrize('flags, returned', [(('--tile-size', '64'), True), ((), False)])
+def test_a_tiled_painting_hands_freed_buffers_back(tmp_path, synthetic_files, flags, returned):
+    """A tiled run has TensorFlow use the system allocator, which hands a run's buffers
+    back when it ends (the pool would keep the largest crop's beside L-BFGS-B's
+    state); an untiled run keeps the faster pool. In a fresh process, as the
+    choice is made before TensorFlow is imported: after the painting, a graph
+    run with 256 MB of intermediates leaves the process no larger, or larger."""
+    if not hasattr(ctypes.CDLL(None), 'mallopt'):
+        pytest.skip('not glibc: freed blocks may stay with malloc')
+    arguments = [str(flag) for flag in _run_flags(tmp_path, synthetic_files, 'run', *flags,
+                                                  '--width', '128', '--iterations', '1')]
+    done = subprocess.run([sys.executable, '-c', AFTER_A_PAINTING] + arguments,
+                          capture_output=True, text=True, check=True,
+                          env={key: value for key, value in os.environ.items()
+                               if key != SYSTEM_ALLOCATOR})
+    grown = int(done.stdout.split()[-1])
+    assert (grown < 32 * 2**20) if returned else (grown > 200 * 2**20), done.stdout

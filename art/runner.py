@@ -28,9 +28,10 @@ TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256, 128)
 # good. A tiled painting, whose crop shapes fragment the pool, then holds about
 # 3.5 GiB more beside L-BFGS-B's state at 4000x3000; the system allocator hands
 # each layer's buffers back when freed, at about 15% more per evaluation (fresh
-# pages every time, bench/RESULTS.md). So tiled paintings, the ones run for
-# their memory, use it. Read by TensorFlow at import: a process that has
-# imported it already keeps the pool.
+# pages every time, bench/RESULTS.md). So paintings on the tiles --tile-size
+# asks for (memory first) use it; the default's tiles, the largest that fit
+# (speed first), keep the pool. Read by TensorFlow at import: a process that
+# has imported it already keeps the pool.
 SYSTEM_ALLOCATOR = 'TF_ONEDNN_USE_SYSTEM_ALLOCATOR'
 # The pictures a Job paints with, uint8 RGB: `init` is None unless --init image.
 Pictures = collections.namedtuple('Pictures', 'content styles init')
@@ -317,7 +318,7 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     """
     precision, why, hint = choose_precision(job)
     pictures, weights, described, needed, tiles = prepare(job, say, weights_md5, loaded)
-    if any(tiles.values()):
+    if job.tile_size:
         os.environ.setdefault(SYSTEM_ALLOCATOR, '1')
     say('weights: %s' % described['note'])
     say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '

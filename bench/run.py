@@ -491,7 +491,6 @@ def tiled_rows(options):
     """Markdown rows: tiled against untiled evaluations, seconds per megapixel and memory."""
     from art import costs
     from art.network import halo_for
-    from art.runner import SYSTEM_ALLOCATOR
     halo = halo_for('conv5_1')[1]
     rows = ['| size | tile (halo %d) | crops | s/eval min | s per megapixel | against untiled '
             '| peak RSS | estimated | total loss, relative to untiled |' % halo,
@@ -500,9 +499,7 @@ def tiled_rows(options):
     for run in options.tiled_runs.split(','):
         size, tile = run.split(':')
         height, width = parse_size(size)
-        # With the allocator a tiled run_art.py painting uses (art.runner).
-        result = run_worker('tiled', env={SYSTEM_ALLOCATOR: '1'} if int(tile) else None,
-                            size=size, tile=int(tile), repeats=options.tiled_repeats)
+        result = run_worker('tiled', size=size, tile=int(tile), repeats=options.tiled_repeats)
         best = min(result['seconds'])
         per_megapixel = best / (height * width / 1e6)
         if int(tile) == 0:

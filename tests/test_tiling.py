@@ -283,13 +283,16 @@ AFTER_A_PAINTING = """
 import os
 import sys
 import art.cli
+import art.costs
 from art.tf1 import tf, tf1
 
 def resident():
     with open('/proc/self/statm') as statm:
         return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
 
-assert art.cli.main(sys.argv[1:]) == 0
+if int(sys.argv[1]):  # the memory available, made small: tiles of the default's choice
+    art.costs.available_memory = lambda: int(sys.argv[1])
+assert art.cli.main(sys.argv[2:]) == 0
 with tf.Graph().as_default() as graph:
     row = tf1.placeholder(tf.float32, (1024,))
     copies = tf1.placeholder(tf.int32, (1,))
@@ -303,20 +306,30 @@ with tf.Graph().as_default() as graph:
 """
 
 
-@pytest.mark.parametrize('flags, returned', [(('--tile-size', '64'), True), ((), False)])
-def test_a_tiled_painting_hands_freed_buffers_back(tmp_path, synthetic_files, flags, returned):
-    """A tiled run has TensorFlow use the system allocator, which hands a run's buffers
-    back when it ends (the pool would keep the largest crop's beside L-BFGS-B's
-    state); an untiled run keeps the faster pool. In a fresh process, as the
-    choice is made before TensorFlow is imported: after the painting, a graph
-    run with 256 MB of intermediates leaves the process no larger, or larger."""
+@pytest.mark.parametrize('tiles, returned', [('asked', True), ('default', False),
+                                              ('none', False)])
+def test_asked_for_tiles_hand_freed_buffers_back(tmp_path, synthetic_files, tiles, returned):
+    """--tile-size has TensorFlow use the system allocator, which hands a run's buffers back
+    when it ends (the pool would keep the largest crop's beside L-BFGS-B's state);
+    the default's tiles (the largest that fit: speed first) and untiled runs
+    keep the faster pool. In a fresh process, as the choice is made before
+    TensorFlow is imported: after the painting, a graph run with 256 MB of
+    intermediates leaves the process no larger, or larger by them."""
     if not hasattr(ctypes.CDLL(None), 'mallopt'):
         pytest.skip('not glibc: freed blocks may stay with malloc')
+    from art import costs
+    available = 0
+    if tiles == 'default':
+        available = costs.estimate_memory(300, 400, art.synthetic_weights(16).widths(),
+                                          'conv5_1', 20) - 1
+    flags = ('--tile-size', '128') if tiles == 'asked' else ()
     arguments = [str(flag) for flag in _run_flags(tmp_path, synthetic_files, 'run', *flags,
-                                                  '--width', '128', '--iterations', '1')]
-    done = subprocess.run([sys.executable, '-c', AFTER_A_PAINTING] + arguments,
+                                                  '--width', '400', '--height', '300',
+                                                  '--iterations', '1')]
+    done = subprocess.run([sys.executable, '-c', AFTER_A_PAINTING, str(available)] + arguments,
                           capture_output=True, text=True, check=True,
                           env={key: value for key, value in os.environ.items()
                                if key != SYSTEM_ALLOCATOR})
+    assert ('400x300 on tiles' in done.stdout) == (tiles != 'none'), done.stdout
     grown = int(done.stdout.split()[-1])
     assert (grown < 32 * 2**20) if returned else (grown > 200 * 2**20), done.stdout

@@ -2,6 +2,7 @@
 import json
 import os
 import pathlib
+import signal
 
 import numpy as np
 import pytest
@@ -11,6 +12,12 @@ import art.tf1  # noqa: F401  TensorFlow with the project's settings (oneDNN on)
 from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
 
 REFERENCE_DIR = pathlib.Path(__file__).parent / 'reference' / 'art-py-w8'
+
+# A shell without job control starts background commands with SIGINT ignored, and Python
+# and every run_art.py it starts would inherit that: the Ctrl-C tests need Python's own
+# handler, which exec resets to the default in each subprocess.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class Reference:

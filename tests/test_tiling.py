@@ -280,15 +280,13 @@ def test_freed_layer_buffers_go_back_to_the_system():
 
 
 AFTER_A_PAINTING = """
-import os
 import sys
 import art.cli
 import art.costs
 from art.tf1 import tf, tf1
 
 def resident():
-    with open('/proc/self/statm') as statm:
-        return int(statm.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    return art.costs.proc_bytes('/proc/self/status', 'VmRSS')
 
 if int(sys.argv[1]):  # the memory available, made small: tiles of the default's choice
     art.costs.available_memory = lambda: int(sys.argv[1])

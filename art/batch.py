@@ -34,7 +34,8 @@ from tqdm import tqdm
 from art import job as jobs, record as records
 from art.files import ImageError, write_atomic
 from art.network import CONV_LAYERS
-from art.runner import EXIT_FAILED, EXIT_SIGINT, EXIT_USAGE, UsageError, load_weights
+from art.runner import (EXIT_FAILED, EXIT_SIGINT, EXIT_USAGE, UsageError, load_weights,
+                        wants_system_allocator)
 
 SUMMARY, GRID = 'summary.json', 'grid.png'
 # Seed of a batch job that names none: the same start for every job, so that a
@@ -334,6 +335,11 @@ def _remote_paint(values, inputs, loaded):
     return code, reason, written, paths
 
 
+def _remote_paint_alone(values, inputs, loaded):
+    """_remote_paint in a Ray worker of its own, which ends with it (max_calls=1)."""
+    return _remote_paint(values, inputs, loaded)
+
+
 def _with_paths(value, paths):
     """A record's JSON value with the worker's scratch paths made the driver's."""
     if isinstance(value, dict):
@@ -435,7 +441,11 @@ def paint_on_ray(ray, entries, out_dir, report):
     system nor the weights file.
     """
     try:
-        task = ray.remote(num_cpus=node_cpus(ray), max_retries=1)(_remote_paint)
+        cpus = node_cpus(ray)
+        task = ray.remote(num_cpus=cpus, max_retries=1)(_remote_paint)
+        # Ray keeps a worker between tasks, and TensorFlow in it the allocator its first
+        # job chose: a job choosing the system allocator gets a fresh one.
+        alone = ray.remote(num_cpus=cpus, max_retries=1, max_calls=1)(_remote_paint_alone)
         sent, pending = {}, {}
         for entry in entries:
             job = entry.job
@@ -448,7 +458,8 @@ def paint_on_ray(ray, entries, out_dir, report):
                                                       else ()):
                 with open(path, 'rb') as handle:
                     inputs[path] = handle.read()
-            pending[task.remote(job.to_dict(), inputs, sent[key])] = entry
+            chosen = alone if wants_system_allocator(job) else task
+            pending[chosen.remote(job.to_dict(), inputs, sent[key])] = entry
         try:
             while pending:
                 [done], _ = ray.wait(list(pending), num_returns=1)

@@ -13,6 +13,10 @@ INSTRUCTION_SETS = ('sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx5
                     'avx512dq', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile',
                     'amx_bf16', 'amx_int8')
 AVX512_CORE = ('avx512f', 'avx512bw', 'avx512vl', 'avx512dq')
+# With oneDNN on, TensorFlow's CPU kernels take large buffers from oneDNN's pool,
+# which keeps them for good, unless this variable is true when TensorFlow first
+# allocates (it reads it once per process); then from malloc.
+SYSTEM_ALLOCATOR = 'TF_ONEDNN_USE_SYSTEM_ALLOCATOR'
 
 
 def cpuinfo(path='/proc/cpuinfo'):
@@ -61,12 +65,20 @@ def onednn_enabled():
         return os.environ.get('TF_ENABLE_ONEDNN_OPTS') == '1'
 
 
+def allocator(onednn):
+    """Where TensorFlow's CPU kernels take their buffers: 'oneDNN pool' or 'system'
+    (malloc, which hands freed buffers back), as SYSTEM_ALLOCATOR says."""
+    chosen = os.environ.get(SYSTEM_ALLOCATOR, '').strip().lower() in ('1', 'true')
+    return 'oneDNN pool' if onednn and not chosen else 'system'
+
+
 def describe():
     """The processor as a record holds it."""
     model, flags = cpuinfo()
+    onednn = onednn_enabled()
     return {'model': model, 'cores': len(os.sched_getaffinity(0)),
             'instruction_sets': [name for name in INSTRUCTION_SETS if name in flags],
-            'onednn': onednn_enabled(), 'onednn_isa': onednn_isa(flags)}
+            'onednn': onednn, 'onednn_isa': onednn_isa(flags), 'allocator': allocator(onednn)}
 
 
 class PrecisionError(ValueError):

@@ -56,7 +56,9 @@ def device_line(environment_now):
     sets = ' '.join(name.upper() for name in cpu_now['instruction_sets']) or 'no AVX'
     line = 'CPU %s, %d cores (%s; oneDNN %s)' % (
         cpu_now['model'], cpu_now['cores'], sets,
-        'on, %s kernels' % cpu_now['onednn_isa'] if cpu_now['onednn'] else 'off')
+        'on, %s kernels%s' % (cpu_now['onednn_isa'], ', system allocator'
+                              if cpu_now.get('allocator') == 'system' else '')
+        if cpu_now['onednn'] else 'off')
     if environment_now['gpus']:
         line = 'GPU %s, beside %s' % (', '.join(environment_now['gpus']), line)
     return '%s; %s' % (line, precision_words(environment_now['precision']['bulk'],

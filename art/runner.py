@@ -24,15 +24,6 @@ EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 1, 2, 130, 143
 # Tile sides --tile-size's default tries, largest first: the first that fits. Larger
 # tiles spend less on halos and pass 1 (bench/RESULTS.md), smaller ones less memory.
 TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256, 128)
-# With oneDNN on, TensorFlow pools large buffers and keeps the largest run's for
-# good. A tiled painting, whose crop shapes fragment the pool, then holds about
-# 3.5 GiB more beside L-BFGS-B's state at 4000x3000; the system allocator hands
-# each layer's buffers back when freed, at about 15% more per evaluation (fresh
-# pages every time, bench/RESULTS.md). So paintings on the tiles --tile-size
-# asks for (memory first) use it; the default's tiles, the largest that fit
-# (speed first), keep the pool. Read by TensorFlow at import: a process that
-# has imported it already keeps the pool.
-SYSTEM_ALLOCATOR = 'TF_ONEDNN_USE_SYSTEM_ALLOCATOR'
 # The pictures a Job paints with, uint8 RGB: `init` is None unless --init image.
 Pictures = collections.namedtuple('Pictures', 'content styles init')
 
@@ -310,6 +301,21 @@ def prepare(job, say, weights_md5=None, loaded=None):
     return (pictures, weights, described) + check_memory(job, weights)
 
 
+def wants_system_allocator(job):
+    """Whether `job` paints with the system allocator (art.cpu.SYSTEM_ALLOCATOR).
+
+    oneDNN's pool keeps the largest run's buffers for good: a tiled painting,
+    whose crop shapes fragment it, then holds about 3.5 GiB more beside
+    L-BFGS-B's state at 4000x3000. The system allocator hands each layer's
+    buffers back, at about 15% more per evaluation (fresh pages every time,
+    bench/RESULTS.md). So tiles --tile-size asks for (memory first) use it; the
+    default's tiles, the largest that fit (speed first), and untiled paintings
+    keep the pool. TensorFlow reads the choice once per process: such a job
+    needs a process of its own.
+    """
+    return bool(job.tile_size)
+
+
 def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     """Paint `job`, writing its files as it goes; the exit code.
 
@@ -318,8 +324,8 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     """
     precision, why, hint = choose_precision(job)
     pictures, weights, described, needed, tiles = prepare(job, say, weights_md5, loaded)
-    if job.tile_size:
-        os.environ.setdefault(SYSTEM_ALLOCATOR, '1')
+    if wants_system_allocator(job):
+        os.environ.setdefault(cpu.SYSTEM_ALLOCATOR, '1')
     say('weights: %s' % described['note'])
     say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
         'memory %.1f GiB' % (job.content, ' + '.join(job.style), job.width, job.height,

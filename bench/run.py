@@ -591,10 +591,10 @@ def batch_rows(options):
                                                           'figure3.jsonl'),
                                   '--weights', 'synthetic'] + options.figure3_args.split(),
                                  figure3)
+    painting = sum(job['seconds'] for job in summary['jobs'])
     rows.append('| Figure 3 here (`%s`, in %s) | %d | %.1f | %.1f | %.1f | |' % (
-        options.figure3_args, figure3, len(summary['jobs']), seconds,
-        sum(job['seconds'] for job in summary['jobs']),
-        (seconds - sum(job['seconds'] for job in summary['jobs'])) / len(summary['jobs'])))
+        options.figure3_args, figure3, len(summary['jobs']), seconds, painting,
+        (seconds - painting) / len(summary['jobs'])))
     return rows
 
 

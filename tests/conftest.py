@@ -9,6 +9,7 @@ import pytest
 
 import art
 import art.tf1  # noqa: F401  TensorFlow with the project's settings (oneDNN on) before any test imports it
+from art.cpu import SYSTEM_ALLOCATOR
 from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
 
 REFERENCE_DIR = pathlib.Path(__file__).parent / 'reference' / 'art-py-w8'
@@ -33,6 +34,13 @@ class Reference:
         self.style_path = str(folder / 'style.png')
         self.height = self.scalars['height']
         self.width = self.scalars['width']
+
+
+@pytest.fixture(autouse=True)
+def pool_allocator(monkeypatch):
+    """Every test starts without SYSTEM_ALLOCATOR, which a painting on
+    --tile-size sets for its process, and which subprocesses would inherit."""
+    monkeypatch.delenv(SYSTEM_ALLOCATOR, raising=False)
 
 
 @pytest.fixture(scope='session', autouse=True)

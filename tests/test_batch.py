@@ -218,6 +218,24 @@ def test_a_batch_on_ray_gives_the_local_loss_logs(local_batch, ray_cluster, tmp_
     assert summary['counts'] == {'done': 2, 'failed': 1}
 
 
+def test_on_ray_a_job_asking_for_tiles_gets_a_worker_of_its_own(ray_cluster, tmp_path,
+                                                                 synthetic_files):
+    """Ray keeps a worker between tasks, and TensorFlow in it the allocator of the worker's
+    first job: a job on --tile-size (the system allocator) has a worker that ends with it,
+    so the untiled job after it paints with the pool, as it would here."""
+    jobs_file = write_jobs(tmp_path / 'jobs.jsonl', {'name': 'tiled', 'tile_size': 32},
+                           {'name': 'whole'}, {'name': 'tiled-again', 'tile_size': 32})
+    done = subprocess.run([sys.executable, RUN_ART, '--batch', str(jobs_file), '--out-dir',
+                           str(tmp_path / 'out'), '--weights', synthetic_files['new'],
+                           '--width', '64', '--height', '48', '--iterations', '1',
+                           '--ray', ray_cluster], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    allocators = {name: read_record(str(tmp_path / 'out' / (name + '.json')))
+                  ['environment']['cpu']['allocator']
+                  for name in ('tiled', 'whole', 'tiled-again')}
+    assert allocators == {'tiled': 'system', 'whole': 'oneDNN pool', 'tiled-again': 'system'}
+
+
 def test_a_ray_address_where_no_cluster_listens_is_a_one_line_error(tmp_path, capsys):
     jobs_file = write_jobs(tmp_path / 'jobs.jsonl', {'name': 'a'})
     code, _, err = paint(capsys, '--batch', jobs_file, '--out-dir', tmp_path / 'out',

@@ -45,3 +45,15 @@ def test_the_derived_isa_is_the_one_onednn_reports_on_this_machine():
                 ('AVX2', 'avx2'), ('AVX', 'avx'), ('SSE4.1', 'sse4_1'))
     seen = next(name for keyword, name in keywords if keyword in words)
     assert cpu.onednn_isa(cpu.cpuinfo()[1]) == seen, words
+
+
+@pytest.mark.parametrize('value, onednn, allocator', [
+    (None, True, 'oneDNN pool'), ('1', True, 'system'), ('True', True, 'system'),
+    ('0', True, 'oneDNN pool'), (None, False, 'system')])
+def test_the_allocator_is_the_one_tensorflow_reads_from_the_environment(
+        monkeypatch, value, onednn, allocator):
+    """oneDNN's pool unless SYSTEM_ALLOCATOR is true (TensorFlow's ReadBoolFromEnvVar:
+    1 or true, any case); without oneDNN, TensorFlow's CPU buffers come from malloc."""
+    if value is not None:
+        monkeypatch.setenv(cpu.SYSTEM_ALLOCATOR, value)
+    assert cpu.allocator(onednn) == allocator

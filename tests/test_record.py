@@ -303,6 +303,8 @@ def test_the_device_line_names_the_gpu_or_the_cpu_and_its_kernels():
                    'precision': {'bulk': 'float32', 'finish': 'float32', 'why': 'as asked'}}
     assert device_line(environment) == 'CPU AMD EPYC, 2 cores (AVX AVX2 FMA; oneDNN on, avx2 ' \
                                        'kernels); float32 (as asked)'
+    environment['cpu']['allocator'] = 'system'
+    assert 'oneDNN on, avx2 kernels, system allocator);' in device_line(environment)
     environment['precision'].update(bulk='bfloat16', why='auto: the CPU has AMX and oneDNN is on')
     assert device_line(environment).endswith('; bfloat16 (auto: the CPU has AMX and oneDNN is '
                                              'on), finishing in float32')

@@ -2,7 +2,6 @@
 import collections
 import ctypes
 import dataclasses
-import os
 import subprocess
 import sys
 
@@ -12,7 +11,6 @@ import pytest
 import art
 from art.painting import Painting
 from art.record import read_record
-from art.runner import SYSTEM_ALLOCATOR
 from art.network import halo_for, receptive_field
 from art.tf1 import tf
 from art.tiling import CropGraph, TiledPainting, spans, total_variation
@@ -325,9 +323,10 @@ def test_asked_for_tiles_hand_freed_buffers_back(tmp_path, synthetic_files, tile
                                                   '--width', '400', '--height', '300',
                                                   '--iterations', '1')]
     done = subprocess.run([sys.executable, '-c', AFTER_A_PAINTING, str(available)] + arguments,
-                          capture_output=True, text=True, check=True,
-                          env={key: value for key, value in os.environ.items()
-                               if key != SYSTEM_ALLOCATOR})
+                          capture_output=True, text=True, check=True)
     assert ('400x300 on tiles' in done.stdout) == (tiles != 'none'), done.stdout
+    assert ('system allocator' in done.stdout) == returned, done.stdout
+    assert read_record(str(tmp_path / 'run.json'))['environment']['cpu']['allocator'] \
+        == ('system' if returned else 'oneDNN pool')
     grown = int(done.stdout.split()[-1])
     assert (grown < 32 * 2**20) if returned else (grown > 200 * 2**20), done.stdout

@@ -490,16 +490,19 @@ def reach_rows(options):
 def tiled_rows(options):
     """Markdown rows: tiled against untiled evaluations, seconds per megapixel and memory."""
     from art import costs
+    from art.cpu import SYSTEM_ALLOCATOR
     from art.network import halo_for
     halo = halo_for('conv5_1')[1]
-    rows = ['| size | tile (halo %d) | crops | s/eval min | s per megapixel | against untiled '
-            '| peak RSS | estimated | total loss, relative to untiled |' % halo,
-            '|---|---|---|---|---|---|---|---|---|']
+    rows = ['| size | tile (halo %d) | allocator | crops | s/eval min | s per megapixel | '
+            'against untiled | peak RSS | estimated | total loss, relative to untiled |' % halo,
+            '|---|---|---|---|---|---|---|---|---|---|']
     untiled = {}
     for run in options.tiled_runs.split(','):
-        size, tile = run.split(':')
+        size, tile, *allocator = run.split(':')
         height, width = parse_size(size)
-        result = run_worker('tiled', size=size, tile=int(tile), repeats=options.tiled_repeats)
+        allocator = allocator[0] if allocator else 'pool'
+        result = run_worker('tiled', env={SYSTEM_ALLOCATOR: '1' if allocator == 'system' else '0'},
+                            size=size, tile=int(tile), repeats=options.tiled_repeats)
         best = min(result['seconds'])
         per_megapixel = best / (height * width / 1e6)
         if int(tile) == 0:
@@ -507,8 +510,9 @@ def tiled_rows(options):
         estimate = (costs.estimate_tiled_memory(height, width, int(tile), halo, lbfgs_history=0)
                     if int(tile) else costs.estimate_memory(height, width, lbfgs_history=0))
         base = untiled.get(size)
-        rows.append('| %s | %s | %d | %.2f | %.2f | %s | %.2f GiB | %.2f GiB | %s |' % (
-            size, tile if int(tile) else 'untiled', result['crops'], best, per_megapixel,
+        rows.append('| %s | %s | %s | %d | %.2f | %.2f | %s | %.2f GiB | %.2f GiB | %s |' % (
+            size, tile if int(tile) else 'untiled', allocator, result['crops'], best,
+            per_megapixel,
             '%.2fx' % (per_megapixel / base[0]) if base and int(tile) else '',
             result['peak_rss'] / 2**30, estimate / 2**30,
             '%.1e' % abs(result['losses'][2] / base[1] - 1) if base and int(tile) else ''))
@@ -732,7 +736,8 @@ def main():
                              'no limit on evaluations per iteration)')
     parser.add_argument('--tiled-runs', default='800x600:0,800x600:448,1600x1200:512,'
                                                  '3200x2400:1024',
-                        help='SIZE:TILE,... evaluated tiled (TILE 0: untiled, first)')
+                        help='SIZE:TILE[:system],... evaluated tiled (TILE 0: untiled, first), '
+                             "with oneDNN's pool or the system allocator (as --tile-size has)")
     parser.add_argument('--tiled-repeats', type=int, default=1,
                         help='timed evaluations of each tiled run, after one warm-up')
     parser.add_argument('--state-size', default='4000x3000',

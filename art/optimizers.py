@@ -92,6 +92,8 @@ def lbfgs_iterates(fun, x0, maxiter, bounds=None, history=LBFGS_HISTORY):
             kind, payload = outbox.get()
             if kind == 'iterate':
                 yield payload
+                # The caller has it: not kept through the next iteration's evaluations.
+                del payload
                 inbox.put('go')
             elif kind == 'done':
                 return payload
@@ -184,8 +186,14 @@ def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=Non
         yield current
         steps = lbfgs_iterates(objective, x0, iterations, bounds=limits, history=history)
         try:
-            for iteration, x in enumerate(steps, start=1):
+            # Each x is a float64 copy of the image (0.27 GiB at 4000x3000), not to be
+            # held beside the next iteration's evaluations: hence no enumerate, whose
+            # result tuple keeps the last one.
+            iteration = 0
+            for x in steps:
+                iteration += 1
                 current = objective.iterate(iteration, x)
+                del x
                 yield current
         finally:
             steps.close()

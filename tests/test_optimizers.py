@@ -263,3 +263,37 @@ def test_x_that_round_to_one_image_are_evaluated_once_and_kept_in_float32():
     assert objective.last[0].dtype == objective.last[2].dtype == np.float32
     objective(x + 1e-3)
     assert painting.evaluations == 2
+
+
+def test_no_iterate_s_float64_x_is_held_through_the_next_evaluations(monkeypatch):
+    """Each iterate x is a float64 copy of the image (0.27 GiB at 4000x3000): once its
+    Iterate is made, neither the optimizer's loop nor its generator keeps it."""
+    import weakref
+    from art.optimizers import LbfgsObjective, lbfgs
+    iterates = []
+    iterate = LbfgsObjective.iterate
+
+    def remembered(self, iteration, x):
+        if iteration:  # not x0, which scipy holds for the whole run
+            iterates.append(weakref.ref(x))
+        return iterate(self, iteration, x)
+    monkeypatch.setattr(LbfgsObjective, 'iterate', remembered)
+
+    class IllConditioned:
+        """A painting whose loss is sum(c * image^2), c from 1 to 100."""
+        shape, precision = (1, 2, 2, 3), 'float32'
+        scales = np.linspace(1, 100, 12, dtype=np.float32).reshape(shape)
+        alive = []
+
+        def evaluate(self, image):
+            self.alive.append(sum(ref() is not None for ref in iterates))
+            return 0.0, 0.0, np.float32(np.sum(self.scales * image ** 2)), \
+                2 * self.scales * image
+
+        def assign(self, image):
+            pass
+
+    painting = IllConditioned()
+    steps = list(lbfgs(painting, np.ones(painting.shape, np.float32), 8))
+    assert len(iterates) >= 3 and len(steps) == len(iterates) + 1
+    assert painting.alive and max(painting.alive) == 0, painting.alive

@@ -307,11 +307,12 @@ def wants_system_allocator(job):
     oneDNN's pool keeps the largest run's buffers for good: a tiled painting,
     whose crop shapes fragment it, then holds about 3.5 GiB more beside
     L-BFGS-B's state at 4000x3000. The system allocator hands each layer's
-    buffers back, at about 15% more per evaluation (fresh pages every time,
-    bench/RESULTS.md). So tiles --tile-size asks for (memory first) use it; the
-    default's tiles, the largest that fit (speed first), and untiled paintings
-    keep the pool. TensorFlow reads the choice once per process: such a job
-    needs a process of its own.
+    buffers back, but fresh pages cost time: 1.12-1.20x per untiled 800x600
+    evaluation, 1.37x on 2048-pixel tiles at 4000x3000 (bench/RESULTS.md).
+    So tiles --tile-size asks for (memory first) use it; the default's tiles,
+    the largest that fit (speed first), and untiled paintings keep the pool.
+    TensorFlow reads the choice once per process: such a job needs a process
+    of its own.
     """
     return bool(job.tile_size)
 

@@ -106,14 +106,13 @@ def estimate_tiled_memory(height, width, tile, halo, widths=None, last_layer='co
     """Peak resident bytes of a painting at height x width evaluated on tiles, estimated.
 
     One crop's activations (a tile and its halo on each side) instead of the
-    image's; a graph's weight constants per crop shape (up to four); the
+    image's; the crop graph's weight constants; the
     whole image's copies the evaluation and the objective hold (IMAGE_COPIES)
     and L-BFGS's state, which at print sizes are the largest part.
     """
     crop = min(height, tile + 2 * halo), min(width, tile + 2 * halo)
-    shapes = min(2, math.ceil(height / tile)) * min(2, math.ceil(width / tile))
     return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
-               + 2 * shapes * weight_bytes(widths, last_layer)
+               + 2 * weight_bytes(widths, last_layer)
                + ACTIVATION_FACTOR * activation_bytes(*crop, widths, last_layer)
                + IMAGE_COPIES * 8 * height * width * 3
                + optimizer_bytes(height, width, lbfgs_history))

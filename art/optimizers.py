@@ -50,21 +50,29 @@ class StopOptimization(Exception):
     """Raised by an objective to end the run; the iterates so far stand."""
 
 
-def lbfgs_iterates(fun, x0, maxiter, bounds=None, history=LBFGS_HISTORY):
-    """Minimise fun (x -> (f, grad)) from x0, yielding each new iterate x.
+def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTORY):
+    """Minimise loss (x -> f), whose gradient is gradient (x -> float64 array), from x0,
+    yielding each new iterate x.
 
-    At most `maxiter` iterations; fun may raise StopOptimization to end
-    sooner. `bounds` is a pair of arrays (lower, upper) like x0, or None.
-    Returns scipy's message when the optimizer ends by itself. Closing the
-    generator stops the worker.
+    At most `maxiter` iterations; either function may raise StopOptimization
+    to end sooner. `bounds` is a pair of arrays (lower, upper) like x0, or
+    None. Returns scipy's message when the optimizer ends by itself. Closing
+    the generator stops the worker.
+
+    The two are handed to scipy apart, not as one function with jac=True:
+    scipy memoizes such a function with a float64 copy of x of its own (0.27
+    GiB at 4000x3000). LbfgsObjective remembers its last evaluation, so loss
+    and gradient at one x cost one.
     """
     outbox, inbox = queue.Queue(), queue.Queue()
     stop = threading.Event()
 
-    def objective(x):
-        if stop.is_set():
-            raise StopOptimization('stopped by the caller')
-        return fun(x)
+    def stoppable(function):
+        def call(x):
+            if stop.is_set():
+                raise StopOptimization('stopped by the caller')
+            return function(x)
+        return call
 
     def callback(intermediate_result):
         outbox.put(('iterate', np.array(intermediate_result.x)))
@@ -74,7 +82,8 @@ def lbfgs_iterates(fun, x0, maxiter, bounds=None, history=LBFGS_HISTORY):
     def run():
         try:
             result = scipy.optimize.minimize(
-                objective, x0, jac=True, method='L-BFGS-B', callback=callback,
+                stoppable(loss), x0, jac=stoppable(gradient), method='L-BFGS-B',
+                callback=callback,
                 bounds=None if bounds is None else scipy.optimize.Bounds(*bounds),
                 options={'maxiter': maxiter, 'maxfun': np.iinfo(np.int32).max,
                          'maxcor': history})
@@ -112,13 +121,14 @@ def pixel_bounds(shape):
 
 
 class LbfgsObjective:
-    """scipy's objective over a Painting: float64 x in, (total, float64 gradient) out.
+    """scipy's objective over a Painting: float64 x in, the total loss or its float64
+    gradient out.
 
-    The last evaluation is remembered: scipy asks again for the start, and
-    iterates are reported with the losses of their own evaluation. With
-    `max_evaluations`, no more evaluations are spent; with `patience`, no
-    iteration after the first spends more than that many (a line search
-    lost in rounding noise).
+    The last evaluation is remembered: scipy asks for the loss and then the
+    gradient at one x, and again for the start, and iterates are reported
+    with the losses of their own evaluation. With `max_evaluations`, no more
+    evaluations are spent; with `patience`, no iteration after the first
+    spends more than that many (a line search lost in rounding noise).
     """
 
     def __init__(self, painting, max_evaluations=None, patience=None):
@@ -133,21 +143,31 @@ class LbfgsObjective:
         # float32 halves what is kept beside L-BFGS-B's own float64 state.
         self.last = None
 
-    def __call__(self, x):
+    def loss(self, x):
+        """The total loss at x."""
+        self.evaluate(x)
+        return float(self.last[1][2])
+
+    def gradient(self, x):
+        """The total loss's gradient at x, flat and float64 as L-BFGS-B works in."""
+        self.evaluate(x)
+        return self.last[2].ravel().astype(np.float64)
+
+    def evaluate(self, x):
+        """Evaluate the painting at x unless x rounds to the image evaluated last."""
         image = self.image(x)
-        if self.last is None or not np.array_equal(self.last[0], image):
-            if self.max_evaluations is not None and self.spent >= self.max_evaluations:
-                raise StopOptimization('evaluation budget of %d spent' % self.max_evaluations)
-            spent, iteration = self.reported
-            if self.patience is not None and iteration >= 1 \
-                    and self.spent - spent >= self.patience:
-                raise StopOptimization('iteration %d took more than %d evaluations'
-                                       % (iteration + 1, self.patience))
-            content, style, total, gradient = self.painting.evaluate(image)
-            self.spent += 1
-            check_finite(total)
-            self.last = (image, (content, style, total), gradient)
-        return float(self.last[1][2]), self.last[2].ravel().astype(np.float64)
+        if self.last is not None and np.array_equal(self.last[0], image):
+            return
+        if self.max_evaluations is not None and self.spent >= self.max_evaluations:
+            raise StopOptimization('evaluation budget of %d spent' % self.max_evaluations)
+        spent, iteration = self.reported
+        if self.patience is not None and iteration >= 1 and self.spent - spent >= self.patience:
+            raise StopOptimization('iteration %d took more than %d evaluations'
+                                   % (iteration + 1, self.patience))
+        content, style, total, gradient = self.painting.evaluate(image)
+        self.spent += 1
+        check_finite(total)
+        self.last = (image, (content, style, total), gradient)
 
     def image(self, x):
         """x as the painting's float32 image."""
@@ -155,7 +175,7 @@ class LbfgsObjective:
 
     def iterate(self, iteration, x):
         """An Iterate for x, with the losses of its evaluation."""
-        self(x)
+        self.evaluate(x)
         self.reported = (self.spent, iteration)
         return Iterate(iteration, self.spent, *self.last[1], self.last[0],
                        self.painting.precision)
@@ -184,7 +204,8 @@ def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=Non
     with threadpool_limits(limits=blas_threads, user_api='blas'):
         current = objective.iterate(0, x0)
         yield current
-        steps = lbfgs_iterates(objective, x0, iterations, bounds=limits, history=history)
+        steps = lbfgs_iterates(objective.loss, objective.gradient, x0, iterations, bounds=limits,
+                               history=history)
         try:
             # Each x is a float64 copy of the image (0.27 GiB at 4000x3000), not to be
             # held beside the next iteration's evaluations: hence no enumerate, whose

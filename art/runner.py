@@ -144,18 +144,19 @@ def describe_tiles(job, tiles):
             covered = sum(row[1] - row[0] for row in rows) * sum(c[1] - c[0] for c in columns)
             described.append({'size': list(size), 'tile': tile, 'halo': halo,
                               'crops': len(rows) * len(columns),
+                              'crop': [rows[0][1] - rows[0][0], columns[0][1] - columns[0][0]],
                               'overhead': round(covered / (size[0] * size[1]), 3)})
     return described
 
 
 def tiling_line(tiled):
     """One tiled size in words."""
-    return ('%dx%d on tiles: %d tile%s of at most %d pixels square, spread evenly, each in a '
-            'crop with a %d-pixel halo, %.2fx the '
-            "image's pixels; the losses and gradient are the whole image's" % (
+    return ('%dx%d on tiles: %d crop%s of %dx%d pixels, each a tile with a halo of %d pixels '
+            "(tiles of %d pixels, longer at the image's borders, where no halo is needed), "
+            "%.2fx the image's pixels; the losses and gradient are the whole image's" % (
                 tiled['size'][1], tiled['size'][0], tiled['crops'],
-                '' if tiled['crops'] == 1 else 's', tiled['tile'], tiled['halo'],
-                tiled['overhead']))
+                '' if tiled['crops'] == 1 else 's', tiled['crop'][1], tiled['crop'][0],
+                tiled['halo'], tiled['tile'], tiled['overhead']))
 
 
 class LossLog:

@@ -19,8 +19,8 @@ is evaluated crop by crop with the untiled numbers, to float rounding:
   runs 2K - 1 crop passes for K crops, and an image of one crop costs what
   the untiled graph does.
 
-A crop graph is built once per crop shape (at most four) and finalized, with
-its input as its one variable, as art.py's graph has.
+Every crop of an image is one shape, so its crop graph is built once and
+finalized, with its input as its one variable, as art.py's graph has.
 """
 
 import numpy as np
@@ -43,31 +43,37 @@ BACKWARD = ('content', 'gradient', 'grams')
 def spans(length, tile, halo, stride):
     """[(crop start, crop end, interior start, interior end)] along an axis of `length` pixels.
 
-    Interiors of at most `tile` pixels, as even as the stride allows, partition
-    the axis; an axis that one crop covers whole is one span. Each crop holds
-    its interior and `halo` pixels on either side within the axis and starts on
-    a multiple of `stride`. A crop that meets a border holds no halo beyond it:
-    the crops at the two borders are as long as each other (the longer need,
-    plus what puts the last start on a multiple of the stride), the others
-    tile + 2 halo, so an axis has at most two crop lengths.
+    The interiors partition the axis on multiples of `stride` (as `halo` is).
+    Every crop starts on a multiple of `stride` and holds its interior and
+    at least `halo` pixels on either side within the axis, so a crop at a
+    border, with no halo beyond it, has the longer interior. All crops are
+    one length, at most tile + 2 halo pixels (plus less than a stride, which
+    puts the last start on a multiple of it), and as few as that allows: one
+    crop shape along each axis, so one graph per image size. An axis that
+    one crop covers whole is one span.
     """
     if length <= tile + 2 * halo:
         return [(0, length, 0, length)]
-    tile = aligned_tile(-(-length // -(-length // tile)), stride)
-    interiors = [(start, min(length, start + tile)) for start in range(0, length, tile)]
-    reach = max([end + halo for start, end in interiors if start <= halo]
-                + [length - start + halo for start, end in interiors if end + halo >= length])
-    edge = length - (length - reach) // stride * stride
-    found = []
-    for start, end in interiors:
-        if start <= halo:
-            crop = (0, edge)
-        elif end + halo >= length:
-            crop = (length - edge, length)
-        else:
-            crop = (start - halo, end + halo)
-        found.append(crop + (start, end))
-    return found
+    count = 2
+    while crop_length(length, count, halo, stride) > tile + 2 * halo + length % stride:
+        count += 1
+    crop = crop_length(length, count, halo, stride)
+    units = (length - crop) // stride
+    starts = [stride * (index * units // (count - 1)) for index in range(count)]
+    bounds = [0] + [start + halo for start in starts[1:]] + [length]
+    return [(start, start + crop, bounds[index], bounds[index + 1])
+            for index, start in enumerate(starts)]
+
+
+def crop_length(length, count, halo, stride):
+    """The shortest length of `count` crops that cover an axis of `length` pixels as spans
+    places them: the last ends at the border and starts on a multiple of `stride`, and
+    neighbours' starts are at most a crop less two halos apart."""
+    crop = -(-(length + 2 * halo * (count - 1)) // count)
+    crop += (length - crop) % stride
+    while length - crop > (count - 1) * ((crop - 2 * halo) // stride * stride):
+        crop += stride
+    return crop
 
 
 def feature_rows(start, end, crop_start, stride):

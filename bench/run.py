@@ -353,27 +353,34 @@ def resident_bytes():
 
 
 def worker_state(options):
-    """Peak memory of scipy's L-BFGS-B and its objective alone, at a WxH image's number of
-    values, on an ill-conditioned quadratic (so that every history pair gets filled)."""
+    """Peak memory of art's L-BFGS (scipy's L-BFGS-B and art's objective) alone, at a WxH
+    image's number of values, on an ill-conditioned quadratic painting in NumPy (so that
+    every history pair gets filled)."""
     import numpy as np
-    import scipy.optimize
+    from art.optimizers import lbfgs
     height, width = parse_size(options.size)
-    values = height * width * 3
     rng = np.random.default_rng(0)
-    centre = rng.standard_normal(values, np.float32)
-    scale = 1 + 100 * rng.random(values, np.float32)
 
-    def objective(x):
-        # As art's objective: a float32 image from float64 x, a float64 gradient back.
-        difference = x.astype(np.float32) - centre
-        return (float(np.dot(scale * difference, difference)),
-                (2 * scale * difference).astype(np.float64))
+    class Quadratic:
+        """sum(scale * (image - centre)^2): float32 image in, float32 gradient out."""
+        shape, precision = (1, height, width, 3), 'float32'
+        centre = rng.standard_normal(shape, np.float32)
+        scale = 1 + 100 * rng.random(shape, np.float32)
 
+        def evaluate(self, image):
+            difference = image - self.centre
+            return 0.0, 0.0, np.float32(np.vdot(self.scale * difference, difference)), \
+                2 * self.scale * difference
+
+        def assign(self, image):
+            pass
+
+    painting = Quadratic()
+    start = np.zeros(painting.shape, np.float32)
     before = resident_bytes()
-    scipy.optimize.minimize(objective, np.zeros(values), jac=True, method='L-BFGS-B',
-                            options={'maxiter': options.history + 3, 'maxcor': options.history,
-                                     'ftol': 0, 'gtol': 0})
-    return {'state': peak_rss_bytes() - before, 'values': values}
+    for _ in lbfgs(painting, start, options.history + 3, history=options.history):
+        pass
+    return {'state': peak_rss_bytes() - before, 'values': start.size}
 
 
 def worker_print(options):

@@ -13,7 +13,7 @@ from art.painting import Painting
 from art.record import read_record
 from art.network import halo_for, receptive_field
 from art.tf1 import tf
-from art.tiling import CropGraph, TiledPainting, spans, total_variation
+from art.tiling import CropGraph, TiledPainting, crop_length, spans, total_variation
 from test_cli import read_log
 from test_record import paint
 
@@ -52,39 +52,48 @@ def test_the_receptive_field_of_vgg19():
     assert halo_for('conv3_1') == (4, 12)
 
 
-def test_spans_partition_the_axis_and_stop_crops_at_the_borders():
-    # Crops of 32 + 2 * 16 pixels on multiples of 16, no halo beyond a border: the crops
-    # that meet one are as long as each other (the last two reach 100 - 48).
-    assert spans(100, 32, 16, 16) == [(0, 52, 0, 32), (16, 80, 32, 64), (48, 100, 64, 96),
-                                      (48, 100, 96, 100)]
+def test_spans_partition_the_axis_in_crops_of_one_length_that_stop_at_the_borders():
+    # Crops of at most 32 + 2 * 16 pixels (+ 100 % 16, which puts the last start on a
+    # multiple of 16), no halo beyond a border: two crops of 68 cover 100, the border
+    # tiles taking the halo's room.
+    assert spans(100, 32, 16, 16) == [(0, 68, 0, 48), (32, 100, 48, 100)]
     assert spans(20, 32, 16, 16) == [(0, 20, 0, 20)]
     found = spans(1000, 128, 80, 16)
-    assert [end - start for start, end, _, _ in found] == [216] + [288] * 6 + [216]
-    assert all(start % 16 == 0 for start, *_ in found)  # 1000 - 216 = 784 = 49 * 16
-    for length in range(177, 900, 41):
-        for tile in (16, 48, 128, 256):
-            found = spans(length, tile, 80, 16)
-            assert [end for *_, end in found][-1] == length
-            assert all(a[3] == b[2] for a, b in zip(found, found[1:]))  # a partition
-            for crop_start, crop_end, start, end in found:
-                assert crop_start % 16 == 0
-                assert crop_start <= max(0, start - 80) and crop_end >= min(length, end + 80)
-            assert len({end - start for start, end, _, _ in found}) <= 2
-    # 1600 on 512-pixel tiles: four even interiors of 400, not three of 512 and one of 64.
-    assert [interior for _, _, *interior in spans(1600, 512, 80, 16)] == [
-        [0, 400], [400, 800], [800, 1200], [1200, 1600]]
+    assert [end - start for start, end, _, _ in found] == [296] * 7
+    assert all(start % 16 == 0 for start, *_ in found)  # 1000 - 296 = 704 = 44 * 16
+    for length in range(177, 2600, 41):
+        for tile in (16, 48, 128, 256, 768):
+            for halo in (16, 64, 80):
+                found = spans(length, tile, halo, 16)
+                assert found[0][2] == 0 and found[-1][3] == length
+                assert all(a[3] == b[2] for a, b in zip(found, found[1:]))  # a partition
+                for crop_start, crop_end, start, end in found:
+                    assert crop_start % 16 == 0 and start % 16 == 0 and start < end
+                    assert crop_start <= max(0, start - halo) and crop_end >= min(length, end + halo)
+                    assert crop_end <= length
+                lengths = {end - start for start, end, _, _ in found}
+                assert len(lengths) == 1  # one crop shape per image size
+                assert len(found) == 1 or lengths.pop() <= tile + 2 * halo + length % 16
+                if len(found) > 1:  # no fewer crops would do
+                    assert crop_length(length, len(found) - 1, halo, 16) \
+                        > tile + 2 * halo + length % 16 or len(found) == 2
+    # 1600 on 512-pixel tiles: three crops of 640, not four of 480 to 560.
+    assert spans(1600, 512, 80, 16) == [(0, 640, 0, 560), (480, 1120, 560, 1040),
+                                        (960, 1600, 1040, 1600)]
     assert spans(600, 448, 80, 16) == [(0, 600, 0, 600)]  # one crop holds the axis
 
 
 def assert_cropped(tiled, size):
-    """Crops smaller than the image along both axes: the halo is really exercised."""
+    """Crops smaller than the image along both axes, and along one at least three: the
+    halo is really exercised, on both sides of some crops."""
     assert min(row[1] - row[0] for row in tiled.crops.rows) < size[0]
     assert min(column[1] - column[0] for column in tiled.crops.columns) < size[1]
+    assert max(len(tiled.crops.rows), len(tiled.crops.columns)) >= 3
 
 
 @pytest.mark.parametrize('size, tile, pooling', [
     ((203, 229), 16, 'avg'),   # odd sizes, tiles far smaller than the halo (80)
-    ((303, 331), 96, 'max'),   # tiles larger than the halo, max pooling
+    ((303, 431), 96, 'max'),   # tiles larger than the halo, max pooling
     ((224, 240), 32, 'avg'),
 ])
 def test_tiled_equals_untiled(network, size, tile, pooling):
@@ -105,7 +114,7 @@ def test_tiled_equals_untiled_with_every_control(network):
                    style_layers=(('conv1_1', 1.0), ('conv2_1', 2.0), ('conv4_1', 0.5)),
                    content_weight=2.0, style_weight=300.0, style_blend_weights=(1, 3),
                    tv_weight=0.01)
-    with TiledPainting(network, content, styles, 32, **options) as tiled, \
+    with TiledPainting(network, content, styles, 16, **options) as tiled, \
             Painting(network, content, styles, **options) as untiled:
         assert_cropped(tiled, (250, 260))
         assert_same_evaluation(tiled, untiled, start)
@@ -143,7 +152,8 @@ def test_a_crop_graph_runs_two_signatures_only(network, monkeypatch):
     with TiledPainting(network, content, style, 32) as tiled:
         tiled.evaluate(start)
         tiled.evaluate(content)
-        assert len(seen) == len(tiled.crops.graphs) > 1
+        assert len(tiled.crops.crops()) >= 4
+        assert len(seen) == len(tiled.crops.graphs) == 1  # one crop shape per size
     assert all(len(signatures) == 2 for signatures in seen.values()), seen
 
 
@@ -193,8 +203,8 @@ def test_a_tiled_run_logs_the_untiled_losses(tmp_path, capsys, synthetic_files):
     code, out, _ = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'tiled',
                                              '--tile-size', '40'))
     assert code == 0, out
-    assert ('250x240 on tiles: 30 tiles of at most 48 pixels square, spread evenly, each in a '
-            'crop with a 80-pixel halo') in out
+    assert ('250x240 on tiles: 4 crops of 218x208 pixels, each a tile with a halo of 80 '
+            "pixels (tiles of 48 pixels, longer at the image's borders") in out
     assert paint(capsys, *_run_flags(tmp_path, synthetic_files, 'whole'))[0] == 0
     tiled, whole = (read_log(tmp_path / name)[1] for name in ('tiled.csv', 'whole.csv'))
     assert tiled.shape == whole.shape == (5, 6)
@@ -203,7 +213,8 @@ def test_a_tiled_run_logs_the_untiled_losses(tmp_path, capsys, synthetic_files):
     environment = read_record(str(tmp_path / 'tiled.json'))['environment']
     rows, columns = spans(240, 48, 80, 16), spans(250, 48, 80, 16)
     covered = sum(r[1] - r[0] for r in rows) * sum(c[1] - c[0] for c in columns)
-    assert environment['tiling'] == [{'size': [240, 250], 'tile': 48, 'halo': 80, 'crops': 30,
+    assert environment['tiling'] == [{'size': [240, 250], 'tile': 48, 'halo': 80, 'crops': 4,
+                                      'crop': [208, 218],
                                       'overhead': round(covered / (240 * 250), 3)}]
     assert read_record(str(tmp_path / 'whole.json'))['environment']['tiling'] == []
 

@@ -47,8 +47,8 @@ LBFGS_ITERATIONS = 1000
 # evaluations at 256x192, 20 pairs reached a 10% lower loss than 10 and 4% lower
 # than 50, in the same wall time.
 LBFGS_HISTORY = 20
-# L-BFGS-B keeps 2m + 13 float64 copies of the image with m pairs (measured,
-# bench/RESULTS.md): at 12 megapixels 20 pairs alone would take 14 GiB. Where
+# L-BFGS-B and its objective hold 2m + 16 float64 copies of the image with m
+# pairs (measured, bench/RESULTS.md): at 12 megapixels 15 GiB with 20 pairs. Where
 # the default history's state would pass LBFGS_STATE_LIMIT bytes (above about 5
 # megapixels), a run keeps fewer pairs, at least MIN_LBFGS_HISTORY, and its
 # record says how many.

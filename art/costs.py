@@ -19,13 +19,14 @@ WEIGHT_FACTOR = 20.0
 # forward outputs, pre-activations and the backward pass's buffers.
 ACTIVATION_FACTOR = 2.7
 # float64 copies of the image scipy's L-BFGS-B (1.17) holds besides its m pairs:
-# five in its work array, x and the gradient, the bounds (made even when there
-# are none), its integer work and the objective's cache. Measured at 36 million
-# values: 2m + 13 copies, m = 5, 8, 20 (bench/RESULTS.md).
+# five in its work array, its integer work (1.5), x, the start, the gradient
+# (twice), its objective wrapper's x and best x, and the copy of x each call gets.
 LBFGS_COPIES = 13
 # float64 copies of the whole image a painting holds besides L-BFGS's: the
-# objective's last image and gradient (float32), the float64 gradient it hands
-# L-BFGS-B, and the iterate the run keeps.
+# objective's last image and gradient and the image it evaluates (float32),
+# the evaluation's own whole-image arrays. Measured with LBFGS_COPIES: art's
+# lbfgs on a NumPy painting of 36 million values holds 2m + 16 copies, m = 5
+# and 10 (bench/RESULTS.md, "state").
 IMAGE_COPIES = 3
 
 

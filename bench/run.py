@@ -528,19 +528,21 @@ def tiled_rows(options):
 
 
 def state_rows(options):
-    """Markdown rows: L-BFGS-B's memory against art.costs.optimizer_bytes, per history."""
+    """Markdown rows: art's L-BFGS memory (scipy's L-BFGS-B and the objective) against
+    art.costs' estimate of it, per history."""
     from art import costs
     height, width = parse_size(options.state_size)
+    copies = costs.LBFGS_COPIES + costs.IMAGE_COPIES
     rows = ['| values (%s x 3) | history m | L-BFGS-B and objective, peak | float64 copies of '
-            'the image | estimated (2m + %d copies) |' % (options.state_size,
-                                                          costs.LBFGS_COPIES),
+            'the image | estimated (2m + %d copies) |' % (options.state_size, copies),
             '|---|---|---|---|---|']
     for history in (int(h) for h in options.state_histories.split(',')):
         result = run_worker('state', size=options.state_size, history=history)
         rows.append('| %d | %d | %.2f GiB | %.1f | %.2f GiB |' % (
             result['values'], history, result['state'] / 2**30,
             result['state'] / (8 * result['values']),
-            costs.optimizer_bytes(height, width, history) / 2**30))
+            (costs.optimizer_bytes(height, width, history)
+             + costs.IMAGE_COPIES * 8 * height * width * 3) / 2**30))
         print(rows[-1], file=sys.stderr)
     return rows
 

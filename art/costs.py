@@ -28,6 +28,11 @@ LBFGS_COPIES = 13
 # lbfgs on a NumPy painting of 36 million values holds 2m + 16 copies, m = 5
 # and 10 (bench/RESULTS.md, "state").
 IMAGE_COPIES = 3
+# Python objects scipy (1.17) makes of per-value bounds (--pixel-bounds):
+# minimize turns Bounds into a list of one (lower, upper) tuple per value and
+# keeps it for the run. Measured at 800x600: 0.25 GiB more (about 190 bytes a
+# value) and 6.5 s more Python at each L-BFGS start.
+BOUNDS_BYTES_PER_VALUE = 190
 
 
 def conv_shapes(height, width, widths=None, last_layer='conv5_1'):
@@ -93,6 +98,11 @@ def optimizer_bytes(height, width, lbfgs_history):
     """Bytes of L-BFGS-B's state: `lbfgs_history` pairs of float64 vectors the size of the
     image, plus LBFGS_COPIES more for its work."""
     return 8 * height * width * 3 * (2 * lbfgs_history + LBFGS_COPIES)
+
+
+def bounds_bytes(height, width):
+    """Bytes of the per-value bounds scipy's L-BFGS-B keeps with --pixel-bounds."""
+    return BOUNDS_BYTES_PER_VALUE * height * width * 3
 
 
 def lbfgs_history_for(height, width):

@@ -108,11 +108,12 @@ def check_memory(job, weights):
     peak, tiles = 0, {}
     for size in job.sizes():
         largest = max([size, job.style_size(size)], key=lambda side: side[0] * side[1])
-        needed, tile = costs.estimate_memory(*largest, widths, last, history), None
+        bounds = costs.bounds_bytes(*size) if job.pixel_bounds and history else 0
+        needed, tile = costs.estimate_memory(*largest, widths, last, history) + bounds, None
         if job.tile_size or (job.tile_size is None and needed > available
                              and job.optimizer == 'lbfgs'):
             tiled = [(costs.estimate_tiled_memory(*largest, candidate, halo, widths, last,
-                                                  history), candidate)
+                                                  history) + bounds, candidate)
                      for candidate in ([aligned_tile(job.tile_size, stride)] if job.tile_size
                                        else TILE_SIZES)]
             needed, tile = next((option for option in tiled if option[0] <= available),

@@ -242,6 +242,36 @@ def test_tiles_are_chosen_when_the_whole_image_does_not_fit(tmp_path, capsys, sy
     assert code == 2 and "or --lbfgs-history (L-BFGS's state alone takes" in err
 
 
+def test_pixel_bounds_count_in_the_memory_estimate(reference):
+    """scipy keeps a Python pair per value of per-pixel bounds for the whole run (6.7 GiB at
+    4000x3000): the memory check counts them, at what they are measured to hold."""
+    import tracemalloc
+    import scipy.optimize
+    from art import costs
+    from art.job import Job
+    from art.runner import check_memory
+    weights = art.synthetic_weights(16)
+    job = Job(content=reference.content_path, style=reference.style_path, output='o.png',
+              width=400, height=300, seed=1, iterations=1, tile_size=0)
+    plain = check_memory(job, weights)[0]
+    bounded = check_memory(dataclasses.replace(job, pixel_bounds=True), weights)[0]
+    assert bounded - plain == costs.bounds_bytes(300, 400) > 0
+    values, held = 30000, {}
+    for name, bounds in (('none', None),
+                         ('bounds', scipy.optimize.Bounds(np.zeros(values), np.full(values, 255)))):
+        def loss(x, name=name):
+            held.setdefault(name, tracemalloc.get_traced_memory()[0])
+            return float(np.sum((x - 50) ** 2))
+        tracemalloc.start()
+        try:
+            scipy.optimize.minimize(loss, np.full(values, 100.0), jac=lambda x: 2 * (x - 50),
+                                    method='L-BFGS-B', bounds=bounds, options={'maxiter': 1})
+        finally:
+            tracemalloc.stop()
+    per_value = (held['bounds'] - held['none']) / values
+    assert 0.5 < per_value / costs.BOUNDS_BYTES_PER_VALUE < 1.5, per_value
+
+
 def test_tiles_are_for_lbfgs(tmp_path, capsys, synthetic_files):
     code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'adam', '--tile-size',
                                              '64', '--optimizer', 'adam'))

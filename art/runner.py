@@ -306,9 +306,10 @@ def prepare(job, say, weights_md5=None, loaded=None):
 def wants_system_allocator(job):
     """Whether `job` paints with the system allocator (art.cpu.SYSTEM_ALLOCATOR).
 
-    oneDNN's pool keeps the largest run's buffers for good: a tiled painting,
-    whose crop shapes fragment it, then holds about 3.5 GiB more beside
-    L-BFGS-B's state at 4000x3000. The system allocator hands each layer's
+    oneDNN's pool keeps the largest run's buffers for good: a tiled painting
+    then held about 3.5 GiB more beside L-BFGS-B's state at 4000x3000
+    (measured when crops came in up to four shapes per size; with one shape
+    per size, not measured again). The system allocator hands each layer's
     buffers back, but fresh pages cost time: 1.12-1.20x per untiled 800x600
     evaluation, 1.37x on 2048-pixel tiles at 4000x3000 (bench/RESULTS.md).
     So tiles --tile-size asks for (memory first) use it; the default's tiles,

@@ -112,16 +112,16 @@ def lbfgs_history_for(height, width):
     return int(min(LBFGS_HISTORY, max(MIN_LBFGS_HISTORY, pairs)))
 
 
-def estimate_tiled_memory(height, width, tile, halo, widths=None, last_layer='conv5_1',
+def estimate_tiled_memory(height, width, crop, widths=None, last_layer='conv5_1',
                           lbfgs_history=10):
-    """Peak resident bytes of a painting at height x width evaluated on tiles, estimated.
+    """Peak resident bytes of a painting at height x width evaluated on crops of `crop`
+    (height, width) pixels, estimated.
 
-    One crop's activations (a tile and its halo on each side) instead of the
-    image's; the crop graph's weight constants; the
-    whole image's copies the evaluation and the objective hold (IMAGE_COPIES)
-    and L-BFGS's state, which at print sizes are the largest part.
+    One crop's activations instead of the image's; the crop graph's weight
+    constants; the whole image's copies the evaluation and the objective hold
+    (IMAGE_COPIES) and L-BFGS's state, which at print sizes are the largest
+    part.
     """
-    crop = min(height, tile + 2 * halo), min(width, tile + 2 * halo)
     return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
                + 2 * weight_bytes(widths, last_layer)
                + ACTIVATION_FACTOR * activation_bytes(*crop, widths, last_layer)

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from art import costs, cpu, files, images, pictures as sheets, record as records
 from art.cache import read_vgg19_cached
 from art.constants import FINISH_PRECISION
+from art.crops import crop_shape, spans
 from art.download import DownloadError, download
 from art.network import aligned_tile, convs_up_to, halo_for
 from art.weights import KNOWN_FILES
@@ -112,8 +113,9 @@ def check_memory(job, weights):
         needed, tile = costs.estimate_memory(*largest, widths, last, history) + bounds, None
         if job.tile_size or (job.tile_size is None and needed > available
                              and job.optimizer == 'lbfgs'):
-            tiled = [(costs.estimate_tiled_memory(*largest, candidate, halo, widths, last,
-                                                  history) + bounds, candidate)
+            tiled = [(costs.estimate_tiled_memory(
+                *largest, crop_shape(largest, candidate, halo, stride), widths, last, history)
+                      + bounds, candidate)
                      for candidate in ([aligned_tile(job.tile_size, stride)] if job.tile_size
                                        else TILE_SIZES)]
             needed, tile = next((option for option in tiled if option[0] <= available),
@@ -136,7 +138,6 @@ def check_memory(job, weights):
 def describe_tiles(job, tiles):
     """Each tiled size as a record keeps it: size, tile, halo, crops and the pixels the
     crops evaluate per pixel of the image (the halo's overhead)."""
-    from art.tiling import spans  # pylint: disable=import-outside-toplevel
     stride, halo = halo_for(job.last_layer, job.pooling)
     described = []
     for size, tile in tiles.items():
@@ -145,7 +146,7 @@ def describe_tiles(job, tiles):
             covered = sum(row[1] - row[0] for row in rows) * sum(c[1] - c[0] for c in columns)
             described.append({'size': list(size), 'tile': tile, 'halo': halo,
                               'crops': len(rows) * len(columns),
-                              'crop': [rows[0][1] - rows[0][0], columns[0][1] - columns[0][0]],
+                              'crop': list(crop_shape(size, tile, halo, stride)),
                               'overhead': round(covered / (size[0] * size[1]), 3)})
     return described
 

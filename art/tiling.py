@@ -27,6 +27,7 @@ import numpy as np
 
 from art import losses
 from art.constants import ALPHA, BETA, CONTENT_LAYERS, FINISH_PRECISION, STYLE_LAYERS
+from art.crops import spans
 from art.network import aligned_tile, deepest_layer, halo_for, receptive_field
 from art.painting import blend_weights, painting_configs
 from art.tf1 import tf, tf1
@@ -38,42 +39,6 @@ from art.vgg import load_vgg_model
 # pass 1's fetches, and pass 2 fetches the Gram matrices it computes anyway.
 FORWARD = ('grams', 'features')
 BACKWARD = ('content', 'gradient', 'grams')
-
-
-def spans(length, tile, halo, stride):
-    """[(crop start, crop end, interior start, interior end)] along an axis of `length` pixels.
-
-    The interiors partition the axis on multiples of `stride` (as `halo` is).
-    Every crop starts on a multiple of `stride` and holds its interior and
-    at least `halo` pixels on either side within the axis, so a crop at a
-    border, with no halo beyond it, has the longer interior. All crops are
-    one length, at most tile + 2 halo pixels (plus less than a stride, which
-    puts the last start on a multiple of it), and as few as that allows: one
-    crop shape along each axis, so one graph per image size. An axis that
-    one crop covers whole is one span.
-    """
-    if length <= tile + 2 * halo:
-        return [(0, length, 0, length)]
-    count = 2
-    while crop_length(length, count, halo, stride) > tile + 2 * halo + length % stride:
-        count += 1
-    crop = crop_length(length, count, halo, stride)
-    units = (length - crop) // stride
-    starts = [stride * (index * units // (count - 1)) for index in range(count)]
-    bounds = [0] + [start + halo for start in starts[1:]] + [length]
-    return [(start, start + crop, bounds[index], bounds[index + 1])
-            for index, start in enumerate(starts)]
-
-
-def crop_length(length, count, halo, stride):
-    """The shortest length of `count` crops that cover an axis of `length` pixels as spans
-    places them: the last ends at the border and starts on a multiple of `stride`, and
-    neighbours' starts are at most a crop less two halos apart."""
-    crop = -(-(length + 2 * halo * (count - 1)) // count)
-    crop += (length - crop) % stride
-    while length - crop > (count - 1) * ((crop - 2 * halo) // stride * stride):
-        crop += stride
-    return crop
 
 
 def feature_rows(start, end, crop_start, stride):

@@ -309,22 +309,37 @@ def worker_scales(options):
 
 
 def worker_loop(options):
-    """Seconds per evaluation: bare `evaluate`, and the whole L-BFGS loop's wall time over
-    its evaluations, with BLAS on one thread (art's default) and as NumPy left it."""
+    """Seconds per evaluation, as blocks of the same number of evaluations, twice each,
+    interleaved: bare `evaluate` calls in a row, and the whole L-BFGS loop's wall time over
+    its evaluations, with BLAS on one thread (art's default) and as NumPy left it; each loop
+    also split into its `evaluate` calls and the rest (L-BFGS-B's own work, conversions)."""
     import art
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
     start = art.generate_noise_image(content, seed=0)
-    loops = {'one BLAS thread': [], 'BLAS as it is': []}
+    bare, loops = [], {'one BLAS thread': [], 'BLAS as it is': []}
     with art.Painting(art.synthetic_weights(), content, style) as painting:
-        bare = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
+        timed(lambda: painting.evaluate(start), options.warmups, 0)
+        evaluate, inside = painting.evaluate, []
+
+        def timed_evaluate(image):
+            began = time.perf_counter()
+            try:
+                return evaluate(image)
+            finally:
+                inside.append(time.perf_counter() - began)
+        painting.evaluate = timed_evaluate
         for _ in range(2):
+            bare.append(sum(timed(lambda: evaluate(start), 0, options.evaluations))
+                        / options.evaluations)
             for label, threads in (('BLAS as it is', None), ('one BLAS thread', 1)):
+                inside.clear()
                 began = time.perf_counter()
                 for last in art.lbfgs(painting, start, 10**6, blas_threads=threads,
                                       max_evaluations=options.evaluations):
                     pass
-                loops[label].append((time.perf_counter() - began) / last.evaluations)
+                loops[label].append(((time.perf_counter() - began) / last.evaluations,
+                                     sum(inside) / last.evaluations))
     return {'bare': bare, 'loops': loops}
 
 
@@ -498,8 +513,9 @@ def tiled_rows(options):
     """Markdown rows: tiled against untiled evaluations, seconds per megapixel and memory."""
     from art import costs
     from art.cpu import SYSTEM_ALLOCATOR
+    from art.crops import crop_shape
     from art.network import halo_for
-    halo = halo_for('conv5_1')[1]
+    stride, halo = halo_for('conv5_1')
     rows = ['| size | tile (halo %d) | allocator | crops | s/eval min | s per megapixel | '
             'against untiled | peak RSS | estimated | total loss, relative to untiled |' % halo,
             '|---|---|---|---|---|---|---|---|---|---|']
@@ -514,7 +530,8 @@ def tiled_rows(options):
         per_megapixel = best / (height * width / 1e6)
         if int(tile) == 0:
             untiled[size] = (per_megapixel, result['losses'][2])
-        estimate = (costs.estimate_tiled_memory(height, width, int(tile), halo, lbfgs_history=0)
+        estimate = (costs.estimate_tiled_memory(
+            height, width, crop_shape((height, width), int(tile), halo, stride), lbfgs_history=0)
                     if int(tile) else costs.estimate_memory(height, width, lbfgs_history=0))
         base = untiled.get(size)
         rows.append('| %s | %s | %s | %d | %.2f | %.2f | %s | %.2f GiB | %.2f GiB | %s |' % (
@@ -660,17 +677,19 @@ def startup_rows(options):
 
 
 def loop_rows(sizes, options):
-    """Markdown rows: what the L-BFGS loop adds to each evaluation."""
-    rows = ['| size | bare evaluate s (min) | L-BFGS loop s/eval, one BLAS thread | ratio '
-            '| L-BFGS loop s/eval, BLAS as it is | ratio |', '|---|---|---|---|---|---|']
+    """Markdown rows: what the L-BFGS loop adds to each evaluation, and where."""
+    rows = ['| size | bare evaluate s/eval | L-BFGS loop s/eval, one BLAS thread | of it in '
+            '`evaluate` | of it outside (L-BFGS-B, conversions) | ratio '
+            '| L-BFGS loop s/eval, BLAS as it is | ratio |', '|---|---|---|---|---|---|---|---|']
     for size in sizes:
-        result = run_worker('loop', size=size, warmups=options.warmups, repeats=options.repeats,
+        result = run_worker('loop', size=size, warmups=options.warmups,
                             evaluations=options.loop_evaluations)
         bare = min(result['bare'])
-        limited, unlimited = (min(result['loops'][label]) for label in
-                              ('one BLAS thread', 'BLAS as it is'))
-        rows.append('| %s | %.3f | %.3f | %.3fx | %.3f | %.3fx |' % (
-            size, bare, limited, limited / bare, unlimited, unlimited / bare))
+        (limited, inside), (unlimited, _) = (min(result['loops'][label]) for label in
+                                             ('one BLAS thread', 'BLAS as it is'))
+        rows.append('| %s | %.3f | %.3f | %.3f | %.3f | %.3fx | %.3f | %.3fx |' % (
+            size, bare, limited, inside, limited - inside, limited / bare, unlimited,
+            unlimited / bare))
         print(rows[-1], file=sys.stderr)
     return rows
 
@@ -732,7 +751,8 @@ def main():
     parser.add_argument('--scales-evaluations', type=int, default=60,
                         help='the one-size run\'s budget; half of it goes to the half size')
     parser.add_argument('--loop-evaluations', type=int, default=40,
-                        help='evaluations of each timed L-BFGS loop')
+                        help='evaluations of each timed L-BFGS loop and of each block of bare '
+                             'evaluations it is compared with')
     parser.add_argument('--history-size', default='256x192')
     parser.add_argument('--histories', default='5,10,20,50')
     parser.add_argument('--history-evaluations', type=int, default=300)

@@ -144,7 +144,7 @@ def test_the_command_line_hands_on_a_job_never_its_namespace(monkeypatch, tmp_pa
 
 
 def test_job_module_does_not_import_tensorflow():
-    code = ('import sys, art.job, art.cli, art.runner, art.record, art.verification; '
+    code = ('import sys, art.job, art.cli, art.runner, art.record, art.verification, art.crops; '
             'print("tensorflow" in sys.modules)')
     result = os.popen('%s -c %r' % (sys.executable, code)).read().strip()
     assert result == 'False'

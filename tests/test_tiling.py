@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 import art
+from art.crops import crop_length, crop_shape, spans
 from art.painting import Painting
 from art.record import read_record
 from art.network import halo_for, receptive_field
 from art.tf1 import tf
-from art.tiling import CropGraph, TiledPainting, crop_length, spans, total_variation
+from art.tiling import CropGraph, TiledPainting, total_variation
 from test_cli import read_log
 from test_record import paint
 
@@ -154,6 +155,8 @@ def test_a_crop_graph_runs_two_signatures_only(network, monkeypatch):
         tiled.evaluate(content)
         assert len(tiled.crops.crops()) >= 4
         assert len(seen) == len(tiled.crops.graphs) == 1  # one crop shape per size
+        # the shape the memory check and the record count
+        assert list(tiled.crops.graphs) == [crop_shape((200, 230), 32, 80, 16)]
     assert all(len(signatures) == 2 for signatures in seen.values()), seen
 
 
@@ -231,8 +234,8 @@ def test_tiles_are_chosen_when_the_whole_image_does_not_fit(tmp_path, capsys, sy
     monkeypatch.setattr(costs, 'available_memory', lambda: whole - 1)
     needed, tiles = check_memory(job, weights)
     assert tiles == {(150, 200): None, (300, 400): 128}  # the largest of TILE_SIZES that fits
-    assert needed == costs.estimate_tiled_memory(300, 400, 128, 80, weights.widths(), 'conv5_1',
-                                                 20) < whole
+    assert needed == costs.estimate_tiled_memory(
+        300, 400, crop_shape((300, 400), 128, 80, 16), weights.widths(), 'conv5_1', 20) < whole
     assert check_memory(dataclasses.replace(job, tile_size=50), weights)[1][300, 400] == 64
     code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'never', '--width', '400',
                                              '--height', '300', '--tile-size', '0'))
@@ -240,6 +243,26 @@ def test_tiles_are_chosen_when_the_whole_image_does_not_fit(tmp_path, capsys, sy
     monkeypatch.setattr(costs, 'available_memory', lambda: 2**20)
     code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'none'))
     assert code == 2 and "or --lbfgs-history (L-BFGS's state alone takes" in err
+
+
+def test_the_memory_estimate_counts_the_crops_the_tiler_cuts(reference, monkeypatch):
+    """Crops follow the image, not the tile and two halos square: 4000x3000 on 2048-pixel
+    tiles is four crops of 2080x1592, a third fewer pixels than 2208x2208, and the memory
+    check (which picks the largest tile that fits) counts those."""
+    from art import costs
+    from art.job import Job
+    from art.runner import check_memory
+    weights = art.synthetic_weights(16)
+    monkeypatch.setattr(costs, 'available_memory', lambda: 2**50)
+    job = Job(content=reference.content_path, style=reference.style_path, output='o.png',
+              width=4000, height=3000, seed=1, iterations=1, tile_size=2048)
+    needed, tiles = check_memory(job, weights)
+    assert tiles == {(3000, 4000): 2048} and crop_shape((3000, 4000), 2048, 80, 16) == (1592, 2080)
+    history = job.lbfgs_history
+    assert needed == costs.estimate_tiled_memory(3000, 4000, (1592, 2080), weights.widths(),
+                                                 'conv5_1', history)
+    assert needed < costs.estimate_tiled_memory(3000, 4000, (2208, 2208), weights.widths(),
+                                                'conv5_1', history)
 
 
 def test_pixel_bounds_count_in_the_memory_estimate(reference):

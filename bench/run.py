@@ -16,8 +16,9 @@
   bfloat16, through TensorFlow's emulation, losses and counts only);
 - tiled evaluation (art.tiling): seconds per megapixel against untiled at the
   same size, peak memory against the estimate, and the total loss's agreement;
-- L-BFGS-B's own memory at a print size's number of values, per history,
-  against the estimate (art.costs.optimizer_bytes);
+- art's L-BFGS memory (scipy's L-BFGS-B and the objective) at a print size's
+  number of values, per history, against the estimate
+  (art.costs.held_copies_bytes);
 - whole paintings at print sizes (run_art.py): wall time, evaluations and
   peak memory;
 - batches (run_art.py --batch): small paintings here and through a Ray
@@ -558,8 +559,7 @@ def state_rows(options):
         rows.append('| %d | %d | %.2f GiB | %.1f | %.2f GiB |' % (
             result['values'], history, result['state'] / 2**30,
             result['state'] / (8 * result['values']),
-            (costs.optimizer_bytes(height, width, history)
-             + costs.IMAGE_COPIES * 8 * height * width * 3) / 2**30))
+            costs.held_copies_bytes(height, width, history) / 2**30))
         print(rows[-1], file=sys.stderr)
     return rows
 

@@ -32,9 +32,10 @@ import time
 from tqdm import tqdm
 
 from art import job as jobs, record as records
-from art.files import ImageError, write_atomic
+from art.files import ImageError, WriteError, write_atomic
 from art.network import CONV_LAYERS
-from art.runner import (EXIT_FAILED, EXIT_SIGINT, EXIT_USAGE, UsageError, load_weights,
+from art.runner import (EXIT_FAILED, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, Terminated,
+                        UsageError, load_weights, stopped_by, stopping_once,
                         wants_system_allocator)
 
 SUMMARY, GRID = 'summary.json', 'grid.png'
@@ -168,8 +169,8 @@ def entries_of_lines(path, defaults, out_dir):
     for number, values in lines_of(path):
         where = '%s line %d' % (path, number)
         name = values.pop('name', 'job%d' % number)
-        if not isinstance(name, str) or not name or os.sep in name:
-            raise BatchError('%s: name must be a file name' % where)
+        if not isinstance(name, str) or name in ('', os.curdir, os.pardir) or os.sep in name:
+            raise BatchError('%s: name must be a file name, not %s' % (where, json.dumps(name)))
         for swept, combination in expand(values, where):
             _relative_to(os.path.dirname(os.path.abspath(path)), combination)
             settings = parser.settings(combination, where)
@@ -256,7 +257,7 @@ def outcome_of(entry, code, reason):
     except records.RecordError:
         result = None
     if result is None or result.get('status') == 'running':
-        return Outcome('interrupted' if code == EXIT_SIGINT else 'failed',
+        return Outcome('interrupted' if code in (EXIT_SIGINT, EXIT_SIGTERM) else 'failed',
                        reason or 'worker lost (exit code %s)' % code, result)
     return Outcome(result['status'], result['reason'] or reason, result)
 
@@ -271,8 +272,11 @@ def paint_one(job, say, loaded=None):
         code, reason = runner.run(job, say, loaded=loaded), None
     except cli.EXPECTED_ERRORS as error:
         code, reason = EXIT_USAGE, 'error: %s' % error
-    except KeyboardInterrupt:
-        code, reason = EXIT_SIGINT, 'interrupted before painting started'
+    except (KeyboardInterrupt, Terminated) as stop:
+        code, name = stopped_by(stop)
+        reason = 'interrupted (%s) before painting started' % name
+    except WriteError as error:
+        code, reason = EXIT_FAILED, 'error: %s' % error
     except Exception as error:  # pylint: disable=broad-except
         code, reason = EXIT_FAILED, 'failed: %s: %s' % (type(error).__name__, error)
     if reason:
@@ -281,8 +285,9 @@ def paint_one(job, say, loaded=None):
 
 
 def _paint_in_worker(values, log_path, sender):
-    """A worker process's job: paint it, its lines to log_path, (code, reason) to `sender`."""
-    with open(log_path, 'w', encoding='utf-8') as log:
+    """A worker process's job: paint it, its lines to log_path, (code, reason) to `sender`.
+    SIGINT and SIGTERM stop the painting as at a terminal, once."""
+    with stopping_once(), open(log_path, 'w', encoding='utf-8') as log:
         def say(message):
             log.write(message + '\n')
             log.flush()
@@ -291,8 +296,14 @@ def _paint_in_worker(values, log_path, sender):
 
 
 def paint_here(entry):
-    """Paint one job in a fresh worker process (its memory is the system's again after); its
-    Outcome. A crash of the worker fails this job only."""
+    """Paint one job in a fresh worker process (its memory is the system's again after);
+    (its Outcome, the KeyboardInterrupt or Terminated that stopped the batch meanwhile, or
+    None). A crash of the worker fails this job only.
+
+    A SIGINT or SIGTERM the batch gets while the worker paints (sent to its process
+    alone, or to its group with the worker) is passed on to the worker, which stops as
+    a painting does: it writes its image and record, then ends.
+    """
     context = multiprocessing.get_context('spawn')
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(target=_paint_in_worker, name='art ' + entry.name,
@@ -300,36 +311,47 @@ def paint_here(entry):
                                    sender))
     worker.start()
     sender.close()
+    stop = None
+    while stop is None:
+        try:
+            worker.join()
+            break
+        except (KeyboardInterrupt, Terminated) as caught:
+            stop = caught
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGTERM if isinstance(stop, Terminated)
+                        else signal.SIGINT)
+    worker.join()
     try:
-        worker.join()
-    except KeyboardInterrupt:
-        worker.join()  # the worker had the Ctrl-C too: it writes its record and ends
-    answer = receiver.recv() if receiver.poll() else (worker.exitcode, None)
-    return outcome_of(entry, *answer)
+        answer = receiver.recv()
+    except EOFError:  # the worker died before it could answer
+        answer = (stopped_by(stop)[0] if stop else worker.exitcode, None)
+    return outcome_of(entry, *answer), stop
 
 
 def _remote_paint(values, inputs, loaded):
     """A Ray task's job: the inputs' bytes written to a scratch folder, the job painted there
-    with the weights the driver sent; (code, reason, {file name: bytes}, {scratch: path})."""
-    scratch = tempfile.mkdtemp(prefix='art-ray-')
-    moved = {}
-    for index, (path, data) in enumerate(inputs.items()):
-        moved[path] = os.path.join(scratch, 'input-%d-%s' % (index, os.path.basename(path)))
-        with open(moved[path], 'wb') as handle:
-            handle.write(data)
-    job = jobs.Job.from_dict(values)
-    folder = os.path.join(scratch, 'out')
-    os.makedirs(folder)
-    local = dataclasses.replace(
-        job, content=moved[job.content], style=tuple(moved[path] for path in job.style),
-        init_image=moved.get(job.init_image), output=os.path.join(folder, os.path.basename(
-            job.output)), loss_log=os.path.join(folder, os.path.basename(job.loss_log)))
-    lines = []
-    code, reason = paint_one(local, lines.append, loaded)
-    written = {}
-    for name in os.listdir(folder) if os.path.isdir(folder) else ():
-        with open(os.path.join(folder, name), 'rb') as handle:
-            written[name] = handle.read()
+    with the weights the driver sent; (code, reason, {file name: bytes}, {scratch: path}).
+    The scratch folder is removed before the task returns."""
+    with tempfile.TemporaryDirectory(prefix='art-ray-') as scratch:
+        moved = {}
+        for index, (path, data) in enumerate(inputs.items()):
+            moved[path] = os.path.join(scratch, 'input-%d-%s' % (index, os.path.basename(path)))
+            with open(moved[path], 'wb') as handle:
+                handle.write(data)
+        job = jobs.Job.from_dict(values)
+        folder = os.path.join(scratch, 'out')
+        os.makedirs(folder)
+        local = dataclasses.replace(
+            job, content=moved[job.content], style=tuple(moved[path] for path in job.style),
+            init_image=moved.get(job.init_image), output=os.path.join(folder, os.path.basename(
+                job.output)), loss_log=os.path.join(folder, os.path.basename(job.loss_log)))
+        lines = []
+        code, reason = paint_one(local, lines.append, loaded)
+        written = {}
+        for name in os.listdir(folder):
+            with open(os.path.join(folder, name), 'rb') as handle:
+                written[name] = handle.read()
     written[os.path.basename(job.beside_output('', '.log'))] = '\n'.join(lines).encode()
     paths = dict({moved[path]: path for path in moved}, **{folder: os.path.dirname(job.output)})
     return code, reason, written, paths
@@ -383,35 +405,74 @@ def local_cluster(cpus):
     """A one-node Ray cluster on 127.0.0.1 while the block runs; yields its address.
 
     `ray start --head --block` in a session of its own, so that ending that session
-    ends this cluster and no other (`ray stop` would stop every cluster of the machine).
-    The tests and the benchmark run batches through it.
+    ends this cluster and no other (`ray stop` would stop every cluster of the machine),
+    with a temporary folder of its own (Ray's default, /tmp/ray, outlives every
+    cluster), removed when the cluster has ended. The tests and the benchmark run
+    batches through it.
     """
     port = free_port()
-    head = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'ray'), 'start',
-                             '--head', '--block', '--node-ip-address', '127.0.0.1', '--port',
-                             str(port), '--num-cpus', str(cpus), '--include-dashboard', 'false',
-                             '--disable-usage-stats'],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                socket.create_connection(('127.0.0.1', port), timeout=1).close()
-                break
-            except OSError:
-                if head.poll() is not None or time.time() > deadline:
-                    raise RuntimeError('ray start --head did not come up') from None
-                time.sleep(0.5)
-        yield '127.0.0.1:%d' % port
-    finally:
-        # The head, its GCS server, raylet and workers: the session started above.
-        os.killpg(head.pid, signal.SIGTERM)
+    with tempfile.TemporaryDirectory(prefix='art-ray-cluster-') as folder:
+        head = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'ray'), 'start',
+                                 '--head', '--block', '--node-ip-address', '127.0.0.1', '--port',
+                                 str(port), '--num-cpus', str(cpus), '--include-dashboard',
+                                 'false', '--disable-usage-stats', '--temp-dir', folder],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
         try:
-            head.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(head.pid, signal.SIGKILL)
-            head.wait()
+            deadline = time.time() + 120
+            while True:
+                try:
+                    socket.create_connection(('127.0.0.1', port), timeout=1).close()
+                    break
+                except OSError:
+                    if head.poll() is not None or time.time() > deadline:
+                        raise RuntimeError('ray start --head did not come up') from None
+                    time.sleep(0.5)
+            yield '127.0.0.1:%d' % port
+        finally:
+            # The head, its GCS server, raylet and workers: the session started above.
+            # `ray start --block` can take a minute to end its processes on SIGTERM; a
+            # throwaway cluster is killed after a few seconds.
+            end_session(head, timeout=5)
+
+
+def _session_alive(leader):
+    """True while a process of the session `leader` started is left, not counting
+    zombies, which may wait for ever for a parent to reap them (read from /proc; where
+    there is none, any process of the group counts)."""
+    if not os.path.isdir('/proc/self'):
+        try:
+            os.killpg(leader.pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+    for name in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/stat' % name, encoding='utf-8') as handle:
+                # pid (comm) state ppid pgrp session ...; comm may hold spaces.
+                fields = handle.read().rpartition(')')[2].split()
+        except (OSError, ValueError):
+            continue
+        if fields[3:4] == [str(leader.pid)] and fields[0] != 'Z':
+            return True
+    return False
+
+
+def end_session(leader, timeout=30):
+    """SIGTERM to every process of the session `leader` leads, SIGKILL to those left after
+    `timeout` seconds; returns when none is left (or, for processes no one reaps, at
+    the timeout)."""
+    os.killpg(leader.pid, signal.SIGTERM)
+    deadline = time.time() + timeout
+    try:
+        leader.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    while _session_alive(leader) and time.time() < deadline:
+        time.sleep(0.2)
+    if _session_alive(leader):
+        os.killpg(leader.pid, signal.SIGKILL)
+        leader.wait()
 
 
 def connect_ray(address):
@@ -471,11 +532,12 @@ def paint_on_ray(ray, entries, out_dir, report):
                 except ray.exceptions.RayError as error:
                     report(entry, Outcome('failed', 'worker lost: %s' % str(error).splitlines()[0],
                                           None))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Terminated) as stop:
             for ref in pending:
                 ray.cancel(ref, force=True)
             for entry in pending.values():
-                report(entry, Outcome('interrupted', 'cancelled by Ctrl-C', None))
+                report(entry, Outcome('interrupted', 'cancelled (%s)' % stopped_by(stop)[1],
+                                      None))
             raise
     finally:
         ray.shutdown()
@@ -537,22 +599,28 @@ def run_batch(source, defaults, out_dir, say, ray_address=None):
                           ', %s' % outcome.reason if outcome.reason else ''))
 
     code = 0
-    try:
-        if ray:
-            paint_on_ray(ray, todo, out_dir, report)
-        else:
-            for entry in todo:
-                bar.set_postfix(running=1)
-                report(entry, paint_here(entry))
-                if outcomes[entry.name].status == 'interrupted':
-                    raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        code = EXIT_SIGINT
-    finally:
-        bar.close()
-        content = summary(entries, outcomes, time.time() - started)
-        write_summary(out_dir, content)
-        drawn = grid.write_grid(os.path.join(out_dir, GRID), entries, outcomes)
+    # SIGINT and SIGTERM end a batch as Ctrl-C at its terminal does: the job painting
+    # is stopped and saved, the summary and grid are written, whatever follows them.
+    with stopping_once():
+        try:
+            if ray:
+                paint_on_ray(ray, todo, out_dir, report)
+            else:
+                for entry in todo:
+                    bar.set_postfix(running=1)
+                    outcome, stop = paint_here(entry)
+                    report(entry, outcome)
+                    if stop:
+                        raise stop
+                    if outcome.status == 'interrupted':
+                        raise KeyboardInterrupt
+        except (KeyboardInterrupt, Terminated) as stop:
+            code = stopped_by(stop)[0]
+        finally:
+            bar.close()
+            content = summary(entries, outcomes, time.time() - started)
+            write_summary(out_dir, content)
+            drawn = grid.write_grid(os.path.join(out_dir, GRID), entries, outcomes)
     counts = content['counts']
     say('batch %s in %.1f s: %s -> %s%s' % (
         'interrupted' if code else 'finished', content['seconds'],

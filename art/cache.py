@@ -6,15 +6,26 @@ $ART_CACHE_DIR, else $XDG_CACHE_HOME/art, else ~/.cache/art:
 - `checksums.json` maps a weights file (real path, size, mtime) to its MD5,
   so an unchanged file is not hashed again;
 - `vgg19-<md5>-<as-stored|transposed>.npz` holds the conv layers read so far.
-A cache that cannot be read or written is passed over: runs never depend on it.
+A cache folder that cannot be written is passed over: runs never depend on it. A
+cache file that cannot be read (a truncated archive, an index that is not JSON) is
+set aside as `<name>.damaged`, with a one-line warning, and made anew from the
+weights file.
 """
 import json
 import os
+import zipfile
+import zlib
 
 import numpy as np
 
-from art.files import file_md5, write_atomic, write_text
+from art.files import WriteError, file_md5, write_atomic, write_text
 from art.weights import ConvLayer, VGGWeights, read_vgg19
+
+DAMAGED = '.damaged'
+
+
+class DamagedCache(Exception):
+    """A cache file that cannot be read; the message says why."""
 
 
 def cache_dir():
@@ -30,23 +41,49 @@ def _try_write(path, write):
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         write_atomic(path, write)
-    except OSError:
+    except (OSError, WriteError):
         pass
 
 
-def file_checksum(path):
+def set_aside(path, error, warn):
+    """Move a damaged cache file out of the way (to PATH.damaged) and say so in one line."""
+    try:
+        os.replace(path, path + DAMAGED)
+        where = 'set aside as %s' % (path + DAMAGED)
+    except OSError:
+        where = 'passed over'
+    warn('warning: the weights cache file %s is damaged (%s); %s, the cache is made anew'
+         % (path, error, where))
+
+
+def _read_index(index_path):
+    """checksums.json as a dict; {} when there is none; DamagedCache when it is not one."""
+    try:
+        with open(index_path, encoding='utf-8') as handle:
+            index = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise DamagedCache('not a readable index: %s' % error) from None
+    if not isinstance(index, dict):
+        raise DamagedCache('not an index of weights files')
+    return index
+
+
+def file_checksum(path, warn=lambda message: None):
     """The MD5 of `path`, hashed again only when its size or mtime changed."""
     index_path = os.path.join(cache_dir(), 'checksums.json')
     stat = os.stat(path)
     key = os.path.realpath(path)
     stamp = [stat.st_size, stat.st_mtime_ns]
     try:
-        with open(index_path, encoding='utf-8') as handle:
-            index = json.load(handle)
-    except (OSError, ValueError):
+        index = _read_index(index_path)
+    except DamagedCache as error:
+        set_aside(index_path, error, warn)
         index = {}
     entry = index.get(key)
-    if isinstance(entry, dict) and entry.get('stamp') == stamp:
+    if isinstance(entry, dict) and entry.get('stamp') == stamp and isinstance(entry.get('md5'),
+                                                                             str):
         return entry['md5']
     md5 = file_md5(path).hexdigest()
     index[key] = {'stamp': stamp, 'md5': md5}
@@ -56,7 +93,10 @@ def file_checksum(path):
 
 
 def _load(cache_path, layers):
-    """(layout, {name: ConvLayer}) from a cache file, or None if it lacks any of `layers`."""
+    """(layout, {name: ConvLayer}) from a cache file, or None if there is none or it lacks
+    any of `layers`; DamagedCache if it cannot be read."""
+    if not os.path.exists(cache_path):
+        return None
     try:
         with np.load(cache_path) as stored:
             names = set(stored.files)
@@ -65,21 +105,31 @@ def _load(cache_path, layers):
             return str(stored['layout']), {
                 name[:-len('.kernel')]: ConvLayer(stored[name], stored[name[:-len('kernel')] + 'bias'])
                 for name in names if name.endswith('.kernel')}
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise DamagedCache('%s: %s' % (type(error).__name__, error)) from None
+
+
+def _load_or_set_aside(cache_path, layers, warn):
+    """_load, with a damaged file set aside (and None for it)."""
+    try:
+        return _load(cache_path, layers)
+    except DamagedCache as error:
+        set_aside(cache_path, error, warn)
         return None
 
 
-def read_vgg19_cached(path, layers, kernel_layout='as-stored'):
+def read_vgg19_cached(path, layers, kernel_layout='as-stored', warn=lambda message: None):
     """read_vgg19, from the cache when it holds `layers` of this very file.
 
-    The returned VGGWeights carries `md5`, the file's checksum.
+    The returned VGGWeights carries `md5`, the file's checksum. `warn` is given the
+    one-line warning about a damaged cache file.
     """
-    md5 = file_checksum(path)
+    md5 = file_checksum(path, warn)
     cache_path = os.path.join(cache_dir(), 'vgg19-%s-%s.npz' % (md5, kernel_layout))
-    cached = _load(cache_path, layers)
+    cached = _load_or_set_aside(cache_path, layers, warn)
     if cached is None:
         weights = read_vgg19(path, layers=layers, kernel_layout=kernel_layout)
-        previous = _load(cache_path, ())
+        previous = _load_or_set_aside(cache_path, (), warn)
         stored = dict(previous[1]) if previous else {}
         stored.update(weights.layers)
         arrays = {'layout': np.array(weights.layout)}

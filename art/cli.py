@@ -17,7 +17,7 @@ from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDT
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LBFGS_STATE_LIMIT, LEARNING_RATE,
                            MIN_LBFGS_HISTORY, NOISE_RATIO, OPTIMIZERS, PRECISIONS, STYLE_LAYERS)
 from art.download import VGG19_URL
-from art.files import IMAGE_EXTENSIONS, ImageError
+from art.files import IMAGE_EXTENSIONS, ImageError, WriteError
 from art.images import INITS
 from art.network import POOLINGS
 from art.record import TRAJECTORY_COLUMNS, RecordError
@@ -335,6 +335,13 @@ def main(argv=None):
             raise
         print('run_art.py: interrupted before painting started; nothing written', file=sys.stderr)
         return stopped_by(stop)[0]
+    except WriteError as error:
+        # While painting (before it, the Job's checks and the first writes say exit 2):
+        # the run kept what it could and its record says why.
+        if args.debug:
+            raise
+        print('run_art.py: error: %s' % error, file=sys.stderr)
+        return EXIT_FAILED
     except Exception as error:  # pylint: disable=broad-except
         # Not the user's doing: still one line, with the way to the details.
         if args.debug:

@@ -30,6 +30,21 @@ class ImageError(Exception):
     """An image file that cannot be read or written; the message names it."""
 
 
+class WriteError(Exception):
+    """A file that could not be written (a full disk, a name too long, no permission):
+    `path`, `reason` (the system's words for why) and, where its name does not say it,
+    `what` it is."""
+
+    def __init__(self, path, reason, what=None):
+        super().__init__('cannot write %s%s: %s' % (what + ' ' if what else '', path, reason))
+        self.path, self.reason = path, reason
+
+
+def _reason(error):
+    """An OSError in the system's words (No space left on device), without its number."""
+    return error.strerror or str(error)
+
+
 def _first_line(error):
     """An exception's message, first line only, or its type's name."""
     text = str(error).strip()
@@ -85,6 +100,10 @@ def picture_size(path):
         raise ImageError('%s: is a folder, not an image' % path)
     if not os.path.exists(path):
         raise ImageError('%s: file not found' % path)
+    if not os.path.isfile(path):
+        # Opening a named pipe would wait for a writer, for ever.
+        raise ImageError('%s: is not a regular file (a named pipe or a device); give an '
+                         'image file' % path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore', Image.DecompressionBombWarning)
@@ -154,26 +173,48 @@ def signals_deferred():
                 signal.raise_signal(signum)
 
 
+def _temporary_beside(path):
+    """A new empty file beside `path`, named as write_atomic names its temporary files:
+    .STEM.RANDOM.partial.EXT (writers pick the format from the extension)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    stem, extension = os.path.splitext(name)
+    handle, partial = tempfile.mkstemp(prefix='.%s.' % stem, suffix='.partial' + extension,
+                                       dir=folder)
+    os.close(handle)
+    return partial
+
+
+def check_writable(path):
+    """WriteError unless write_atomic can write `path`: its folder is made if needed, and
+    a temporary file of the name write_atomic would use is made there and removed (so a
+    read-only folder or a name too long for the file system is found before any work)."""
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        os.remove(_temporary_beside(path))
+    except OSError as error:
+        raise WriteError(path, _reason(error)) from None
+
+
 def write_atomic(path, write):
     """Call write(temporary_path) and rename the result onto `path`.
 
-    The temporary file sits beside `path` with the same extension (writers
-    pick the format from it), so a crash never leaves half a file at `path`,
-    and Ctrl-C or SIGTERM wait until the file is in place. It is given the
-    permissions of a newly created file (mkstemp's are 0600).
+    The temporary file sits beside `path` with the same extension, so a crash
+    never leaves half a file at `path`, and Ctrl-C or SIGTERM wait until the file
+    is in place. It is given the permissions of a newly created file (mkstemp's
+    are 0600). An OSError on the way (a full disk) is a WriteError naming `path`,
+    and leaves no temporary file.
     """
-    folder, name = os.path.split(os.path.abspath(path))
-    stem, extension = os.path.splitext(name)
     with signals_deferred():
-        handle, partial = tempfile.mkstemp(prefix='.%s.' % stem,
-                                           suffix='.partial' + extension, dir=folder)
-        os.close(handle)
+        partial = None
         try:
+            partial = _temporary_beside(path)
             write(partial)
             os.chmod(partial, _new_file_mode())
             os.replace(partial, path)
+        except OSError as error:
+            raise WriteError(path, _reason(error)) from None
         finally:
-            if os.path.exists(partial):
+            if partial and os.path.exists(partial):
                 os.remove(partial)
 
 
@@ -200,7 +241,7 @@ def save_rgb(path, pixels):
     try:
         write_atomic(path, lambda partial: iio.imwrite(partial, pixels, extension=extension,
                                                        plugin='pillow'))
-    except (OSError, ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError) as error:
         raise ImageError('%s: cannot write image (%s)' % (path, _first_line(error))) from None
 
 

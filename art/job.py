@@ -17,7 +17,6 @@ Style blend weights are kept as given; the engine normalises them.
 import dataclasses
 import os
 import re
-import tempfile
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDT
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
                            PRECISIONS, STYLE_LAYERS, VGG_MODEL)
 from art.download import VGG19_URL
-from art.files import check_image_type, picture_size
+from art.files import WriteError, check_image_type, check_writable, picture_size
 from art.images import INITS
 from art.network import POOLINGS, deepest_layer
 from art.weights import KERNEL_LAYOUTS
@@ -355,17 +354,13 @@ def _same_file(first, second):
 
 
 def _check_writable(path, what):
-    """Create the folder of `path` if needed and prove a file can be made there."""
+    """Create the folder of `path` if needed and prove the file can be written there."""
     if os.path.isdir(path):
         raise JobError('%s %s is a folder; give a file name' % (what, path))
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(folder, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix='.art-probe-', dir=folder)
-        os.close(handle)
-        os.remove(probe)
-    except OSError as error:
-        raise JobError('cannot write %s %s: %s' % (what, path, error.strerror or error)) from None
+        check_writable(path)
+    except WriteError as error:
+        raise JobError('cannot write %s %s: %s' % (what, path, error.reason)) from None
 
 
 def inputs(job):
@@ -380,9 +375,12 @@ def inputs(job):
 
 
 def outputs(job):
-    """{what: path} of the files a run of the Job writes, checkpoints aside."""
+    """{what: path} of the files a run of the Job writes, of its checkpoints the one with
+    the longest name."""
     found = {'output': job.output, 'record': job.record_path, 'contact sheet': job.sheet_path,
              'loss curve': job.curve_path}
+    if job.checkpoint_every:
+        found['checkpoint'] = job.checkpoint_path(job.total_iterations)
     if job.loss_log:
         found['loss log'] = job.loss_log
     return found
@@ -393,6 +391,9 @@ def check_weights_path(path):
     if os.path.isdir(path):
         raise JobError('%s: is a folder, not a weights file; give the path of %s'
                        % (path, VGG_MODEL))
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise JobError('%s: is not a regular file (a named pipe or a device); give the path '
+                       'of %s' % (path, VGG_MODEL))
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise JobError('%s: is an empty file (0 bytes), not a weights file; delete it and run '
                        'again to download %s' % (path, VGG_MODEL))

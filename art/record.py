@@ -15,6 +15,7 @@ from art import __version__, cpu
 from art.constants import FINISH_PRECISION
 from art.files import file_sha256, write_text
 from art.job import Job, JobError
+from art.weights import KNOWN_FILES
 
 FORMAT = 'art-record'
 VERSION = 1
@@ -125,6 +126,9 @@ def read_record(path):
     """A record from its file, checked for format and version; RecordError says what is wrong."""
     if os.path.isdir(path):
         raise RecordError('%s: is a folder, not a record' % path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise RecordError('%s: is not a regular file (a named pipe or a device), not a record'
+                          % path)
     try:
         with open(path, encoding='utf-8') as handle:
             record = json.load(handle)
@@ -171,6 +175,12 @@ def check_inputs(record, job, path):
         if file_sha256(actual) != (entry or {}).get('sha256'):
             raise RecordError('%s %s has changed: its SHA-256 is not the one in %s'
                               % (what, actual, path))
+    # A published network that is missing is downloaded again (its MD5 is checked then);
+    # no download can bring back any other.
+    if not job.synthetic and not os.path.exists(job.weights) \
+            and record['weights'].get('md5') not in KNOWN_FILES:
+        raise RecordError('weights file %s: file not found; if it moved, give its new path '
+                          'with --weights' % job.weights)
 
 
 def environment_differences(recorded, current, prefix=''):

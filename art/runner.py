@@ -6,8 +6,10 @@ loss log, the record, the contact sheet and the loss curve on disk. The Job
 was validated before any of this starts (art.job).
 """
 import collections
+import contextlib
 import importlib
 import os
+import signal
 import time
 
 import numpy as np
@@ -40,6 +42,31 @@ class Terminated(BaseException):
 def stopped_by(stop):
     """(exit code, signal name) of a KeyboardInterrupt or Terminated."""
     return (EXIT_SIGTERM, 'SIGTERM') if isinstance(stop, Terminated) else (EXIT_SIGINT, 'SIGINT')
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def stopping_once():
+    """Inside (in the main thread), the first SIGINT or SIGTERM raises KeyboardInterrupt or
+    Terminated and the ones after it are ignored: they would interrupt the saving of
+    what was painted. For processes whose stop may come twice: a batch's worker gets its
+    terminal's Ctrl-C and the batch's forwarded one."""
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+
+    def stop(signum, frame):  # pylint: disable=unused-argument
+        for each in STOP_SIGNALS:
+            signal.signal(each, signal.SIG_IGN)
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated(signum)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def read_pictures(job):
@@ -85,7 +112,7 @@ def load_weights(job, say, layers=None):
                          'kernel_layout': job.kernel_layout, 'synthetic': True,
                          'published': False, 'note': 'synthetic: ' + SYNTHETIC_NOTE}
     fetch_weights(job, say)
-    weights = read_vgg19_cached(job.weights, layers, job.kernel_layout)
+    weights = read_vgg19_cached(job.weights, layers, job.kernel_layout, warn=say)
     published = weights.md5 in KNOWN_FILES
     note = ('%s (%s layout, the published VGG-19, MD5 %s)' if published else
             '%s (%s layout, MD5 %s): not a published VGG-19 file, a synthetic or modified '
@@ -168,21 +195,34 @@ class LossLog:
     """
 
     def __init__(self, path, weights_note):
-        self.handle = None
+        self.path, self.handle = path, None
         if path:
-            self.handle = open(path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
-            self.handle.write('# art loss log; weights: %s\n%s\n' % (
+            try:
+                self.handle = open(path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
+            except OSError as error:
+                raise files.WriteError(path, error.strerror or error, 'loss log') from None
+            self._write('# art loss log; weights: %s\n%s\n' % (
                 weights_note, ','.join(records.TRAJECTORY_COLUMNS)))
+
+    def _write(self, text):
+        """Write and flush `text`; WriteError (a full disk) names the log."""
+        try:
+            self.handle.write(text)
             self.handle.flush()
+        except OSError as error:
+            raise files.WriteError(self.path, error.strerror or error, 'loss log') from None
 
     def add(self, row):
         if self.handle:
-            self.handle.write('%d,%d,%.3f,%.9g,%.9g,%.9g,%s\n' % tuple(row))
-            self.handle.flush()
+            self._write('%d,%d,%.3f,%.9g,%.9g,%.9g,%s\n' % tuple(row))
 
     def close(self):
+        """Close the log; what a full disk kept from it was reported when it was written."""
         if self.handle:
-            self.handle.close()
+            try:
+                self.handle.close()
+            except OSError:
+                pass
 
 
 def _thumbnail(pixels):
@@ -206,10 +246,13 @@ class Progress:
             ('style %d' % (index + 1) if len(styles) > 1 else 'style', pixels)
             for index, pixels in enumerate(styles)]
         self.rows = record['trajectory']['rows']
-        self.log = LossLog(job.loss_log, record['weights']['note'])
         self.thumbnails = []
         self.last = None
-        records.write_record(job.record_path, record)
+        try:
+            self.log = LossLog(job.loss_log, record['weights']['note'])
+            records.write_record(job.record_path, record)
+        except files.WriteError as error:  # before painting: the user's to mend
+            raise UsageError(str(error)) from None
 
     def pixels(self, iterate):
         """The picture an iterate stands for, with the content's colours if asked."""
@@ -250,7 +293,12 @@ class Progress:
                 iterate.iteration, iterate.evaluations, iterate.total_loss, path))
 
     def finish(self, code, status, reason=None):
-        """Write the last image, the sheet, the curve and the record; report; return `code`."""
+        """Write the last image, the sheet, the curve and the record; report; return `code`.
+
+        Each file is tried whatever became of the ones before it (on a full disk the
+        record may still fit); the first WriteError is raised after the report, and a
+        result that could not be written makes the run failed.
+        """
         self.log.close()
         last = self.last
         if last is None:
@@ -258,23 +306,42 @@ class Progress:
             records.write_record(self.job.record_path, self.record)
             self.say('%s before the first iteration; no image written' % (reason or status))
             return code
+        unwritten = []
+
+        def attempt(write, *arguments):
+            """write(*arguments)'s result, or None when it could not write its file."""
+            try:
+                return write(*arguments)
+            except files.WriteError as error:
+                unwritten.append(error)
+                return None
+
         result = self.pixels(last)
-        files.save_rgb(self.job.output, result)
+        attempt(files.save_rgb, self.job.output, result)
+        image_sha256 = None
+        if unwritten:
+            code = EXIT_FAILED
+            if status != 'failed':  # a failure before this one stays the reason
+                status, reason = 'failed', 'error: %s' % unwritten[0]
+        else:
+            image_sha256 = files.file_sha256(self.job.output)
         step = max(1, -(-len(self.thumbnails) // self.SHEET_CHECKPOINTS))
-        sheets.contact_sheet(self.job.sheet_path, self.inputs + self.thumbnails[::step]
-                             + [('result, iteration %d' % last.iteration, result)])
+        attempt(sheets.contact_sheet, self.job.sheet_path, self.inputs
+                + self.thumbnails[::step] + [('result, iteration %d' % last.iteration, result)])
         columns = np.array([row[:6] for row in self.rows], dtype=np.float64).T
-        drawn = sheets.loss_curve(self.job.curve_path, columns[1], *columns[3:6])
-        self._outcome(last, status=status, reason=reason,
-                      image_sha256=files.file_sha256(self.job.output))
-        records.write_record(self.job.record_path, self.record)
+        drawn = attempt(sheets.loss_curve, self.job.curve_path, columns[1], *columns[3:6])
+        self._outcome(last, status=status, reason=reason, image_sha256=image_sha256)
+        attempt(records.write_record, self.job.record_path, self.record)
         self.say('%s in %.1f s: %d iterations, %d evaluations; content %.4g, style %.4g, total '
                  '%.4g -> %s (record %s, contact sheet %s, %s)' % (
                      reason or status, self.record['outcome']['seconds'], last.iteration,
                      last.evaluations, last.content_loss, last.style_loss, last.total_loss,
                      self.job.output, self.job.record_path, self.job.sheet_path,
                      'loss curve %s' % self.job.curve_path if drawn else
-                     "no loss curve: pip install -e '.[plots]' for matplotlib"))
+                     "no loss curve: pip install -e '.[plots]' for matplotlib"
+                     if drawn is False else 'loss curve not written'))
+        if unwritten:
+            raise unwritten[0]
         return code
 
 
@@ -372,6 +439,9 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     except (KeyboardInterrupt, Terminated) as stop:
         code, name = stopped_by(stop)
         ending = (code, 'interrupted', 'interrupted (%s)' % name)
+    except files.WriteError as error:  # a full disk: what could be kept is written below
+        ending = (EXIT_FAILED, 'failed', 'error: %s' % error)
+        failure = error
     except Exception as error:  # pylint: disable=broad-except
         # Recorded as failed, then passed on to the command line's one-line report.
         ending = (EXIT_FAILED, 'failed', 'failed: %s: %s' % (type(error).__name__, error))
@@ -379,7 +449,10 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     finally:
         bar.close()
         iterates.close()
-    code = progress.finish(*ending)
+    try:
+        code = progress.finish(*ending)
+    except files.WriteError as error:
+        failure = failure or error  # the first file that could not be written is the one said
     if failure is not None:
         raise failure
     return code

@@ -139,11 +139,21 @@ def _image_check(record, replayed_path, tolerance):
                  largest <= tolerance)
 
 
+def _outcome_check(old, new):
+    """The replay ended as the recorded run did: done; failed, for the same reason; or,
+    for a run that was interrupted (or killed while 'running'), stopped where it stopped."""
+    expected = 'interrupted' if old['status'] in ('interrupted', 'running') else old['status']
+    passed = new['status'] == expected and (expected != 'failed'
+                                            or new['reason'] == old['reason'])
+    return Check('outcome', old['status'], new['status'], '', 'equal', passed)
+
+
 def compare(record, replayed, replayed_image, loss_tolerance, image_tolerance, path='record'):
     """A VerifyReport of a replay's record (and image) against the original record."""
     checks = _loss_checks(record['checkpoints'], replayed['checkpoints'], loss_tolerance,
                           'losses at iteration %(iteration)d')
     old, new = record['outcome'], replayed['outcome']
+    checks.append(_outcome_check(old, new))
     checks.append(Check('iterations, evaluations', '%s, %s' % (old['iterations'],
                                                                 old['evaluations']),
                         '%s, %s' % (new['iterations'], new['evaluations']), '', 'equal',
@@ -169,8 +179,9 @@ def verify(record_path, loss_tolerance=LOSS_TOLERANCE, image_tolerance=IMAGE_TOL
            say=None, **moved):
     """Replay the record at `record_path` in a temporary folder and compare; a VerifyReport.
 
-    A run recorded as interrupted or failed is replayed to the iteration where
-    it ended. `moved` holds new paths of inputs (content, style, init_image,
+    A run recorded as interrupted is replayed to the iteration where it ended; a
+    failed one until it fails, which it must do at the same point for the same
+    reason. `moved` holds new paths of inputs (content, style, init_image,
     weights). Raises RecordError, JobError, ImageError or runner.UsageError
     for bad input.
     """
@@ -182,8 +193,9 @@ def verify(record_path, loss_tolerance=LOSS_TOLERANCE, image_tolerance=IMAGE_TOL
         job = _job_for_replay(record, record_path, os.path.join(folder, name),
                               loss_log=loss_log, **moved)
         check_files(job)
+        failed = record['outcome']['status'] == 'failed'
         runner.run(job, say, weights_md5=record['weights']['md5'],
-                   last_iteration=record['outcome']['iterations'])
+                   last_iteration=None if failed else record['outcome']['iterations'])
         replayed = read_record(job.record_path)
         return compare(record, replayed, job.output, loss_tolerance, image_tolerance,
                        record_path)

@@ -1,8 +1,12 @@
-"""Fixtures: the original art.py's reference outputs and small synthetic networks."""
+"""Fixtures: the original art.py's reference outputs and small synthetic networks;
+subprocesses that never outlive their test; a passing run leaves /tmp as it found it."""
+import contextlib
 import json
 import os
 import pathlib
+import shutil
 import signal
+import subprocess
 
 import numpy as np
 import pytest
@@ -34,6 +38,45 @@ class Reference:
         self.style_path = str(folder / 'style.png')
         self.height = self.scalars['height']
         self.width = self.scalars['width']
+
+
+@pytest.fixture(scope='session', autouse=True)
+def tidy_temporary_files(tmp_path_factory, request):
+    """After a run with no failure, this run's pytest folder goes, and the user's pytest
+    folder under the temporary directory when this run made it; a failing run keeps them
+    to look at. A --basetemp given is the user's to keep."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent
+    ours = {base.name, 'pytest-current'}
+    made_root = set(os.listdir(root)) <= ours and request.config.option.basetemp is None
+    yield
+    if request.session.testsfailed or request.config.option.basetemp is not None:
+        return
+    shutil.rmtree(base, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        if os.readlink(root / 'pytest-current') == str(base):
+            os.remove(root / 'pytest-current')
+    if made_root:
+        with contextlib.suppress(OSError):
+            os.rmdir(root)
+
+
+@contextlib.contextmanager
+def running(command, **options):
+    """subprocess.Popen(command, **options) for the block; the process, and with
+    start_new_session its whole session (a batch's workers), is killed if the block
+    leaves it running, a failing assertion included."""
+    process = subprocess.Popen(command, **options)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                if options.get('start_new_session'):
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:
+                    process.kill()
+        process.communicate()
 
 
 @pytest.fixture(autouse=True)

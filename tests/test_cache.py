@@ -75,6 +75,72 @@ def test_a_damaged_cache_is_passed_over(weights_file):
     assert_same(first, cache.read_vgg19_cached(weights_file, FIRST))
 
 
+def truncate(path):
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    with open(path, 'wb') as handle:
+        handle.write(data[:len(data) // 3])
+
+
+@pytest.mark.parametrize('index', ['not json {', '[1, 2]', '{"x": 1}'])
+def test_a_damaged_cache_is_set_aside_said_and_made_anew(weights_file, monkeypatch, index):
+    """A truncated archive and an index that is not one (a disk that filled, a copy cut
+    short): each set aside with one line, rebuilt from the weights file, used after."""
+    first = cache.read_vgg19_cached(weights_file, FIRST)
+    folder = cache.cache_dir()
+    [archive] = [name for name in os.listdir(folder) if name.endswith('.npz')]
+    truncate(os.path.join(folder, archive))
+    with open(os.path.join(folder, 'checksums.json'), 'w') as handle:
+        handle.write(index)
+    warnings = []
+    again = cache.read_vgg19_cached(weights_file, FIRST, warn=warnings.append)
+    assert_same(first, again)
+    assert again.md5 == first.md5
+    damaged = [line for line in warnings if archive in line]
+    assert len(damaged) == 1 and 'BadZipFile' in damaged[0] and '\n' not in damaged[0]
+    assert ('set aside as %s.damaged' % os.path.join(folder, archive)) in damaged[0]
+    if index != '{"x": 1}':  # a dict of other files is an index, just not of this one
+        assert len(warnings) == 2 and 'checksums.json is damaged' in warnings[0]
+    assert sorted(os.listdir(folder)) == sorted(
+        ['checksums.json', archive, archive + '.damaged']
+        + (['checksums.json.damaged'] if len(warnings) == 2 else []))
+    forbid(monkeypatch, 'read_vgg19')
+    forbid(monkeypatch, 'file_md5')
+    warnings.clear()
+    assert_same(first, cache.read_vgg19_cached(weights_file, FIRST, warn=warnings.append))
+    assert warnings == []
+
+
+def test_a_run_on_a_damaged_cache_warns_and_paints(weights_file, tmp_path, capsys):
+    import art.cli
+    argv = ['--weights', weights_file, '--width', '16', '--iterations', '1',
+            '--checkpoint-every', '0', '--output', str(tmp_path / 'p.png')]
+    assert art.cli.main(argv) == 0
+    for name in os.listdir(cache.cache_dir()):
+        truncate(os.path.join(cache.cache_dir(), name))
+    capsys.readouterr()
+    assert art.cli.main(argv) == 0
+    out, err = capsys.readouterr()
+    assert err == ''
+    assert [line for line in out.splitlines() if line.startswith('warning: ')] == [
+        line for line in out.splitlines() if 'is damaged' in line]
+    assert len([line for line in out.splitlines() if 'is damaged' in line]) == 2
+
+
+def test_the_transposed_kernels_are_cached_apart_and_read_back(weights_file, monkeypatch):
+    from art.weights import read_vgg19
+    stored = cache.read_vgg19_cached(weights_file, FIRST)
+    swapped = cache.read_vgg19_cached(weights_file, FIRST, 'transposed')
+    assert_same(swapped, read_vgg19(weights_file, layers=FIRST, kernel_layout='transposed'))
+    assert not np.array_equal(swapped.layers['conv1_2'].kernel, stored.layers['conv1_2'].kernel)
+    forbid(monkeypatch, 'read_vgg19')
+    assert_same(swapped, cache.read_vgg19_cached(weights_file, FIRST, 'transposed'))
+    assert_same(stored, cache.read_vgg19_cached(weights_file, FIRST))
+    assert sorted(os.listdir(cache.cache_dir())) == sorted(
+        ['checksums.json'] + ['vgg19-%s-%s.npz' % (stored.md5, layout)
+                              for layout in ('as-stored', 'transposed')])
+
+
 def test_an_unwritable_cache_is_passed_over(weights_file, tmp_path, monkeypatch):
     blocker = tmp_path / 'not-a-folder'
     blocker.write_text('x')

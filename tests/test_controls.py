@@ -6,10 +6,10 @@ from PIL import Image
 import art
 import art.cli
 import art.job
-from art import engine, images
+from art import engine, examples, images
 from art.painting import capture_grams_at_size
 from art.runner import Pictures
-from test_cli import one_line_error, run_art
+from test_cli import one_line_error, read_log, run_art
 
 
 @pytest.fixture(scope='module')
@@ -220,3 +220,51 @@ def test_every_control_end_to_end(tmp_path, synthetic_files, reference):
     assert result.returncode == 0, result.stderr
     assert 'at scales 0.5 1' in result.stdout and '6 iterations' in result.stdout
     assert images.read_rgb(str(output)).shape == (30, 40, 3)
+
+
+@pytest.fixture(scope='module')
+def plain_run(tmp_path_factory, synthetic_files):
+    """A short run of the command line at the defaults, to hold each control's run against."""
+    return control_run(tmp_path_factory.mktemp('plain'), synthetic_files)
+
+
+def control_run(folder, synthetic_files, *flags):
+    """(loss log rows, checkpoint 0's pixels, the result's pixels) of a 40x30 run with `flags`."""
+    code = art.cli.main([str(a) for a in (
+        '--weights', synthetic_files['new'], '--width', 40, '--iterations', 1, '--seed', 0,
+        '--checkpoint-every', 1, '--loss-log', folder / 'log.csv', '--output', folder / 'p.png')
+        + flags])
+    assert code == 0
+    return (read_log(folder / 'log.csv')[1], images.read_rgb(str(folder / 'p-0.png')),
+            images.read_rgb(str(folder / 'p.png')))
+
+
+def test_style_scale_reaches_the_style_targets(tmp_path, synthetic_files, plain_run):
+    rows, _, _ = control_run(tmp_path, synthetic_files, '--style-scale', 0.5)
+    assert rows[0, 3] == plain_run[0][0, 3]  # content: the same start, the same target
+    assert rows[0, 4] != pytest.approx(plain_run[0][0, 4], rel=1e-3)
+
+
+def test_kernel_layout_reaches_the_network(tmp_path, synthetic_files, plain_run):
+    rows, start, _ = control_run(tmp_path, synthetic_files, '--kernel-layout', 'transposed')
+    np.testing.assert_array_equal(start, plain_run[1])
+    assert rows[0, 3] != pytest.approx(plain_run[0][0, 3], rel=1e-3)
+    assert rows[0, 4] != pytest.approx(plain_run[0][0, 4], rel=1e-3)
+
+
+def test_init_image_is_where_the_painting_starts(tmp_path, synthetic_files, plain_run,
+                                                 reference):
+    _, start, _ = control_run(tmp_path, synthetic_files, '--init', 'image', '--init-image',
+                              reference.style_path)
+    expected = images.to_pixels(images.preprocess(images.read_rgb(reference.style_path), 30, 40))
+    np.testing.assert_array_equal(start, expected)
+    assert not np.array_equal(start, plain_run[1])
+
+
+def test_preserve_colors_reaches_every_saved_image(tmp_path, synthetic_files, plain_run):
+    rows, start, result = control_run(tmp_path, synthetic_files, '--preserve-colors')
+    np.testing.assert_array_equal(rows[:, 3:], plain_run[0][:, 3:])  # colour is put back after
+    content = images.read_rgb(examples.CONTENT)
+    for kept, painted in ((start, plain_run[1]), (result, plain_run[2])):
+        np.testing.assert_array_equal(kept, images.preserve_colors(painted, content))
+        assert not np.array_equal(kept, painted)

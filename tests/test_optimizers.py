@@ -208,19 +208,24 @@ def test_layer_and_weight_overrides_change_the_loss(weights, small_images):
 
 
 def test_blas_runs_on_one_thread_while_lbfgs_runs_and_is_restored_after(weights, small_images):
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
     content, style = small_images
 
     def blas_threads():
         return {pool['filepath']: pool['num_threads'] for pool in threadpool_info()
                 if pool['user_api'] == 'blas'}
-    before = blas_threads()
-    assert before, 'NumPy and SciPy ship a BLAS that threadpoolctl sees'
-    with art.Painting(weights, content, style) as painting:
-        during = [blas_threads() for _ in art.lbfgs(painting, content, 3)]
-        unlimited = [blas_threads() for _ in art.lbfgs(painting, content, 2, blas_threads=None)]
-    assert all(set(seen.values()) == {1} for seen in during)
-    assert unlimited[0] == before and blas_threads() == before
+    # Two threads to start from, whatever the machine's cores or OPENBLAS_NUM_THREADS
+    # say: from one, "one thread during L-BFGS" would hold without the limit.
+    with threadpool_limits(limits=2, user_api='blas'):
+        before = blas_threads()
+        assert before, 'NumPy and SciPy ship a BLAS that threadpoolctl sees'
+        assert set(before.values()) == {2}, before
+        with art.Painting(weights, content, style) as painting:
+            during = [blas_threads() for _ in art.lbfgs(painting, content, 3)]
+            unlimited = [blas_threads() for _ in art.lbfgs(painting, content, 2,
+                                                           blas_threads=None)]
+        assert all(set(seen.values()) == {1} for seen in during)
+        assert unlimited[0] == before and blas_threads() == before
 
 
 def test_lbfgs_history_is_scipys_maxcor_and_changes_the_path(weights, small_images, monkeypatch):

@@ -15,6 +15,7 @@ import art
 import art.cli
 from art import cpu
 from art.record import read_record, write_record
+from conftest import running
 from test_cli import ROOT, RUN_ART, one_line_error, read_log
 
 
@@ -78,7 +79,7 @@ def test_the_record_holds_job_inputs_weights_environment_outcome_and_losses(reco
     assert environment['tensorflow'] == tf.__version__
     assert environment['numpy'] == np.__version__
     assert environment['cpu']['model'] == cpu.cpuinfo()[0]
-    assert environment['cpu']['onednn'] is True
+    assert environment['cpu']['onednn'] is cpu.onednn_enabled()
     assert environment['threads']['intra_op'] == len(os.sched_getaffinity(0))
     outcome = record['outcome']
     assert outcome['status'] == 'done' and outcome['reason'] is None
@@ -152,12 +153,13 @@ def test_verify_passes_and_prints_the_table(copy, capsys):
     assert code == 0, out
     table = out[out.index('verify '):]
     for row in ('losses at iteration 0', 'losses at iteration 2', 'losses at iteration 4',
-                'final losses', 'losses at every iteration', 'iterations, evaluations'):
+                'outcome', 'final losses', 'losses at every iteration',
+                'iterations, evaluations'):
         assert row in table
     assert 'max 0 levels, PSNR inf dB' in table
     assert 'environment: the same as recorded' in table
     assert 'running on CPU %s, %d cores (' % (cpu.cpuinfo()[0], len(os.sched_getaffinity(0))) in out
-    assert 'PASSED: 7 of 7 checks within limits' in table
+    assert 'PASSED: 8 of 8 checks within limits' in table
     assert sorted(os.listdir(copy / 'out')) == sorted(
         ['p.png', 'p.json', 'p-0.png', 'p-2.png', 'p-4.png', 'p-sheet.png', 'p-losses.png'])
 
@@ -220,19 +222,18 @@ def test_verify_from_python(copy):
 
 def test_the_loss_log_grows_row_by_row_and_survives_a_crash(tmp_path, synthetic_files):
     log = tmp_path / 'log.csv'
-    process = subprocess.Popen(
-        [sys.executable, RUN_ART, '--weights', synthetic_files['old'], '--width', '32',
-         '--iterations', '100000', '--checkpoint-every', '0', '--loss-log', str(log)],
-        cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    rows = 0
-    while rows < 6 and time.time() < deadline and process.poll() is None:
-        time.sleep(0.05)
-        rows = len(log.read_text().splitlines()) - 2 if log.exists() else 0
-    assert rows >= 6 and process.poll() is None  # rows while the run goes, no checkpoint yet
-    process.kill()
-    process.wait()
+    with running([sys.executable, RUN_ART, '--weights', synthetic_files['old'], '--width', '32',
+                  '--iterations', '100000', '--checkpoint-every', '0', '--loss-log', str(log)],
+                 cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+        deadline = time.time() + 120
+        rows = 0
+        while rows < 6 and time.time() < deadline and process.poll() is None:
+            time.sleep(0.05)
+            rows = len(log.read_text().splitlines()) - 2 if log.exists() else 0
+        assert rows >= 6 and process.poll() is None  # rows while the run goes, no checkpoint yet
+        process.kill()
+        process.wait()
     lines = log.read_text().splitlines()
     complete = [line for line in lines[2:] if line.endswith(',float32')]
     assert len(complete) >= len(lines) - 3
@@ -279,19 +280,21 @@ def test_one_line_errors_for_mode_misuse(tmp_path):
 
 
 def test_other_kernels_agree_on_the_first_evaluation_and_say_why_later_ones_drift(copy):
-    """Replayed with oneDNN off and on one core, the start's losses agree to 1e-6; the
-    table names what differs. (How far L-BFGS then drifts is measured in the README.)"""
+    """Replayed with oneDNN switched (off where the recording had it on, on where off) and
+    on one core, the start's losses agree to 1e-6; the table names what differs. (How far
+    L-BFGS then drifts is measured in the README.)"""
+    recorded = read_record(str(copy / 'out' / 'p.json'))['environment']['cpu']['onednn']
     script = ('import json, art; report = art.verify(%r); '
               'print(json.dumps([[c.what, c.error] for c in report.checks])); '
               'print("\\n".join(report.table()))' % str(copy / 'out' / 'p.json'))
     result = subprocess.run(
         [sys.executable, '-c', script], capture_output=True, text=True, cwd=str(copy),
-        env=dict(os.environ, PYTHONPATH=str(ROOT), TF_ENABLE_ONEDNN_OPTS='0'),
+        env=dict(os.environ, PYTHONPATH=str(ROOT), TF_ENABLE_ONEDNN_OPTS='0' if recorded else '1'),
         preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}), timeout=300)
     assert result.returncode == 0, result.stderr
     checks = dict(json.loads(result.stdout.splitlines()[0]))
     assert float(checks['losses at iteration 0']) <= 1e-6
-    assert 'cpu.onednn: True -> False' in result.stdout
+    assert 'cpu.onednn: %s -> %s' % (recorded, not recorded) in result.stdout
     assert 'note: other kernels or threads round differently' in result.stdout
 
 
@@ -312,3 +315,72 @@ def test_the_device_line_names_the_gpu_or_the_cpu_and_its_kernels():
     environment['cpu']['onednn'] = False
     assert device_line(environment).startswith('GPU NVIDIA A100-SXM4-40GB, beside CPU AMD EPYC')
     assert 'oneDNN off' in device_line(environment)
+
+
+def test_replay_finds_a_moved_style_init_image_and_weights(tmp_path, capsys, synthetic_files,
+                                                           reference):
+    folder = tmp_path / 'made'
+    folder.mkdir()
+    for name, source in (('content.png', reference.content_path),
+                         ('style.png', reference.style_path), ('init.png', reference.style_path),
+                         ('vgg.mat', synthetic_files['new'])):
+        shutil.copy(source, folder / name)
+    code, out, _ = paint(capsys, '--content', folder / 'content.png', '--style',
+                         folder / 'style.png', '--init', 'image', '--init-image',
+                         folder / 'init.png', '--weights', folder / 'vgg.mat', '--width', 32,
+                         '--iterations', 3, '--seed', 2, '--output', folder / 'p.png')
+    assert code == 0, out
+    moved = tmp_path / 'moved'
+    moved.mkdir()
+    for name in ('style.png', 'init.png', 'vgg.mat'):
+        os.rename(folder / name, moved / ('new-' + name))
+    record = folder / 'p.json'
+    code, _, err = paint(capsys, '--replay', record, '--weights', moved / 'new-vgg.mat',
+                         '--init-image', moved / 'new-init.png')
+    assert code == 2 and 'style.png: file not found; if it moved, give its new path with ' \
+                         '--style' in err, err
+    code, _, err = paint(capsys, '--replay', record, '--weights', moved / 'new-vgg.mat',
+                         '--style', moved / 'new-style.png')
+    assert code == 2 and 'init.png: file not found; if it moved, give its new path with ' \
+                         '--init-image' in err, err
+    code, _, err = paint(capsys, '--replay', record, '--style', moved / 'new-style.png',
+                         '--init-image', moved / 'new-init.png')
+    # Not a published network: no download would bring it back, so none is tried.
+    assert code == 2 and err.strip().splitlines() == [
+        'run_art.py: error: weights file %s: file not found; if it moved, give its new path '
+        'with --weights' % (folder / 'vgg.mat')], err
+    code, _, err = paint(capsys, '--replay', record, '--style', moved / 'new-style.png',
+                         '--init-image', moved / 'new-init.png', '--weights',
+                         moved / 'new-vgg.mat', '--output', tmp_path / 'again.png')
+    assert code == 0, err
+    assert (tmp_path / 'again.png').read_bytes() == (folder / 'p.png').read_bytes()
+
+
+@pytest.fixture
+def failed_run(tmp_path, capsys, synthetic_files):
+    """A record of a run whose loss overflowed after iteration 0 (Adam's step of 1e30)."""
+    code, _, _ = paint(capsys, '--weights', synthetic_files['old'], '--width', 32,
+                       '--optimizer', 'adam', '--learning-rate', '1e30', '--iterations', 5,
+                       '--seed', 1, '--output', tmp_path / 'f.png')
+    assert code == 1
+    return tmp_path / 'f.json'
+
+
+def test_verify_of_a_failed_run_replays_it_until_it_fails_the_same_way(failed_run, capsys):
+    code, out, _ = paint(capsys, '--verify', failed_run)
+    assert code == 0, out
+    assert 'the total loss became inf after iteration 0' in out  # the replay itself failed
+    [row] = [line for line in out.splitlines() if line.startswith('outcome ')]
+    assert row.split() == ['outcome', 'failed', 'failed', 'equal', 'ok']
+    assert 'PASSED' in out
+
+
+def test_verify_fails_a_replay_that_does_not_end_as_recorded(failed_run, capsys):
+    """A record that says failed where the replay fails otherwise (or not at all)."""
+    record = read_record(str(failed_run))
+    record['outcome']['reason'] = 'error: cannot write f-3.png: No space left on device'
+    write_record(str(failed_run), record)
+    code, out, _ = paint(capsys, '--verify', failed_run)
+    assert code == 1
+    [row] = [line for line in out.splitlines() if line.startswith('outcome ')]
+    assert row.split()[-1] == 'FAILED'

@@ -1,6 +1,8 @@
 """What a new user hit: rotated phone photos, TIFF output, file permissions, bad weights
 paths, absurd image headers, a download server that goes away for a while."""
+import errno
 import os
+import shutil
 import struct
 import threading
 import time
@@ -14,9 +16,10 @@ import art
 import art.cli
 from art import download, files
 from art.job import Job
+from art.record import read_record
 from art.runner import read_pictures
 from http_server import FileServer
-from test_cli import mat_payload
+from test_cli import mat_payload, one_line_error, run_art
 
 
 def paint(capsys, *argv):
@@ -51,8 +54,9 @@ def test_exif_orientation_is_applied_to_every_input(rotated, tmp_path):
         np.testing.assert_array_equal(pixels, expected)
 
 
-def test_a_rotated_content_photo_is_painted_upright(rotated, tmp_path, capsys):
-    code, out, _ = paint(capsys, '--content', rotated, '--style', rotated, '--weights', 'synthetic',
+def test_a_rotated_content_photo_is_painted_upright(rotated, tmp_path, capsys, synthetic_files):
+    code, out, _ = paint(capsys, '--content', rotated, '--style', rotated,
+                         '--weights', synthetic_files['old'],
                          '--height', 12, '--iterations', 1, '--output', tmp_path / 'p.png')
     assert code == 0, out
     # The width follows the upright picture's aspect ratio (24x12), not the stored one.
@@ -80,9 +84,10 @@ def test_every_promised_image_type_is_written(tmp_path, extension):
 
 
 @pytest.mark.parametrize('extension', ['.tif', '.tiff'])
-def test_a_run_writes_tiff(tmp_path, capsys, extension):
+def test_a_run_writes_tiff(tmp_path, capsys, synthetic_files, extension):
     output = tmp_path / ('painted' + extension)
-    code, out, err = paint(capsys, '--weights', 'synthetic', '--width', 16, '--iterations', 2,
+    code, out, err = paint(capsys, '--weights', synthetic_files['old'], '--width', 16,
+                           '--iterations', 2,
                            '--checkpoint-every', 1, '--output', output)
     assert code == 0, err
     assert files.read_rgb(str(output)).shape == (12, 16, 3)
@@ -90,10 +95,11 @@ def test_a_run_writes_tiff(tmp_path, capsys, extension):
 
 
 @pytest.mark.parametrize('umask', [0o022, 0o002, 0o077])
-def test_outputs_get_the_permissions_of_new_files(tmp_path, capsys, umask):
+def test_outputs_get_the_permissions_of_new_files(tmp_path, capsys, synthetic_files, umask):
     previous = os.umask(umask)
     try:
-        code, out, err = paint(capsys, '--weights', 'synthetic', '--width', 16, '--iterations', 1,
+        code, out, err = paint(capsys, '--weights', synthetic_files['old'], '--width', 16,
+                               '--iterations', 1,
                                '--loss-log', tmp_path / 'o' / 'log.csv',
                                '--output', tmp_path / 'o' / 'p.png')
     finally:
@@ -184,3 +190,132 @@ def test_an_unreachable_server_is_one_line_naming_url_path_and_alternative(tmp_p
     for fragment in ('not found and --offline is given', 'put it at %s' % missing,
                      download.VGG19_URL, '--weights synthetic'):
         assert fragment in err
+
+
+@pytest.mark.parametrize('flag', ['--content', '--style', '--init-image', '--weights'])
+def test_a_named_pipe_given_as_a_file_is_a_one_line_error(tmp_path, synthetic_files, flag):
+    """Opening a named pipe waits for a writer for ever: it is refused before it is opened."""
+    pipe = tmp_path / 'pipe.png'
+    os.mkfifo(pipe)
+    argv = ['--weights', synthetic_files['old'], flag, pipe, '--output', tmp_path / 'p.png']
+    if flag == '--init-image':
+        argv += ['--init', 'image']
+    line = one_line_error(run_art(*argv, cwd=tmp_path, timeout=120), str(pipe))
+    assert 'is not a regular file (a named pipe or a device)' in line
+    assert sorted(os.listdir(tmp_path)) == ['pipe.png']
+
+
+def test_a_record_that_is_a_named_pipe_is_a_one_line_error(tmp_path, capsys):
+    pipe = tmp_path / 'record.json'
+    os.mkfifo(pipe)
+    code, _, err = paint(capsys, '--replay', pipe)
+    assert code == 2 and 'is not a regular file (a named pipe or a device)' in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_file_name_too_long_is_found_before_painting(tmp_path, capsys, synthetic_files):
+    """The file system takes names of at most 255 bytes (NAME_MAX), and every file is
+    written first under a longer temporary name beside it."""
+    limit = os.pathconf(tmp_path, 'PC_NAME_MAX')
+    # A temporary name is .NAME.XXXXXXXX.partial.png: NAME's length + 22.
+    longest_fitting = limit - 22 - len('-losses')
+    cases = [('a' * (limit - 4), '', 'output'),
+             # OUTPUT-losses.png fits; the last checkpoint's, OUTPUT-10000000.png, not.
+             ('c' * longest_fitting, '-10000000', 'checkpoint')]
+    for stem, suffix, what in cases:
+        output = tmp_path / (stem + '.png')
+        code, _, err = paint(capsys, '--weights', synthetic_files['old'], '--width', 16,
+                             '--iterations', 10**7, '--checkpoint-every', 1, '--output', output)
+        assert code == 2, err
+        assert err.strip().splitlines() == ['run_art.py: error: cannot write %s %s: File name '
+                                            'too long' % (what, tmp_path / (stem + suffix + '.png'))]
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_loss_log_on_a_full_device_stops_the_run_before_painting(tmp_path, capsys,
+                                                                    synthetic_files):
+    """/dev/full takes no byte (ENOSPC), as a full disk: the log's first line cannot be
+    written, and nothing is painted. (Where /dev cannot take the writability probe, a
+    user who is not root, the run stops at the probe, with the system's reason.)"""
+    code, out, err = paint(capsys, '--weights', synthetic_files['old'], '--width', 16,
+                           '--iterations', 2, '--loss-log', '/dev/full',
+                           '--output', tmp_path / 'p.png')
+    assert code == 2, err
+    [line] = err.strip().splitlines()
+    assert line.startswith('run_art.py: error: cannot write loss log /dev/full: '), line
+    if os.geteuid() == 0:
+        assert line.endswith('No space left on device'), line
+    assert not (tmp_path / 'p.png').exists() and 'iteration 0' not in out
+
+
+def test_a_disk_that_fills_while_painting_keeps_what_fits_and_says_what_did_not(
+        tmp_path, capsys, synthetic_files, monkeypatch):
+    """Pictures stop fitting from the third on (checkpoint 2): the run stops, exit 1, with
+    one line naming that file and the system's reason; the earlier checkpoints and a
+    record saying why stay, and no temporary file is left."""
+    written = []
+    imwrite = files.iio.imwrite
+
+    def filling(path, *arguments, **options):
+        written.append(path)
+        if len(written) > 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return imwrite(path, *arguments, **options)
+    monkeypatch.setattr(files.iio, 'imwrite', filling)
+    output = tmp_path / 'p.png'
+    code, out, err = paint(capsys, '--weights', synthetic_files['old'], '--width', 16,
+                           '--iterations', 5, '--checkpoint-every', 1, '--output', output)
+    assert code == 1, err
+    assert err.strip().splitlines() == [
+        'run_art.py: error: cannot write %s: No space left on device' % (tmp_path / 'p-2.png')]
+    record = read_record(str(tmp_path / 'p.json'))
+    assert record['outcome']['status'] == 'failed'
+    assert record['outcome']['reason'] == 'error: cannot write %s: No space left on device' % (
+        tmp_path / 'p-2.png')
+    assert [c['iteration'] for c in record['checkpoints']] == [0, 1]
+    for name in ('p-0.png', 'p-1.png'):
+        assert files.read_rgb(str(tmp_path / name)).shape == (12, 16, 3)
+    assert sorted(os.listdir(tmp_path)) == ['p-0.png', 'p-1.png', 'p-losses.png', 'p.json']
+
+
+def test_outputs_beside_the_image_may_not_be_inputs(tmp_path, capsys, synthetic_files,
+                                                    reference):
+    """The record, the contact sheet and the loss curve are written beside the output:
+    an input of that name is refused, not overwritten (pictures are known by their
+    contents, whatever their names)."""
+    for what, flag, name in (('record', '--content', 'p.json'),
+                             ('contact sheet', '--style', 'p-sheet.png'),
+                             ('loss curve', '--init-image', 'p-losses.png')):
+        source = tmp_path / name
+        shutil.copy(reference.content_path, source)
+        before = source.read_bytes()
+        argv = ['--weights', synthetic_files['old'], flag, source, '--output', tmp_path / 'p.png']
+        if flag == '--init-image':
+            argv += ['--init', 'image']
+        code, _, err = paint(capsys, *argv)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert '%s %s is the ' % (what, source) in err and 'choose another path' in err
+        assert source.read_bytes() == before
+        source.unlink()
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_cut_download_left_by_a_killed_run_is_resumed(tmp_path, synthetic_files):
+    payload, md5 = mat_payload(synthetic_files)
+    target = tmp_path / 'w.mat'
+    third = len(payload) // 3
+    (tmp_path / 'w.mat.partial').write_bytes(payload[:third])
+    with FileServer(payload) as server:
+        assert download.download(server.url, str(target), known={md5}) == md5
+    assert server.requests == [('/vgg.mat', 'bytes=%d-' % third)]
+    assert target.read_bytes() == payload and os.listdir(tmp_path) == ['w.mat']
+
+
+def test_a_client_error_is_not_retried(tmp_path):
+    """404 (a wrong address) will not mend by waiting: one request, no retries."""
+    waits = []
+    with FileServer(b'payload') as server:
+        with pytest.raises(download.DownloadError, match='HTTP Error 404'):
+            download.download(server.url.replace('vgg.mat', 'elsewhere.mat'),
+                              str(tmp_path / 'w.mat'), sleep=waits.append)
+    assert waits == [] and len(server.requests) == 1

@@ -81,9 +81,12 @@ def running(command, **options):
 
 @pytest.fixture(autouse=True)
 def pool_allocator(monkeypatch):
-    """Every test starts without SYSTEM_ALLOCATOR, which a painting on
-    --tile-size sets for its process, and which subprocesses would inherit."""
-    monkeypatch.delenv(SYSTEM_ALLOCATOR, raising=False)
+    """Every test starts and ends without SYSTEM_ALLOCATOR, which a painting on
+    --tile-size sets for its process, and which subprocesses (and a module's
+    fixtures, made before this one) would inherit. (delenv of an unset variable
+    would not undo a later setting: setenv first records that it was unset.)"""
+    monkeypatch.setenv(SYSTEM_ALLOCATOR, '')
+    monkeypatch.delenv(SYSTEM_ALLOCATOR)
 
 
 @pytest.fixture(scope='session', autouse=True)

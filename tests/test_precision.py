@@ -170,6 +170,8 @@ def test_adam_carries_its_moments_into_the_finish(tiny):
         np.testing.assert_allclose(got.total_loss, want.total_loss, rtol=1e-6)
 
 
+@pytest.mark.skipif(not cpu.onednn_enabled(), reason='the bfloat16 rewrite is oneDNN\'s: '
+                    'TF_ENABLE_ONEDNN_OPTS=0 turns it off (and --precision bfloat16 is refused)')
 def test_a_bfloat16_run_finishes_in_float32_below_where_it_switched():
     """The real rewrite (native where the CPU has bfloat16, emulated elsewhere): the bulk
     runs in bfloat16, the painting ends in float32 with the evaluations a float32 run

@@ -40,7 +40,7 @@ class WriteError(Exception):
         self.path, self.reason = path, reason
 
 
-def _reason(error):
+def reason_of(error):
     """An OSError in the system's words (No space left on device), without its number."""
     return error.strerror or str(error)
 
@@ -192,7 +192,7 @@ def check_writable(path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         os.remove(_temporary_beside(path))
     except OSError as error:
-        raise WriteError(path, _reason(error)) from None
+        raise WriteError(path, reason_of(error)) from None
 
 
 def write_atomic(path, write):
@@ -212,7 +212,7 @@ def write_atomic(path, write):
             os.chmod(partial, _new_file_mode())
             os.replace(partial, path)
         except OSError as error:
-            raise WriteError(path, _reason(error)) from None
+            raise WriteError(path, reason_of(error)) from None
         finally:
             if partial and os.path.exists(partial):
                 os.remove(partial)

@@ -200,7 +200,7 @@ class LossLog:
             try:
                 self.handle = open(path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
             except OSError as error:
-                raise files.WriteError(path, error.strerror or error, 'loss log') from None
+                raise files.WriteError(path, files.reason_of(error), 'loss log') from None
             self._write('# art loss log; weights: %s\n%s\n' % (
                 weights_note, ','.join(records.TRAJECTORY_COLUMNS)))
 
@@ -210,7 +210,7 @@ class LossLog:
             self.handle.write(text)
             self.handle.flush()
         except OSError as error:
-            raise files.WriteError(self.path, error.strerror or error, 'loss log') from None
+            raise files.WriteError(self.path, files.reason_of(error), 'loss log') from None
 
     def add(self, row):
         if self.handle:

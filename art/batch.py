@@ -312,16 +312,13 @@ def paint_here(entry):
     worker.start()
     sender.close()
     stop = None
-    while stop is None:
-        try:
-            worker.join()
-            break
-        except (KeyboardInterrupt, Terminated) as caught:
-            stop = caught
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(worker.pid, signal.SIGTERM if isinstance(stop, Terminated)
-                        else signal.SIGINT)
-    worker.join()
+    try:
+        worker.join()
+    except (KeyboardInterrupt, Terminated) as caught:  # once: run_batch is stopping_once
+        stop = caught
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker.pid, signal.Signals[stopped_by(stop)[1]])
+        worker.join()
     try:
         answer = receiver.recv()
     except EOFError:  # the worker died before it could answer
@@ -436,43 +433,17 @@ def local_cluster(cpus):
             end_session(head, timeout=5)
 
 
-def _session_alive(leader):
-    """True while a process of the session `leader` started is left, not counting
-    zombies, which may wait for ever for a parent to reap them (read from /proc; where
-    there is none, any process of the group counts)."""
-    if not os.path.isdir('/proc/self'):
-        try:
-            os.killpg(leader.pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-    for name in os.listdir('/proc'):
-        try:
-            with open('/proc/%s/stat' % name, encoding='utf-8') as handle:
-                # pid (comm) state ppid pgrp session ...; comm may hold spaces.
-                fields = handle.read().rpartition(')')[2].split()
-        except (OSError, ValueError):
-            continue
-        if fields[3:4] == [str(leader.pid)] and fields[0] != 'Z':
-            return True
-    return False
-
-
-def end_session(leader, timeout=30):
-    """SIGTERM to every process of the session `leader` leads, SIGKILL to those left after
-    `timeout` seconds; returns when none is left (or, for processes no one reaps, at
-    the timeout)."""
+def end_session(leader, timeout):
+    """SIGTERM to every process of the session `leader` leads; once the leader has ended,
+    or after `timeout` seconds, SIGKILL to whatever is left of the session."""
     os.killpg(leader.pid, signal.SIGTERM)
-    deadline = time.time() + timeout
     try:
         leader.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         pass
-    while _session_alive(leader) and time.time() < deadline:
-        time.sleep(0.2)
-    if _session_alive(leader):
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(leader.pid, signal.SIGKILL)
-        leader.wait()
+    leader.wait()
 
 
 def connect_ray(address):

@@ -35,7 +35,7 @@ _EXPORTS = {
                    'content_loss', 'content_loss_func', 'gram_matrices', 'gram_matrix',
                    'style_layer_loss', 'style_loss', 'style_loss_func', 'total_loss_func',
                    'total_variation_loss'),
-    'art.optimizers': ('Iterate', 'NonFiniteLoss', 'adam', 'lbfgs'),
+    'art.optimizers': ('Iterate', 'NonFiniteLoss', 'adam', 'lbfgs', 'optimize'),
     'art.painting': ('Painting', 'session_configs'),
     'art.record': ('RecordError', 'read_record'),
     'art.synthetic': ('synthetic_weights', 'write_synthetic_vgg19'),

@@ -58,6 +58,9 @@ MIN_LBFGS_HISTORY = 5
 # bfloat16 (oneDNN's mixed precision, finished in float32) or auto (bfloat16
 # where the CPU has it natively).
 PRECISIONS = ('float32', 'bfloat16', 'auto')
-# Captures run in float32 and every painting ends in it: the targets and the
-# final losses are art.py's numbers whatever the bulk ran in.
+# Every painting ends in float32: its final losses are art.py's numbers, against
+# targets captured in float32, whatever the bulk ran in.
 FINISH_PRECISION = 'float32'
+# Between a bfloat16 bulk and the float32 finish of L-BFGS: float32's forward
+# pass and loss, the convolutions' backward pass in bfloat16 (art.backward).
+MIXED_PRECISION = 'mixed'

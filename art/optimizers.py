@@ -16,7 +16,7 @@ import numpy as np
 import scipy.optimize
 from threadpoolctl import threadpool_limits
 
-from art.constants import FINISH_PRECISION, LBFGS_HISTORY, MEAN_VALUES
+from art.constants import FINISH_PRECISION, LBFGS_HISTORY, MEAN_VALUES, MIXED_PRECISION
 
 # One state of the painting: `image` (network space) and its losses, after
 # `iteration` optimizer iterations and `evaluations` loss+gradient evaluations;
@@ -24,15 +24,19 @@ from art.constants import FINISH_PRECISION, LBFGS_HISTORY, MEAN_VALUES
 Iterate = collections.namedtuple(
     'Iterate', 'iteration evaluations content_loss style_loss total_loss image precision',
     defaults=('float32',))
-# A bfloat16 painting's float32 finish: at least this share of the iterations
-# (and of an evaluation budget), more when bfloat16 stalls first: when its total
-# loss falls by less than STALL_DECREASE (relative) over STALL_WINDOW
-# iterations, when one L-BFGS iteration needs more than BULK_PATIENCE
-# evaluations (its line search lost in bfloat16's rounding), or when L-BFGS
-# gives up by itself. bench/RESULTS.md measures the choice.
+# A bfloat16 painting's phases (Painting.phases): bfloat16 while its evaluations
+# are worth their rounding, checked every NOISE_WINDOW iterations: while NOISE_SHARE
+# of what the total loss fell per iteration, on average over the window, is more
+# than bfloat16's loss differs from float32's at the last image (one float32
+# forward pass); and while no L-BFGS iteration needs more than BULK_PATIENCE
+# evaluations (a line search lost in bfloat16's rounding) and L-BFGS does not
+# give up. Then 'mixed' (float32's loss, a bfloat16 backward pass), and float32
+# for at least the last FINISH_SHARE of the iterations (and of an evaluation
+# budget). L-BFGS goes on through a switch with its history. bench/RESULTS.md
+# measures the choice.
 FINISH_SHARE = 0.1
-STALL_WINDOW = 10
-STALL_DECREASE = 1e-3
+NOISE_WINDOW = 10
+NOISE_SHARE = 0.5
 BULK_PATIENCE = 4
 
 
@@ -126,9 +130,10 @@ class LbfgsObjective:
 
     The last evaluation is remembered: scipy asks for the loss and then the
     gradient at one x, and again for the start, and iterates are reported
-    with the losses of their own evaluation. With `max_evaluations`, no more
-    evaluations are spent; with `patience`, no iteration after the first
-    spends more than that many (a line search lost in rounding noise).
+    with the losses (and precision) of their own evaluation. With
+    `max_evaluations`, no more evaluations are spent; with `patience`, no
+    iteration after the first spends more than that many while the loss is
+    not float32's (a line search lost in rounding noise).
     """
 
     def __init__(self, painting, max_evaluations=None, patience=None):
@@ -138,9 +143,9 @@ class LbfgsObjective:
         self.spent = 0
         # Evaluations spent when the last iterate was reported, and its iteration.
         self.reported = (0, 0)
-        # The float32 image, (content, style, total) and float32 gradient of the last
-        # evaluation: x that round to one image evaluate alike, and at print sizes
-        # float32 halves what is kept beside L-BFGS-B's own float64 state.
+        # The float32 image, (content, style, total), float32 gradient and precision of
+        # the last evaluation: x that round to one image evaluate alike, and at print
+        # sizes float32 halves what is kept beside L-BFGS-B's own float64 state.
         self.last = None
 
     def loss(self, x):
@@ -161,13 +166,14 @@ class LbfgsObjective:
         if self.max_evaluations is not None and self.spent >= self.max_evaluations:
             raise StopOptimization('evaluation budget of %d spent' % self.max_evaluations)
         spent, iteration = self.reported
-        if self.patience is not None and iteration >= 1 and self.spent - spent >= self.patience:
+        if (self.patience is not None and iteration >= 1 and self.spent - spent >= self.patience
+                and not float32_loss(self.painting.precision)):
             raise StopOptimization('iteration %d took more than %d evaluations'
                                    % (iteration + 1, self.patience))
         content, style, total, gradient = self.painting.evaluate(image)
         self.spent += 1
         check_finite(total)
-        self.last = (image, (content, style, total), gradient)
+        self.last = (image, (content, style, total), gradient, self.painting.precision)
 
     def image(self, x):
         """x as the painting's float32 image."""
@@ -177,8 +183,7 @@ class LbfgsObjective:
         """An Iterate for x, with the losses of its evaluation."""
         self.evaluate(x)
         self.reported = (self.spent, iteration)
-        return Iterate(iteration, self.spent, *self.last[1], self.last[0],
-                       self.painting.precision)
+        return Iterate(iteration, self.spent, *self.last[1], self.last[0], self.last[3])
 
 
 def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=None,
@@ -221,17 +226,17 @@ def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=Non
     painting.assign(current.image)
 
 
-def adam(painting, initial_image, iterations, restart=True):
+def adam(painting, initial_image, iterations):
     """Yield Iterates 0..iterations of art.py's Adam loop on `painting` from initial_image.
 
     As art.py: all variables re-initialized, the start assigned, one train
     step per iteration. Each step's run also returns the losses and image it
     started from, so Iterate k is yielded during step k+1 and the last one
-    costs a forward pass only. Without `restart`, Adam goes on from the image
-    and moments the painting holds (a finish after `Painting.switch`).
+    costs a forward pass only. Each step runs in the painting's precision of
+    the moment: a `Painting.switch` between two iterates carries the image and
+    moments on to the next step.
     """
-    if restart:
-        painting.reset_adam(initial_image)
+    painting.reset_adam(initial_image)
     for step in range(1, iterations + 1):
         content, style, total, image = painting.adam_step()
         check_finite(total)
@@ -241,10 +246,16 @@ def adam(painting, initial_image, iterations, restart=True):
     yield Iterate(iterations, iterations, content, style, total, image, painting.precision)
 
 
-def stalled(totals, window, decrease):
-    """True when the last `window` iterations lowered the total loss by less than
-    `decrease` of it."""
-    return len(totals) > window and totals[-window - 1] - totals[-1] < decrease * abs(totals[-1])
+def float32_loss(precision):
+    """Whether a painting's loss in `precision` is float32's."""
+    return precision in (FINISH_PRECISION, MIXED_PRECISION)
+
+
+def worth_its_noise(totals, float32_total, window, share):
+    """Whether `share` of what bfloat16's total loss fell per iteration, on average over
+    the last `window` iterations of `totals` (its own losses), is more than it differs
+    from float32's at the last image: s (T[-w-1] - T[-1]) / w > |T[-1] - float32_total|."""
+    return share * (totals[-window - 1] - totals[-1]) / window > abs(totals[-1] - float32_total)
 
 
 def finish_share(count):
@@ -253,53 +264,101 @@ def finish_share(count):
 
 
 def _one_precision(painting, initial_image, iterations, bounds, max_evaluations, history,
-                   restart=True, patience=None):
-    """Iterates of the painting's optimizer in the precision it now runs in."""
+                   patience=None):
+    """Iterates of the painting's optimizer from initial_image, in the precision it now runs
+    in."""
     if painting.optimizer == 'adam':
-        return adam(painting, initial_image, iterations, restart)
+        return adam(painting, initial_image, iterations)
     return lbfgs(painting, initial_image, iterations, bounds=bounds,
                  max_evaluations=max_evaluations, history=history, patience=patience)
 
 
-def bulk_then_finish(painting, initial_image, iterations, bounds=False, max_evaluations=None,
-                     history=LBFGS_HISTORY):
-    """Iterates of a painting whose bulk runs in a faster precision and ends in float32.
+class Phases:
+    """When a painting moves on through `painting.phases`: to the float32 finish at the
+    last FINISH_SHARE of the iterations and of the budget; out of bfloat16 sooner when
+    its evaluations are no longer worth their noise (L-BFGS only)."""
 
-    The bulk stops at the last FINISH_SHARE of the iterations, or sooner when
-    L-BFGS stalls, loses its way or ends by itself; the painting then switches to float32 and
-    the optimizer goes on from the bulk's image for the iterations left:
-    L-BFGS with a fresh history (its pairs hold bfloat16's rounding), Adam
-    with its moments carried over. Iterations and evaluations count on; the
-    switch point is yielded again only when the finish cannot go on.
+    def __init__(self, painting, iterations, max_evaluations):
+        self.painting = painting
+        self.finish_at = iterations - finish_share(iterations)
+        self.budget_at = (None if max_evaluations is None
+                          else max_evaluations - finish_share(max_evaluations))
+        self.totals = []
+
+    def later(self):
+        """The phase after the painting's present one (float32 stays)."""
+        phases = self.painting.phases
+        return phases[min(phases.index(self.painting.precision) + 1, len(phases) - 1)]
+
+    def after(self, iterate):
+        """The precision to go on in after `iterate`."""
+        present = self.painting.precision
+        if present == FINISH_PRECISION or iterate.iteration >= self.finish_at or (
+                self.budget_at is not None and iterate.evaluations >= self.budget_at):
+            return FINISH_PRECISION
+        if present != 'bfloat16' or self.painting.optimizer != 'lbfgs':
+            return present
+        self.totals.append(float(iterate.total_loss))
+        if len(self.totals) > NOISE_WINDOW and (len(self.totals) - 1) % NOISE_WINDOW == 0:
+            exact = self.painting.losses_at(iterate.image, FINISH_PRECISION)[2]
+            if not worth_its_noise(self.totals, float(exact), NOISE_WINDOW, NOISE_SHARE):
+                return self.later()
+        return present
+
+
+def in_phases(painting, initial_image, iterations, bounds=False, max_evaluations=None,
+              history=LBFGS_HISTORY):
+    """Iterates of a painting that starts in a faster precision and ends in float32.
+
+    It moves through `painting.phases` as `Phases` decides, between two
+    iterates: L-BFGS goes on with its history (its next line search is in the
+    new precision), Adam's next step runs with its moments in the new
+    session. Where L-BFGS ends before its iterations in a phase it began in
+    (gives up, or patience ends it), it starts again from the last image in
+    the next phase; where it ends after a switch, in the new phase; either
+    way with a fresh history. Iterations and evaluations count on. A painting whose last iterate is not float32's (its
+    budget spent in the finish's first line search) ends with that image
+    again, with float32's losses (one forward pass).
     """
-    bulk_iterations = max(0, iterations - finish_share(iterations))
-    bulk_budget = None
-    if max_evaluations is not None:
-        bulk_budget = max(1, max_evaluations - finish_share(max_evaluations))
-    bulk = _one_precision(painting, initial_image, bulk_iterations, bounds, bulk_budget, history,
-                          patience=BULK_PATIENCE)
-    totals, last = [], None
-    try:
-        for iterate in bulk:
-            yield iterate
-            last = iterate
-            totals.append(iterate.total_loss)
-            if painting.optimizer == 'lbfgs' and stalled(totals, STALL_WINDOW, STALL_DECREASE):
-                break
-    finally:
-        bulk.close()
-    painting.switch(FINISH_PRECISION)
-    budget = None if max_evaluations is None else max_evaluations - last.evaluations
-    finish = _one_precision(painting, last.image, iterations - last.iteration, bounds, budget,
-                            history, restart=False)
-    switch_point, went_on = next(finish), False
-    for iterate in finish:
-        went_on = True
-        yield counted_on(iterate, last)
-    if not went_on:
-        # The finish could not go on (its evaluations spent, or float32 L-BFGS ended at
-        # once): the switch point again, with float32's losses, so a painting ends in float32.
-        yield counted_on(switch_point, last)
+    phases = Phases(painting, iterations, max_evaluations)
+    done = last = None
+    while True:
+        began_in = painting.precision
+        run = _one_precision(
+            painting, initial_image if done is None else done.image,
+            iterations - (done.iteration if done else 0), bounds,
+            None if max_evaluations is None else max_evaluations - (done.evaluations if done else 0),
+            history, patience=BULK_PATIENCE)
+        try:
+            for iterate in run:
+                if done is not None:
+                    iterate = counted_on(iterate, done)
+                    if iterate.iteration == done.iteration:
+                        continue  # a restart's start: `done` again
+                yield iterate
+                last = iterate
+                after = phases.after(iterate)
+                if after != painting.precision:
+                    painting.switch(after)
+        finally:
+            run.close()
+        spent = last.iteration >= iterations or (
+            max_evaluations is not None and last.evaluations >= max_evaluations)
+        progressed = done is None or last is not done
+        # A float32 run that ends by itself has converged. A run that ended after a
+        # switch may have ended on it (a loss above the last one, in the new precision,
+        # reads as no reduction): it starts afresh in the new phase. One that gave up in
+        # the phase it began in goes on in the next.
+        if spent or (painting.precision == FINISH_PRECISION and (
+                began_in == FINISH_PRECISION or not progressed)):
+            break
+        if not progressed or painting.precision == began_in:
+            painting.switch(phases.later())
+        done = last
+    if last.precision != FINISH_PRECISION:
+        content, style, total = painting.losses_at(last.image, FINISH_PRECISION)
+        yield last._replace(content_loss=content, style_loss=style, total_loss=total,
+                            precision=FINISH_PRECISION)
 
 
 def counted_on(iterate, last):
@@ -313,6 +372,5 @@ def optimize(painting, initial_image, iterations, bounds=False, max_evaluations=
     """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam'), finished
     in float32 when the painting starts in another precision."""
     if painting.precision != FINISH_PRECISION:
-        return bulk_then_finish(painting, initial_image, iterations, bounds, max_evaluations,
-                                history)
+        return in_phases(painting, initial_image, iterations, bounds, max_evaluations, history)
     return _one_precision(painting, initial_image, iterations, bounds, max_evaluations, history)

@@ -5,16 +5,17 @@ Steps, in art.py's order:
 2. assign the content image, capture conv4_2 with sess.run (content loss);
 3. assign the style image, capture the Gram matrices (style loss);
 4. total = content_weight * content + style_weight * style (art.py's BETA and
-   ALPHA), its gradient, and Adam's ops when Adam will run;
+   ALPHA), its gradient, and Adam's ops when Adam will run; steps 2-4 once
+   per session, each in its own arithmetic (float32, and bfloat16 if asked);
 5. finalize the graph. The optimizers (art.optimizers) then evaluate it.
 """
 import os
 
 import numpy as np
 
-from art import losses
+from art import backward, losses
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FINISH_PRECISION, LEARNING_RATE,
-                           OPTIMIZERS, STYLE_LAYERS)
+                           MIXED_PRECISION, OPTIMIZERS, STYLE_LAYERS)
 from art.network import deepest_layer
 from art.tf1 import tf, tf1
 from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=wrong-import-order
@@ -75,9 +76,13 @@ class Painting:
 
     `configs` maps precisions to session configs (`session_configs`): one
     session per entry runs the same finalized graph, each holding its own copy
-    of the variables. The targets are captured in the float32 session; the
-    painting starts in the first entry's, and `switch` carries every
-    variable (the image, Adam's moments) over to another.
+    of the variables. Each session captures its own targets, so a bfloat16
+    session's losses compare its features with its own rounding of the
+    targets'; `content_targets` and `style_targets` are float32's, art.py's.
+    The painting starts in the first entry's precision; `phases` lists what it
+    can run in, in order (a bfloat16 painting with L-BFGS also has 'mixed':
+    float32's loss with the gradient of art.backward), and `switch` moves to
+    another, carrying every variable (the image, Adam's moments) over.
     """
 
     def __init__(self, weights, content_image, style_image,
@@ -94,7 +99,7 @@ class Painting:
         self.optimizer = optimizer
         self.evaluations = 0
         configs = painting_configs(configs)
-        self.precision = FINISH_PRECISION
+        self.phases = painting_phases(configs, mixed=optimizer == 'lbfgs')
         self.graph = tf.Graph()
         with self.graph.as_default():
             used = [layer for layer, _ in tuple(content_layers) + tuple(style_layers)]
@@ -105,47 +110,61 @@ class Painting:
                              for name, config in configs.items()}
             for session in self.sessions.values():
                 session.run(self.model['input'].initializer)
-            self.assign(content_image)
-            self.content_targets = losses.capture_content_targets(
-                self.sess, self.model, content_layers)
-            self.content_loss = losses.content_loss(self.model, self.content_targets,
-                                                    content_layers)
             grams = losses.gram_matrices(self.model, style_layers)
-            self.style_targets = self._style_targets(weights, style_images, blend, grams,
-                                                     style_layers, pooling)
-            self.style_loss = losses.style_loss(self.model, grams, self.style_targets,
-                                                style_layers)
-            self.total_loss = losses.total_loss_func(self.content_loss, self.style_loss,
-                                                     content_weight, style_weight)
-            if tv_weight:
-                self.total_loss += tv_weight * losses.total_variation_loss(
-                    self.model['input_value'])
-            self.gradient = tf1.gradients(self.total_loss, self.model['input'])[0]
-            self.train_step = None
-            if optimizer == 'adam':
-                self.train_step = tf1.train.AdamOptimizer(learning_rate).minimize(
-                    self.total_loss, var_list=[self.model['input']])
+            adam = tf1.train.AdamOptimizer(learning_rate) if optimizer == 'adam' else None
+            self._fetches, self._train_steps = {}, {}
+            for precision in configs:
+                self.precision = precision
+                self.assign(content_image)
+                content_targets = losses.capture_content_targets(
+                    self.sess, self.model, content_layers)
+                style_targets = self._style_targets(weights, style_images, blend, grams,
+                                                    style_layers, pooling, configs[precision])
+                content_loss = losses.content_loss(self.model, content_targets, content_layers)
+                style_loss = losses.style_loss(self.model, grams, style_targets, style_layers)
+                total_loss = losses.total_loss_func(content_loss, style_loss,
+                                                    content_weight, style_weight)
+                if tv_weight:
+                    total_loss += tv_weight * losses.total_variation_loss(
+                        self.model['input_value'])
+                gradient = tf1.gradients(total_loss, self.model['input'])[0]
+                self._fetches[precision] = (content_loss, style_loss, total_loss, gradient)
+                if precision == FINISH_PRECISION:
+                    self.content_targets, self.style_targets = content_targets, style_targets
+                    if MIXED_PRECISION in self.phases:
+                        self._fetches[MIXED_PRECISION] = (content_loss, style_loss, total_loss,
+                                                          backward.image_gradient(self.model,
+                                                                                  total_loss))
+                if adam is not None:
+                    self._train_steps[precision] = adam.minimize(
+                        total_loss, var_list=[self.model['input']])
             self.initialize = tf1.global_variables_initializer()
             self._variables = tf1.global_variables()
             self._values = [tf1.placeholder(v.dtype.base_dtype, v.shape) for v in self._variables]
             self._load = tf.group(*[v.assign(value)
                                     for v, value in zip(self._variables, self._values)])
         self.graph.finalize()
-        self._losses = (self.content_loss, self.style_loss, self.total_loss)
-        self.precision = next(iter(configs))
+        self.precision = self.phases[0]
 
     @property
     def sess(self):
         """The session of the precision the painting now runs in."""
-        return self.sessions[self.precision]
+        return self.sessions[session_of(self.precision)]
+
+    @property
+    def _losses(self):
+        """(content, style, total) of the precision the painting now runs in."""
+        return self._fetches[self.precision][:3]
 
     def switch(self, precision):
-        """Run in `precision`'s session from now on, with every variable's value carried over."""
+        """Run in `precision` from now on, with every variable's value carried over."""
         values = self.sess.run(self._variables)
+        moved = session_of(precision) != session_of(self.precision)
         self.precision = precision
-        self.sess.run(self._load, dict(zip(self._values, values)))
+        if moved:
+            self.sess.run(self._load, dict(zip(self._values, values)))
 
-    def _style_targets(self, weights, style_images, blend, grams, style_layers, pooling):
+    def _style_targets(self, weights, style_images, blend, grams, style_layers, pooling, config):
         """A for each style layer: the blend of every style image's Gram matrix."""
         targets = {layer: 0 for layer, _ in style_layers}
         for image, share in zip(style_images, blend):
@@ -154,7 +173,7 @@ class Painting:
                 captured = losses.capture_style_targets(self.sess, grams)
             else:
                 captured = capture_grams_at_size(weights, image, style_layers, pooling,
-                                                 self.model)
+                                                 self.model, config)
             for layer in targets:
                 targets[layer] = targets[layer] + share * captured[layer]
         return targets
@@ -180,14 +199,16 @@ class Painting:
         Returns (content, style, total, gradient) as numpy values.
         """
         content, style, total, gradient = self.sess.run(
-            self._losses + (self.gradient,), {self.model['image']: image})
+            self._fetches[self.precision], {self.model['image']: image})
         self.evaluations += 1
         return content, style, total, gradient
 
-    def losses_at(self, image=None):
-        """(content, style, total) at `image`, or at the variable's image: forward only."""
+    def losses_at(self, image=None, precision=None):
+        """(content, style, total) at `image`, or at the variable's image, in `precision`
+        (the painting's own by default): forward only."""
+        precision = precision or self.precision
         feed = None if image is None else {self.model['image']: image}
-        return self.sess.run(self._losses, feed)
+        return self.sessions[session_of(precision)].run(self._fetches[precision][:3], feed)
 
     def losses_and_image(self):
         """(content, style, total, image) of the image now in the variable: forward only."""
@@ -202,9 +223,24 @@ class Painting:
     def adam_step(self):
         """One Adam step: (content, style, total, image) of the image it started from."""
         _, content, style, total, image = self.sess.run(
-            (self.train_step,) + self._losses + (self.model['input_value'],))
+            (self._train_steps[self.precision],) + self._losses + (self.model['input_value'],))
         self.evaluations += 1
         return content, style, total, image
+
+
+def session_of(precision):
+    """The session a precision runs in: 'mixed' is float32's, with another gradient."""
+    return FINISH_PRECISION if precision == MIXED_PRECISION else precision
+
+
+def painting_phases(configs, mixed):
+    """The precisions a painting runs in, in order: its sessions', float32's last, with
+    'mixed' before it where there is a bulk in another precision and `mixed` is true."""
+    phases = list(configs)
+    phases.remove(FINISH_PRECISION)
+    if phases and mixed:
+        phases.append(MIXED_PRECISION)
+    return tuple(phases) + (FINISH_PRECISION,)
 
 
 def blend_weights(weights, count):
@@ -218,13 +254,14 @@ def blend_weights(weights, count):
     return [weight / total for weight in weights]
 
 
-def capture_grams_at_size(weights, style_image, style_layers, pooling, model):
+def capture_grams_at_size(weights, style_image, style_layers, pooling, model, config=None):
     """The Gram matrices of a style image whose size is not the model's.
 
     Built in a graph of the style image's own size and dropped after the
     capture. A Gram matrix sums over positions, so each is scaled by the
     ratio of `model`'s positions to the style image's at that layer: the
-    style loss (eq. 4) then compares like with like.
+    style loss (eq. 4) then compares like with like. `config` is the session's
+    (float32's by default).
     """
     _, height, width, _ = np.shape(style_image)
     layers = [layer for layer, _ in style_layers]
@@ -232,7 +269,7 @@ def capture_grams_at_size(weights, style_image, style_layers, pooling, model):
         capture = load_vgg_model(weights, height, width, pooling,
                                  last_layer=deepest_layer(layers, pooling))
         grams = losses.gram_matrices(capture, style_layers)
-        with tf1.Session(graph=graph, config=session_config()) as sess:
+        with tf1.Session(graph=graph, config=config or session_config()) as sess:
             sess.run(capture['input'].initializer)
             sess.run(capture['assign_input'], {capture['image']: style_image})
             captured = losses.capture_style_targets(sess, grams)

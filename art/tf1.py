@@ -14,6 +14,13 @@ import tempfile
 # lines from TensorFlow's C++ side are noise to users.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# Read when a bfloat16 session's graph is rewritten: its Gram matrices' products
+# and the losses' differences (G - A, F - P) stay float32. In bfloat16 each Gram
+# entry is rounded to 2^-9 of itself, a floor the style loss's residual cannot
+# fall below; from float32 products of bfloat16 features the rounding averages
+# out over the positions (bench/RESULTS.md).
+os.environ.setdefault('TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_ALLOWLIST_REMOVE', 'MatMul')
+os.environ.setdefault('TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_INFERLIST_REMOVE', 'Sub')
 
 # glibc's malloc raises its mmap threshold to the size of each large block freed
 # (up to 32 MB), after which a layer's buffers come from heaps that keep what is

@@ -29,7 +29,7 @@ from art import losses
 from art.constants import ALPHA, BETA, CONTENT_LAYERS, FINISH_PRECISION, STYLE_LAYERS
 from art.crops import spans
 from art.network import aligned_tile, deepest_layer, halo_for, receptive_field
-from art.painting import blend_weights, painting_configs
+from art.painting import blend_weights, painting_configs, painting_phases
 from art.tf1 import tf, tf1
 from art.vgg import load_vgg_model
 
@@ -257,29 +257,35 @@ class TiledPainting:
         self.optimizer, self.evaluations, self.tv_weight = optimizer, 0, tv_weight
         self.layers, self.weights_of_terms = layers, (content_weight, style_weight)
         self.crops = self._crops(weights, self.shape[1:3], pooling, configs)
-        self.precision = FINISH_PRECISION
-        self.content_targets = self.crops.features(content_image)
+        self.phases = painting_phases(configs, mixed=False)
         style_images = list(style_image) if isinstance(style_image, (list, tuple)) \
             else [style_image]
         blend = blend_weights(style_blend_weights, len(style_images))
-        self.style_targets = {name: 0.0 for name, _ in style_layers}
-        for image, share in zip(style_images, blend):
-            for name, gram in self._style_grams(weights, image, pooling).items():
-                self.style_targets[name] = self.style_targets[name] + share * gram
-        self.switch(next(iter(configs)))
+        # Each precision's targets, captured in its own arithmetic (as Painting's).
+        self.targets = {}
+        for precision in configs:
+            self.switch(precision)
+            style_targets = {name: 0.0 for name, _ in style_layers}
+            for image, share in zip(style_images, blend):
+                for name, gram in self._style_grams(weights, image, pooling,
+                                                    configs[precision]).items():
+                    style_targets[name] = style_targets[name] + share * gram
+            self.targets[precision] = (self.crops.features(content_image), style_targets)
+        self.content_targets, self.style_targets = self.targets[FINISH_PRECISION]
+        self.switch(self.phases[0])
         self.image = None
 
     def _crops(self, weights, size, pooling, configs):
         return Crops(weights, size, self.tile, self.halo, self.layers, pooling,
                      self.weights_of_terms, configs)
 
-    def _style_grams(self, weights, image, pooling):
-        """A style image's Gram matrices, on its own crops when its size is not ours, scaled
-        to our positions as art.painting.capture_grams_at_size does."""
+    def _style_grams(self, weights, image, pooling, config):
+        """A style image's Gram matrices, on its own crops (sessions of `config`) when its
+        size is not ours, scaled to our positions as art.painting.capture_grams_at_size does."""
         if np.shape(image) == self.shape:
             return self.crops.grams(image)
         crops = self._crops(weights, np.shape(image)[1:3], pooling,
-                            painting_configs(None))
+                            {FINISH_PRECISION: config})
         try:
             grams = crops.grams(image)
         finally:
@@ -296,7 +302,7 @@ class TiledPainting:
         total = 0.0
         for name, weight in self.layers[1]:
             filters = grams[name].shape[0]
-            difference = grams[name] - self.style_targets[name]
+            difference = grams[name] - self.targets[self.precision][1][name]
             total += weight * losses.style_normalisation(
                 filters, self.crops.positions[name]) * np.sum(difference ** 2)
         return total
@@ -315,13 +321,14 @@ class TiledPainting:
             """Pass 2 over `crops` with (G - A) from `grams`, plus each crop's own Gram
             matrices where `own` is 1; returns those, summed (float64)."""
             nonlocal content
-            differences = {name: np.asarray(grams[name] - self.style_targets[name], np.float32)
+            content_targets, style_targets = self.targets[self.precision]
+            differences = {name: np.asarray(grams[name] - style_targets[name], np.float32)
                            for name, _ in self.layers[1]}
 
             def feeds(graph, row, column):
                 feed = {graph.differences[name]: value for name, value in differences.items()}
                 feed[graph.own] = own
-                for name, target in self.content_targets.items():
+                for name, target in content_targets.items():
                     feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
                 return feed
 
@@ -347,6 +354,30 @@ class TiledPainting:
         self.evaluations += 1
         self.image = image
         return np.float32(content), np.float32(style), np.float32(total), gradient
+
+    def losses_at(self, image, precision=None):
+        """(content, style, total) at `image` in `precision` (the painting's own by default):
+        pass 1 only, every crop's features and Gram matrices."""
+        precision = precision or self.precision
+        present, grams, content = self.precision, [], 0.0
+        self.switch(precision)
+        try:
+            for row, column, (crop_grams, features) in self.crops.run(image, FORWARD):
+                grams.append(crop_grams)
+                for name, weight in self.layers[0]:
+                    target = self.targets[precision][0][name][self.crops.placement(name, row,
+                                                                                   column)]
+                    content += weight * losses.content_normalisation(
+                        features[name].shape[3], self.crops.positions[name]) * np.sum(
+                            (features[name].astype(np.float64) - target) ** 2)
+            style = self.style_loss(summed_grams([name for name, _ in self.layers[1]], grams))
+        finally:
+            self.switch(present)
+        content_weight, style_weight = self.weights_of_terms
+        total = content_weight * content + style_weight * style
+        if self.tv_weight:
+            total += self.tv_weight * total_variation(image)[0]
+        return np.float32(content), np.float32(style), np.float32(total)
 
     def assign(self, image):
         """Remember `image` as the painting's (a tiled painting has no one variable)."""

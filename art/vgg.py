@@ -16,10 +16,8 @@ from art.weights import VGGWeights, read_vgg19
 POOLING = {'avg': tf.nn.avg_pool2d, 'max': tf.nn.max_pool2d}  # by art.network.POOLINGS
 
 
-def _conv2d_relu(prev_layer, layer):
-    """ReLU(conv2d(prev_layer, W) + b) with the stored kernel W and bias b."""
-    kernel = tf.constant(layer.kernel)
-    bias = tf.constant(layer.bias)
+def _conv2d_relu(prev_layer, kernel, bias):
+    """ReLU(conv2d(prev_layer, W) + b) with the kernel W and bias b."""
     return tf.nn.relu(tf.nn.conv2d(prev_layer, filters=kernel, strides=[1, 1, 1, 1],
                                    padding='SAME') + bias)
 
@@ -66,7 +64,8 @@ def load_vgg_model(path, image_height, image_width, pooling='avg',
     image, shape (1, H, W, 3)) and 'conv1_1' ... 'conv5_4', 'avgpool1' ...
     'avgpool5' ('maxpool1' ... with pooling='max'), plus 'image' (the
     placeholder that feeds images in), 'assign_input' (the op that stores
-    it) and 'input_value' (the image the network sees). With `last_layer`,
+    it), 'input_value' (the image the network sees), 'layers' (the names
+    built, in order) and 'kernels' (each conv's kernel constant). With `last_layer`,
     the graph stops there: layers the losses do not use cost nothing.
     """
     if pooling not in POOLING:
@@ -82,9 +81,12 @@ def load_vgg_model(path, image_height, image_width, pooling='avg',
     graph['input'], graph['image'], graph['assign_input'], current = _input(
         image_height, image_width)
     graph['input_value'] = current
+    graph['layers'], graph['kernels'] = tuple(names), {}
     for name in names:
         if name.startswith('conv'):
-            current = _conv2d_relu(current, weights.layers[name])
+            layer = weights.layers[name]
+            graph['kernels'][name] = tf.constant(layer.kernel)
+            current = _conv2d_relu(current, graph['kernels'][name], tf.constant(layer.bias))
         else:
             current = _pool(current, pooling)
         graph[name] = current

@@ -136,9 +136,11 @@ def worker_matmul(options):
 
 
 def worker_reach(options):
-    """Wall time to reach the loss float32 L-BFGS has after N evaluations: float32, and
-    bfloat16 L-BFGS until its own loss is there, then float32 until the float32 loss is."""
+    """Wall time to reach the loss float32 L-BFGS has after N evaluations: float32, and a
+    bfloat16 painting in its phases (art.optimizers.in_phases) until an iterate's
+    float32-evaluated loss ('mixed' or float32) is there; its evaluations per phase."""
     import art
+    from art.optimizers import float32_loss
     from art.painting import session_configs
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
@@ -152,19 +154,18 @@ def worker_reach(options):
     target = plain[2]
     with art.Painting(weights, content, style,
                       configs=session_configs('bfloat16')) as painting:
+        spent, previous = {}, 0
         began = time.perf_counter()
-        for bulk in art.lbfgs(painting, start, 10**6, max_evaluations=3 * options.evaluations):
-            if bulk.total_loss <= target:
+        for iterate in art.optimize(painting, start, 10**6,
+                                    max_evaluations=2 * options.evaluations):
+            spent[iterate.precision] = spent.get(iterate.precision, 0) + (
+                iterate.evaluations - previous)
+            previous = iterate.evaluations
+            if float32_loss(iterate.precision) and iterate.total_loss <= target:
                 break
-        bulk_seconds = time.perf_counter() - began
-        painting.switch('float32')
-        finish = None
-        for finish in art.lbfgs(painting, bulk.image, 10**6, max_evaluations=options.evaluations):
-            if finish.total_loss <= target:
-                break
-        mixed = [time.perf_counter() - began, bulk.evaluations, bulk_seconds,
-                 finish.evaluations, float(finish.total_loss)]
-    return {'float32': plain, 'bfloat16': mixed, 'peak_rss': peak_rss_bytes()}
+        phased = [time.perf_counter() - began, spent, float(iterate.total_loss),
+                  bool(float32_loss(iterate.precision) and iterate.total_loss <= target)]
+    return {'float32': plain, 'bfloat16': phased, 'peak_rss': peak_rss_bytes()}
 
 
 def worker_tiled(options):
@@ -187,7 +188,7 @@ def worker_tiled(options):
 
 
 def parse_rules(text):
-    """'1e-3:4,0:none' -> [(1e-3, 4), (0.0, None)]: stall decrease and bulk patience."""
+    """'0.5:4,1:none' -> [(0.5, 4), (1.0, None)]: noise share and bulk patience."""
     rules = []
     for rule in text.split(','):
         decrease, patience = rule.split(':')
@@ -212,15 +213,15 @@ def worker_switch(options):
             pass
         results['float32'] = [float(last.total_loss), 0, last.evaluations,
                               time.perf_counter() - began, last.iteration]
-    for decrease, patience in parse_rules(options.rules):
-        optimizers.STALL_DECREASE, optimizers.BULK_PATIENCE = decrease, patience
+    for share, patience in parse_rules(options.rules):
+        optimizers.NOISE_SHARE, optimizers.BULK_PATIENCE = share, patience
         with art.Painting(weights, content, style,
                           configs=session_configs('bfloat16')) as painting:
             began = time.perf_counter()
             iterates = list(optimizers.optimize(painting, start, options.iterations))
             seconds = time.perf_counter() - began
         bulk = [it for it in iterates if it.precision == 'bfloat16'][-1]
-        results['%g:%s' % (decrease, patience)] = [
+        results['%g:%s' % (share, patience)] = [
             float(iterates[-1].total_loss), bulk.evaluations,
             iterates[-1].evaluations - bulk.evaluations, seconds, bulk.iteration]
     return {'results': results}
@@ -495,16 +496,16 @@ def speed_rows(sizes, peaks, options):
 
 def reach_rows(options):
     """Markdown rows: wall time to float32's loss after N evaluations, in each precision."""
-    rows = ['| to the loss float32 L-BFGS has after %d evaluations | float32 s | bfloat16 + '
-            'float32 finish s | ratio | bfloat16 evaluations (s) | float32 finish evaluations '
-            '| peak RSS |' % options.reach_evaluations, '|---|---|---|---|---|---|---|']
+    rows = ['| to the loss float32 L-BFGS has after %d evaluations | float32 s | bfloat16 '
+            'painting s (phases) | ratio | evaluations: bfloat16 / mixed / float32 | peak RSS |'
+            % options.reach_evaluations, '|---|---|---|---|---|---|']
     for size in options.reach_sizes.split(','):
         result = run_worker('reach', size=size, evaluations=options.reach_evaluations)
-        plain, mixed = result['float32'], result['bfloat16']
-        reached = mixed[4] <= plain[2]
-        rows.append('| %s | %.1f | %s | %s | %d (%.1f) | %d | %.2f GiB |' % (
-            size, plain[0], '%.1f' % mixed[0] if reached else 'not reached',
-            '%.2fx' % (mixed[0] / plain[0]) if reached else '', mixed[1], mixed[2], mixed[3],
+        plain, (seconds, spent, _, reached) = result['float32'], result['bfloat16']
+        rows.append('| %s | %.1f | %s | %s | %s | %.2f GiB |' % (
+            size, plain[0], '%.1f' % seconds if reached else 'not reached',
+            '%.2fx' % (seconds / plain[0]) if reached else '',
+            ' / '.join(str(spent.get(name, 0)) for name in ('bfloat16', 'mixed', 'float32')),
             result['peak_rss'] / 2**30))
         print(rows[-1], file=sys.stderr)
     return rows
@@ -631,7 +632,7 @@ def batch_rows(options):
 def switch_rows(options, native):
     """Markdown rows: whole paintings at equal iterations, float32 against bfloat16 with
     a float32 finish under several switch rules."""
-    from art.optimizers import BULK_PATIENCE, STALL_DECREASE, STALL_WINDOW
+    from art.optimizers import BULK_PATIENCE, NOISE_SHARE, NOISE_WINDOW
     result = run_worker('switch', size=options.switch_size, iterations=options.switch_iterations,
                         rules=options.rules)['results']
     rows = ['| %s, %d L-BFGS iterations | final total loss (float32) | against float32 | '
@@ -642,12 +643,13 @@ def switch_rows(options, native):
     plain = result.pop('float32')
     rows.append('| float32 | %.5g | 1 | | 0 | %d | %.1f |' % (plain[0], plain[2], plain[3]))
     for rule, (loss, bulk, finish, seconds, switch) in result.items():
-        decrease, patience = rule.split(':')
-        chosen = (float(decrease), None if patience == 'None' else int(patience)) == (
-            STALL_DECREASE, BULK_PATIENCE)
-        rows.append('| bfloat16: stall below %s per %d iterations, patience %s%s | %.5g | %.4f '
+        share, patience = rule.split(':')
+        chosen = (float(share), None if patience == 'None' else int(patience)) == (
+            NOISE_SHARE, BULK_PATIENCE)
+        rows.append('| bfloat16 while %s of the gain per iteration (%d) passes its error, '
+                    'patience %s%s | %.5g | %.4f '
                     '| %d | %d | %d | %s |' % (
-                        decrease, STALL_WINDOW, patience, " (art's rule)" if chosen else '',
+                        share, NOISE_WINDOW, patience, " (art's rule)" if chosen else '',
                         loss, loss / plain[0], switch, bulk, finish,
                         '%.1f' % seconds if native else ''))
     return rows
@@ -760,8 +762,8 @@ def main():
     parser.add_argument('--reach-evaluations', type=int, default=300)
     parser.add_argument('--switch-size', default='128x96')
     parser.add_argument('--switch-iterations', type=int, default=200)
-    parser.add_argument('--rules', default='1e-3:4,1e-2:4,1e-4:4,1e-3:none',
-                        help='switch rules to compare, DECREASE:PATIENCE,... (patience none: '
+    parser.add_argument('--rules', default='0.5:4,1:4,0.25:4,0.5:none',
+                        help='switch rules to compare, SHARE:PATIENCE,... (patience none: '
                              'no limit on evaluations per iteration)')
     parser.add_argument('--tiled-runs', default='800x600:0,800x600:448,1600x1200:512,'
                                                  '3200x2400:1024',

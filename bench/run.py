@@ -10,9 +10,10 @@
 - peak resident memory of a run (evaluations and L-BFGS iterations) per size
   and precision;
 - where bfloat16 is native: the wall time to reach the loss float32 L-BFGS has
-  after 300 evaluations, float32 against bfloat16 with a float32 finish;
-- the switch: whole bfloat16 paintings with a float32 finish against float32
-  at equal iterations, for several stall thresholds (on CPUs without native
+  after 300 evaluations, float32 against a bfloat16 painting in its phases
+  (bfloat16, mixed, float32), with the evaluations spent in each;
+- the switch: whole bfloat16 paintings in phases against float32 at equal
+  iterations, for several noise shares and patiences (on CPUs without native
   bfloat16, through TensorFlow's emulation, losses and counts only);
 - tiled evaluation (art.tiling): seconds per megapixel against untiled at the
   same size, peak memory against the estimate, and the total loss's agreement;
@@ -636,7 +637,7 @@ def switch_rows(options, native):
     result = run_worker('switch', size=options.switch_size, iterations=options.switch_iterations,
                         rules=options.rules)['results']
     rows = ['| %s, %d L-BFGS iterations | final total loss (float32) | against float32 | '
-            'switch at iteration | bfloat16 evaluations | float32 evaluations | %s |' % (
+            'switch at iteration | bfloat16 evaluations | mixed + float32 evaluations | %s |' % (
                 options.switch_size, options.switch_iterations,
                 'wall s' if native else 'wall s (not shown: bfloat16 emulated)'),
             '|---|---|---|---|---|---|---|']

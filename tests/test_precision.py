@@ -122,13 +122,18 @@ def test_lbfgs_goes_on_through_the_float32_switch_with_its_history(tiny, no_earl
         assert got.total_loss == want.total_loss
 
 
-def test_bfloat16_noise_moves_the_bulk_to_mixed_with_float32_losses(tiny, monkeypatch):
-    """When bfloat16's loss differs from float32's by more than a share of an iteration's
-    gain, the painting goes on in 'mixed': float32's losses, a bfloat16 backward pass."""
-    weights, content, style, start = tiny
+@pytest.fixture
+def noisy_at_two(monkeypatch):
+    """bfloat16's evaluations stop being worth their noise at the first check, iteration 2."""
     monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
     monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 2)
     monkeypatch.setattr(optimizers, 'worth_its_noise', lambda *arguments: False)
+
+
+def test_bfloat16_noise_moves_the_bulk_to_mixed_with_float32_losses(tiny, noisy_at_two):
+    """When bfloat16's loss differs from float32's by more than a share of an iteration's
+    gain, the painting goes on in 'mixed': float32's losses, a bfloat16 backward pass."""
+    weights, content, style, start = tiny
     with Painting(weights, content, style, configs=TWO_FLOAT32) as painting:
         iterates = _run(painting, start, 20)
         mixed = [it for it in iterates if it.precision == 'mixed']
@@ -179,13 +184,10 @@ class LowInBfloat16(Painting):
         return tuple(np.float32(scale) * value for value in values)
 
 
-def test_a_run_ended_by_a_switch_starts_afresh_in_the_new_phase(tiny, monkeypatch):
+def test_a_run_ended_by_a_switch_starts_afresh_in_the_new_phase(tiny, noisy_at_two):
     """scipy reads a loss above the last one as no reduction and ends; the painting goes
     on in the phase it switched to, not the next."""
     weights, content, style, start = tiny
-    monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
-    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 2)
-    monkeypatch.setattr(optimizers, 'worth_its_noise', lambda *arguments: False)
     with LowInBfloat16(weights, content, style, configs=TWO_FLOAT32) as painting:
         iterates = _run(painting, start, 30)
     precisions = [it.precision for it in iterates]
@@ -371,3 +373,19 @@ def test_tiled_losses_at_are_the_evaluation_s(tiny):
         np.testing.assert_allclose(painting.losses_at(start), evaluated, rtol=1e-5)
     with Painting(weights, content, style, tv_weight=0.5) as painting:
         np.testing.assert_allclose(painting.losses_at(start), evaluated, rtol=1e-5)
+
+
+def test_a_tiled_bulk_moves_on_noise_straight_to_float32(tiny, monkeypatch):
+    """Tiles have no 'mixed' phase: the noise check (a tiled forward pass in float32)
+    moves the bulk to float32."""
+    weights, content, style, start = tiny
+    monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
+    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 2)
+    checked = []
+    monkeypatch.setattr(optimizers, 'worth_its_noise',
+                        lambda totals, exact, *rule: checked.append(exact) and False)
+    with TiledPainting(weights, content, style, 16, configs=TWO_FLOAT32) as painting:
+        iterates = _run(painting, start, 10)
+        expected = painting.losses_at(iterates[2].image, 'float32')[2]
+    assert [it.precision for it in iterates] == ['bfloat16'] * 3 + ['float32'] * 8
+    assert checked == [pytest.approx(float(expected), rel=1e-6)]

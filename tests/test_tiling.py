@@ -337,15 +337,17 @@ def test_tiles_are_for_lbfgs(tmp_path, capsys, synthetic_files):
 
 def test_a_tiled_painting_switches_precision_like_an_untiled_one(network, monkeypatch):
     """The float32 finish of a bfloat16 painting works on tiles: two float32 sessions stand in
-    for the two precisions, and the bulk runs its full share (no stall or patience rule,
-    whose evaluation counts follow the CPU's rounding)."""
+    for the two precisions, and the bulk runs its full share (no noise check or patience
+    rule, whose evaluation counts follow the CPU's rounding); a tiled painting has no
+    'mixed' phase."""
     from art import optimizers
     from art.painting import session_config
     monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
-    monkeypatch.setattr(optimizers, 'STALL_DECREASE', 0.0)
+    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 10**6)
     configs = {'bfloat16': session_config(), 'float32': session_config()}
     content, style, start = pictures(80, 64, count=3, seed=11)
     with TiledPainting(network, content, style, 32, configs=configs) as tiled:
+        assert tiled.phases == ('bfloat16', 'float32')
         tiled_run = list(optimizers.optimize(tiled, start, 6))
         assert tiled.precision == 'float32'
     assert [it.precision for it in tiled_run] == ['bfloat16'] * 6 + ['float32']

@@ -296,7 +296,7 @@ class Phases:
         if present == FINISH_PRECISION or iterate.iteration >= self.finish_at or (
                 self.budget_at is not None and iterate.evaluations >= self.budget_at):
             return FINISH_PRECISION
-        if present != 'bfloat16' or self.painting.optimizer != 'lbfgs':
+        if float32_loss(present) or self.painting.optimizer != 'lbfgs':
             return present
         self.totals.append(float(iterate.total_loss))
         if len(self.totals) > NOISE_WINDOW and (len(self.totals) - 1) % NOISE_WINDOW == 0:
@@ -316,9 +316,10 @@ def in_phases(painting, initial_image, iterations, bounds=False, max_evaluations
     session. Where L-BFGS ends before its iterations in a phase it began in
     (gives up, or patience ends it), it starts again from the last image in
     the next phase; where it ends after a switch, in the new phase; either
-    way with a fresh history. Iterations and evaluations count on. A painting whose last iterate is not float32's (its
-    budget spent in the finish's first line search) ends with that image
-    again, with float32's losses (one forward pass).
+    way with a fresh history. Iterations and evaluations count on. A painting
+    whose last iterate is not float32's (its budget spent in the finish's
+    first line search) ends with that image again, with float32's losses (one
+    forward pass).
     """
     phases = Phases(painting, iterations, max_evaluations)
     done = last = None

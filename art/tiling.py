@@ -345,8 +345,7 @@ class TiledPainting:
         grams = {name: rest[name] + last_grams[name] for name in rest}
         second_pass(others, grams, 0.0)
         style = self.style_loss(grams)
-        content_weight, style_weight = self.weights_of_terms
-        total = content_weight * content + style_weight * style
+        total = losses.total_loss_func(content, style, *self.weights_of_terms)
         if self.tv_weight:
             variation, variation_gradient = total_variation(image)
             total += self.tv_weight * variation
@@ -373,8 +372,7 @@ class TiledPainting:
             style = self.style_loss(summed_grams([name for name, _ in self.layers[1]], grams))
         finally:
             self.switch(present)
-        content_weight, style_weight = self.weights_of_terms
-        total = content_weight * content + style_weight * style
+        total = losses.total_loss_func(content, style, *self.weights_of_terms)
         if self.tv_weight:
             total += self.tv_weight * total_variation(image)[0]
         return np.float32(content), np.float32(style), np.float32(total)

@@ -13,9 +13,10 @@ BYTES_PER_FLOAT = 4
 # Fitted to peak resident memory measured on full-width and width/16 VGG-19s
 # at 32x32, 400x300 and 800x600 (TensorFlow 2.21, oneDNN on):
 # TensorFlow, the interpreter and their libraries, before any work;
-BASE_BYTES = 580 * 2**20
-# the copies of the weight constants made while the session prepares the graph;
-WEIGHT_FACTOR = 20.0
+BASE_BYTES = 620 * 2**20
+# the weights as the caller holds them, the session's variables filled from
+# them, and oneDNN's reordered copies;
+WEIGHT_FACTOR = 3.5
 # forward outputs, pre-activations and the backward pass's buffers.
 ACTIVATION_FACTOR = 2.7
 # float64 copies of the image scipy's L-BFGS-B (1.17) holds besides its m pairs:
@@ -55,7 +56,7 @@ def evaluation_flops(height, width, style_layers, widths=None, last_layer='conv5
 
     forward: every conv up to last_layer (2 per multiply-add); backward: the
     same convs' gradients with respect to their inputs (the weights are
-    constants, so no filter gradients); gram: G = F^T F for each style layer
+    not trained, so no filter gradients); gram: G = F^T F for each style layer
     and its gradient (two more products of the same size).
     """
     shapes = conv_shapes(height, width, widths, last_layer)
@@ -123,7 +124,7 @@ def estimate_tiled_memory(height, width, crop, widths=None, last_layer='conv5_1'
     (height, width) pixels, estimated.
 
     One crop's activations instead of the image's; the crop graph's weight
-    constants; the whole image's copies the evaluation and the objective hold
+    variables; the whole image's copies the evaluation and the objective hold
     (IMAGE_COPIES) and L-BFGS's state, which at print sizes are the largest
     part.
     """

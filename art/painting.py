@@ -19,21 +19,22 @@ from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FINISH_PRECISION, LEARNI
 from art.network import deepest_layer
 from art.tf1 import tf, tf1
 from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=wrong-import-order
-from art.vgg import load_vgg_model
+from art.vgg import initialize, load_vgg_model
 
 
 def session_config(precision='float32'):
-    """A session's configuration: thread pools sized to the cores this process may
-    use, and for 'bfloat16' oneDNN's mixed precision graph rewrite.
+    """A session's configuration: every core this process may use for each op, one
+    op at a time, and for 'bfloat16' oneDNN's mixed precision graph rewrite.
 
-    TensorFlow's default pools (0, 0) measured about 10% slower here than
-    explicit pools of that size (VGG-19 at 400x300, 2 cores). The rewrite
-    (grappler's auto_mixed_precision_onednn_bfloat16) runs convolutions and
-    matrix products in bfloat16 and keeps float32 where precision matters.
+    VGG is a chain, and each op already splits its work over the cores: two
+    ops at once only share them (TensorFlow's default pools measured slower,
+    bench/RESULTS.md). The rewrite (grappler's
+    auto_mixed_precision_onednn_bfloat16) runs convolutions and matrix
+    products in bfloat16 and keeps float32 where precision matters.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
     config = tf1.ConfigProto(intra_op_parallelism_threads=cores,
-                             inter_op_parallelism_threads=cores)
+                             inter_op_parallelism_threads=1)
     if precision == 'bfloat16':
         config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
             rewriter_config_pb2.RewriterConfig.ON)
@@ -105,11 +106,11 @@ class Painting:
             used = [layer for layer, _ in tuple(content_layers) + tuple(style_layers)]
             self.last_layer = deepest_layer(used, pooling)
             self.model = load_vgg_model(weights, height, width, pooling,
-                                        last_layer=self.last_layer)
+                                        last_layer=self.last_layer, weights='variables')
             self.sessions = {name: tf1.Session(graph=self.graph, config=config)
                              for name, config in configs.items()}
             for session in self.sessions.values():
-                session.run(self.model['input'].initializer)
+                initialize(session, self.model)
             grams = losses.gram_matrices(self.model, style_layers)
             adam = tf1.train.AdamOptimizer(learning_rate) if optimizer == 'adam' else None
             self._fetches, self._train_steps = {}, {}
@@ -266,11 +267,11 @@ def capture_grams_at_size(weights, style_image, style_layers, pooling, model, co
     _, height, width, _ = np.shape(style_image)
     layers = [layer for layer, _ in style_layers]
     with tf.Graph().as_default() as graph:
-        capture = load_vgg_model(weights, height, width, pooling,
+        capture = load_vgg_model(weights, height, width, pooling, weights='variables',
                                  last_layer=deepest_layer(layers, pooling))
         grams = losses.gram_matrices(capture, style_layers)
         with tf1.Session(graph=graph, config=config or session_config()) as sess:
-            sess.run(capture['input'].initializer)
+            initialize(sess, capture)
             sess.run(capture['assign_input'], {capture['image']: style_image})
             captured = losses.capture_style_targets(sess, grams)
     positions = {layer: (losses.feature_sizes(model[layer].shape)[1],

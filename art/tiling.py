@@ -31,12 +31,12 @@ from art.crops import spans
 from art.network import aligned_tile, deepest_layer, halo_for, receptive_field
 from art.painting import blend_weights, painting_configs, painting_phases
 from art.tf1 import tf, tf1
-from art.vgg import load_vgg_model
+from art.vgg import initialize, load_vgg_model
 
 # The crop graphs' two runs, the only fetches they see: each new (feeds, fetches)
-# a session runs gets an executor of its own, holding its own copy of the
-# weight constants (about 150 MB for VGG-19 up to conv5_1). So the captures run
-# pass 1's fetches, and pass 2 fetches the Gram matrices it computes anyway.
+# a session runs gets an executor of its own, rewritten and allocated anew. So
+# the captures run pass 1's fetches, and pass 2 fetches the Gram matrices it
+# computes anyway.
 FORWARD = ('grams', 'features')
 BACKWARD = ('content', 'gradient', 'grams')
 
@@ -154,7 +154,7 @@ class CropGraph:
         self.graph = tf.Graph()
         with self.graph.as_default():
             model = load_vgg_model(crops.weights, height, width, crops.pooling,
-                                   last_layer=crops.last_layer)
+                                   last_layer=crops.last_layer, weights='variables')
             self.image, self.model = model['image'], model
             self.slices = {}
             interiors = {}
@@ -201,7 +201,7 @@ class CropGraph:
             self.sessions = {name: tf1.Session(graph=self.graph, config=config)
                              for name, config in crops.configs.items()}
             for session in self.sessions.values():
-                session.run(model['input'].initializer)
+                initialize(session, model)
         self.graph.finalize()
         self.crops = crops
 

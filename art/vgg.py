@@ -1,9 +1,15 @@
 """VGG-19 as a TF1 graph, built the way art.py's `load_vgg_model` built it.
 
-Conv weights and biases become `tf.constant`s; the input image is the one
-`tf.Variable` of the graph. Each conv is `conv2d` (stride 1, SAME) plus bias,
-then ReLU; pooling is 2x2 with stride 2, average by default as the paper
+Conv weights and biases become `tf.constant`s, as in art.py; the input image is
+the one `tf.Variable` of the graph. Each conv is `conv2d` (stride 1, SAME) plus
+bias, then ReLU; pooling is 2x2 with stride 2, average by default as the paper
 advises. The fully connected layers are never built.
+
+The engine asks for weights='variables': each weight then lives in an
+untrainable variable outside the graph's collections, filled once per session
+by `initialize`. TensorFlow copies a constant through every graph rewrite and
+into every executor a session builds (one per set of fetches), which costs
+memory and start-up; a variable is held once.
 """
 import numpy as np
 from art.tf1 import tf, tf1
@@ -14,12 +20,31 @@ from art.weights import VGGWeights, read_vgg19
 
 
 POOLING = {'avg': tf.nn.avg_pool2d, 'max': tf.nn.max_pool2d}  # by art.network.POOLINGS
+WEIGHT_FORMS = ('constants', 'variables')
 
 
 def _conv2d_relu(prev_layer, kernel, bias):
     """ReLU(conv2d(prev_layer, W) + b) with the kernel W and bias b."""
     return tf.nn.relu(tf.nn.conv2d(prev_layer, filters=kernel, strides=[1, 1, 1, 1],
                                    padding='SAME') + bias)
+
+
+def _weight(array, weights, feed, initializers):
+    """One kernel or bias as the graph reads it: a tf.constant, or with
+    weights='variables' a non-trainable variable whose initializer (added to
+    `initializers`) fills it from a placeholder that `feed` maps to `array`."""
+    if weights == 'constants':
+        return tf.constant(array)
+    value = tf1.placeholder(tf.float32, array.shape)
+    variable = tf1.Variable(value, trainable=False, collections=[], use_resource=True)
+    feed[value] = array
+    initializers.append(variable.initializer)
+    return variable.value()
+
+
+def initialize(session, model):
+    """Zero `model`'s image variable in `session` and fill its weight variables, if any."""
+    session.run(model['initialize'], model['weights_feed'])
 
 
 def _pool(prev_layer, pooling):
@@ -49,7 +74,7 @@ def _input(image_height, image_width):
 
 
 def load_vgg_model(path, image_height, image_width, pooling='avg',
-                   last_layer=None, kernel_layout='as-stored'):
+                   last_layer=None, kernel_layout='as-stored', weights='constants'):
     """Build VGG-19 into the default graph and return its tensors by name.
 
     The network whose features define the paper's losses (sec. 2). Where
@@ -65,29 +90,37 @@ def load_vgg_model(path, image_height, image_width, pooling='avg',
     'avgpool5' ('maxpool1' ... with pooling='max'), plus 'image' (the
     placeholder that feeds images in), 'assign_input' (the op that stores
     it), 'input_value' (the image the network sees), 'layers' (the names
-    built, in order) and 'kernels' (each conv's kernel constant). With `last_layer`,
-    the graph stops there: layers the losses do not use cost nothing.
+    built, in order), 'kernels' (each conv's kernel tensor), and 'initialize' with
+    its 'weights_feed' (what `initialize` runs). With `last_layer`, the graph
+    stops there: layers the losses do not use cost nothing. `weights` is
+    'constants' (art.py's) or 'variables' (the engine's; see the module's doc).
     """
     if pooling not in POOLING:
         raise ValueError('pooling must be one of %s' % ', '.join(sorted(POOLING)))
+    if weights not in WEIGHT_FORMS:
+        raise ValueError('weights must be one of %s' % ', '.join(WEIGHT_FORMS))
     names = layer_names(pooling)
     last_layer = last_layer or names[-1]
     convs = convs_up_to(last_layer, pooling)
     names = names[:names.index(last_layer) + 1]
-    weights = path if isinstance(path, VGGWeights) else read_vgg19(
+    stored = path if isinstance(path, VGGWeights) else read_vgg19(
         path, layers=convs, kernel_layout=kernel_layout)
 
     graph = {}
     graph['input'], graph['image'], graph['assign_input'], current = _input(
         image_height, image_width)
     graph['input_value'] = current
-    graph['layers'], graph['kernels'] = tuple(names), {}
+    graph['layers'], graph['kernels'], graph['weights_feed'] = tuple(names), {}, {}
+    initializers = [graph['input'].initializer]
     for name in names:
         if name.startswith('conv'):
-            layer = weights.layers[name]
-            graph['kernels'][name] = tf.constant(layer.kernel)
-            current = _conv2d_relu(current, graph['kernels'][name], tf.constant(layer.bias))
+            layer = stored.layers[name]
+            kernel, bias = (_weight(array, weights, graph['weights_feed'], initializers)
+                            for array in (layer.kernel, layer.bias))
+            graph['kernels'][name] = kernel
+            current = _conv2d_relu(current, kernel, bias)
         else:
             current = _pool(current, pooling)
         graph[name] = current
+    graph['initialize'] = tf.group(*initializers)
     return graph

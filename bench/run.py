@@ -105,6 +105,7 @@ def worker_eval(options):
     configs = session_configs(options.precision)
     with art.Painting(art.synthetic_weights(), content, style, configs=configs) as painting:
         seconds = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
+        evaluation_peak = peak_rss_bytes()
         for _ in art.lbfgs(painting, start, options.lbfgs_iterations):
             pass
         peak = peak_rss_bytes()
@@ -116,7 +117,8 @@ def worker_eval(options):
             agreement = {'losses': float(max(abs(a - b) / abs(b) for a, b in zip(losses, exact))),
                          'gradient': float(np.linalg.norm(gradient - exact_gradient)
                                            / np.linalg.norm(exact_gradient))}
-    return {'seconds': seconds, 'peak_rss': peak, 'agreement': agreement}
+    return {'seconds': seconds, 'evaluation_peak_rss': evaluation_peak, 'peak_rss': peak,
+            'agreement': agreement}
 
 
 def worker_matmul(options):
@@ -242,7 +244,7 @@ def worker_peer(options):
     function = make_loss_and_gradient(art.synthetic_weights(), content, style)
     start = tf.constant(art.generate_noise_image(content, seed=0))
     seconds = timed(lambda: [t.numpy() for t in function(start)], options.warmups, options.repeats)
-    return {'seconds': seconds, 'peak_rss': peak_rss_bytes()}
+    return {'seconds': seconds, 'evaluation_peak_rss': peak_rss_bytes(), 'peak_rss': None}
 
 
 def worker_startup(options):
@@ -473,8 +475,9 @@ def speed_rows(sizes, peaks, options):
     from art import costs
     from art.constants import STYLE_LAYERS
     rows = ['| size | implementation | s/eval min | s/eval median | GFLOP/eval | GFLOP/s (min) '
-            '| of its matmul peak | peak RSS | bfloat16 vs float32 at the start (losses; '
-            'gradient, rel. L2) |', '|---|---|---|---|---|---|---|---|---|']
+            '| of its matmul peak | peak RSS, evaluations | peak RSS, then %d L-BFGS iterations '
+            '| bfloat16 vs float32 at the start (losses; gradient, rel. L2) |'
+            % options.lbfgs_iterations, '|---|---|---|---|---|---|---|---|---|---|']
     runs = [('eval', precision, 'art (TF1 graph), %s' % precision) for precision in peaks
             if precision != 'numpy float32']
     runs.append(('peer', 'float32', 'TF2 tf.function + GradientTape, float32'))
@@ -486,9 +489,11 @@ def speed_rows(sizes, peaks, options):
                                 repeats=options.repeats, lbfgs_iterations=options.lbfgs_iterations)
             best = min(result['seconds'])
             agreement = result.get('agreement')
-            rows.append('| %s | %s | %.3f | %.3f | %.1f | %.1f | %.0f%% | %.2f GiB | %s |' % (
+            rows.append('| %s | %s | %.3f | %.3f | %.1f | %.1f | %.0f%% | %.2f GiB | %s | %s |' % (
                 size, label, best, median(result['seconds']), flops / 1e9, flops / best / 1e9,
-                100 * flops / best / 1e9 / peaks[precision], result['peak_rss'] / 2**30,
+                100 * flops / best / 1e9 / peaks[precision],
+                result['evaluation_peak_rss'] / 2**30,
+                '%.2f GiB' % (result['peak_rss'] / 2**30) if result['peak_rss'] else '',
                 '%.1e; %.1f%%' % (agreement['losses'], 100 * agreement['gradient'])
                 if agreement else ''))
             print(rows[-1], file=sys.stderr)

@@ -16,6 +16,7 @@ def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert 'Variables: 1. The image being painted is the only one:' in out
+    assert 'Weights: 26 kernels and biases' in out
     assert re.search(r'^  input:0  shape \(1, 30, 40, 3\)  float32$', out, re.M)
     content = re.findall(r'^  content  (\S+) +p  \(1, 4, 5, 32\) ', out, re.M)
     style = re.findall(r'^  style    (\S+) +A  \((\d+), \2\) ', out, re.M)

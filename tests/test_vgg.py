@@ -57,7 +57,7 @@ def test_max_pooling_names_and_values(weights):
 def test_last_layer_prunes_the_graph(weights):
     with tf.Graph().as_default():
         model = art.load_vgg_model(weights, 16, 24, last_layer='conv3_1')
-    assert list(model)[-1] == 'conv3_1' and 'conv3_2' not in model
+    assert model['layers'][-1] == 'conv3_1' and 'conv3_2' not in model
     with tf.Graph().as_default(), pytest.raises(ValueError, match='unknown layer'):
         art.load_vgg_model(weights, 16, 24, last_layer='fc6')
 
@@ -80,3 +80,36 @@ def test_layer_names_in_build_order():
     assert names[:3] == ('conv1_1', 'conv1_2', 'avgpool1')
     assert names[-2:] == ('conv5_4', 'avgpool5')
     assert len(names) == 21
+
+
+def weight_bytes(weights):
+    return sum(layer.kernel.nbytes + layer.bias.nbytes for layer in weights.layers.values())
+
+
+def test_weights_as_variables_see_what_constants_see_and_stay_out_of_the_graph():
+    weights = art.synthetic_weights(width_divisor=4, seed=2)
+    image = np.random.RandomState(3).uniform(-100, 100, (1, 16, 24, 3)).astype(np.float32)
+    seen, graph_bytes = {}, {}
+    for form in art.vgg.WEIGHT_FORMS:
+        with tf.Graph().as_default() as graph, tf1.Session() as sess:
+            model = art.load_vgg_model(weights, 16, 24, weights=form)
+            art.vgg.initialize(sess, model)
+            seen[form] = sess.run(model['conv5_1'], {model['image']: image})
+            graph_bytes[form] = graph.as_graph_def().ByteSize()
+            variables = graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES)
+        assert variables == [model['input']]
+    np.testing.assert_array_equal(seen['variables'], seen['constants'])
+    # every executor and rewrite copies a constant; the variables' values are fed once
+    assert graph_bytes['constants'] > weight_bytes(weights) > 20 * graph_bytes['variables']
+
+
+def test_unknown_weight_form_is_refused(weights):
+    with tf.Graph().as_default(), pytest.raises(ValueError, match='weights must be one of'):
+        art.load_vgg_model(weights, 16, 24, weights='frozen')
+
+
+def test_the_engine_holds_its_weights_in_variables():
+    weights = art.synthetic_weights(width_divisor=4, seed=2)
+    content = np.zeros((1, 16, 24, 3), np.float32)
+    with art.Painting(weights, content, content) as painting:
+        assert painting.graph.as_graph_def().ByteSize() * 20 < weight_bytes(weights)

@@ -32,10 +32,10 @@ def explain(painting, start, job, weights_note, widths):
     lines.append('Images enter it through the placeholder %s and the one assign op %s; the '
                  'network reads the variable after that assignment.' % (
                      model['image'].name, model['assign_input'].name))
-    weight_bytes = sum(array.nbytes for array in model['weights_feed'].values())
     lines.append('Weights: %d kernels and biases (%s), each session filling its own '
                  'untrainable copy once (outside the collections, so not listed).' % (
-                     len(model['weights_feed']), _size(weight_bytes)))
+                     len(model['weights_feed']),
+                     _size(costs.weight_bytes(widths, painting.last_layer))))
     lines += ['', 'Targets captured with sess.run, now numpy constants in the graph:']
     for layer, weight in job.content_layers:
         target = painting.content_targets[layer]

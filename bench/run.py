@@ -322,7 +322,7 @@ def worker_loop(options):
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
     start = art.generate_noise_image(content, seed=0)
-    bare, loops = [], {'one BLAS thread': [], 'BLAS as it is': []}
+    bare, singles, loops = [], [], {'one BLAS thread': [], 'BLAS as it is': []}
     with art.Painting(art.synthetic_weights(), content, style) as painting:
         timed(lambda: painting.evaluate(start), options.warmups, 0)
         evaluate, inside = painting.evaluate, []
@@ -335,8 +335,9 @@ def worker_loop(options):
                 inside.append(time.perf_counter() - began)
         painting.evaluate = timed_evaluate
         for _ in range(2):
-            bare.append(sum(timed(lambda: evaluate(start), 0, options.evaluations))
-                        / options.evaluations)
+            block = timed(lambda: evaluate(start), 0, options.evaluations)
+            bare.append(sum(block) / options.evaluations)
+            singles += block
             for label, threads in (('BLAS as it is', None), ('one BLAS thread', 1)):
                 inside.clear()
                 began = time.perf_counter()
@@ -345,7 +346,29 @@ def worker_loop(options):
                     pass
                 loops[label].append(((time.perf_counter() - began) / last.evaluations,
                                      sum(inside) / last.evaluations))
-    return {'bare': bare, 'loops': loops}
+    return {'bare': bare, 'bare_median': median(singles), 'loops': loops}
+
+
+def run_art_iterations(size, iterations):
+    """run_art.py as a user runs it, in a fresh interpreter: its whole wall time, and the
+    median seconds of its iterations that cost one evaluation, read from its loss log."""
+    from art.record import TRAJECTORY_COLUMNS
+    width, height = size.lower().split('x')
+    with tempfile.TemporaryDirectory() as folder:
+        log = os.path.join(folder, 'losses.csv')
+        began = time.perf_counter()
+        subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights', 'synthetic',
+                        '--width', width, '--height', height, '--iterations', str(iterations),
+                        '--output', os.path.join(folder, 'art.png'), '--loss-log', log],
+                       check=True, capture_output=True)
+        wall = time.perf_counter() - began
+        with open(log, encoding='utf-8') as handle:
+            rows = [dict(zip(TRAJECTORY_COLUMNS, line.split(',')))
+                    for line in handle.read().splitlines()[2:]]
+    steps = [float(now['seconds']) - float(before['seconds'])
+             for before, now in zip(rows, rows[1:])
+             if int(now['evaluations']) - int(before['evaluations']) == 1]
+    return wall, median(steps), len(steps)
 
 
 def worker_history(options):
@@ -688,16 +711,22 @@ def loop_rows(sizes, options):
     """Markdown rows: what the L-BFGS loop adds to each evaluation, and where."""
     rows = ['| size | bare evaluate s/eval | L-BFGS loop s/eval, one BLAS thread | of it in '
             '`evaluate` | of it outside (L-BFGS-B, conversions) | ratio '
-            '| L-BFGS loop s/eval, BLAS as it is | ratio |', '|---|---|---|---|---|---|---|---|']
+            '| L-BFGS loop s/eval, BLAS as it is | ratio | bare evaluate s, median | run_art.py '
+            's per one-evaluation iteration, median (its loss log) | ratio | run_art.py '
+            '--iterations %d, whole command s |' % options.command_iterations,
+            '|---|---|---|---|---|---|---|---|---|---|---|---|']
     for size in sizes:
         result = run_worker('loop', size=size, warmups=options.warmups,
                             evaluations=options.loop_evaluations)
         bare = min(result['bare'])
         (limited, inside), (unlimited, _) = (min(result['loops'][label]) for label in
                                              ('one BLAS thread', 'BLAS as it is'))
-        rows.append('| %s | %.3f | %.3f | %.3f | %.3f | %.3fx | %.3f | %.3fx |' % (
-            size, bare, limited, inside, limited - inside, limited / bare, unlimited,
-            unlimited / bare))
+        wall, step, steps = run_art_iterations(size, options.command_iterations)
+        rows.append('| %s | %.3f | %.3f | %.3f | %.3f | %.3fx | %.3f | %.3fx | %.3f | %.3f (%d) '
+                    '| %.3fx | %.1f |' % (
+                        size, bare, limited, inside, limited - inside, limited / bare, unlimited,
+                        unlimited / bare, result['bare_median'], step, steps,
+                        step / result['bare_median'], wall))
         print(rows[-1], file=sys.stderr)
     return rows
 
@@ -761,6 +790,8 @@ def main():
     parser.add_argument('--loop-evaluations', type=int, default=40,
                         help='evaluations of each timed L-BFGS loop and of each block of bare '
                              'evaluations it is compared with')
+    parser.add_argument('--command-iterations', type=int, default=30,
+                        help='iterations of the run_art.py command timed beside the loop')
     parser.add_argument('--history-size', default='256x192')
     parser.add_argument('--histories', default='5,10,20,50')
     parser.add_argument('--history-evaluations', type=int, default=300)

@@ -353,12 +353,13 @@ def run_art_iterations(size, iterations):
     """run_art.py as a user runs it, in a fresh interpreter: its whole wall time, and the
     median seconds of its iterations that cost one evaluation, read from its loss log."""
     from art.record import TRAJECTORY_COLUMNS
-    width, height = size.lower().split('x')
+    height, width = parse_size(size)
     with tempfile.TemporaryDirectory() as folder:
         log = os.path.join(folder, 'losses.csv')
         began = time.perf_counter()
         subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights', 'synthetic',
-                        '--width', width, '--height', height, '--iterations', str(iterations),
+                        '--width', str(width), '--height', str(height),
+                        '--iterations', str(iterations),
                         '--output', os.path.join(folder, 'art.png'), '--loss-log', log],
                        check=True, capture_output=True)
         wall = time.perf_counter() - began

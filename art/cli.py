@@ -7,6 +7,7 @@ Every expected failure ends in one line on stderr and a documented exit code.
 """
 import argparse
 import dataclasses
+import os
 import signal
 import sys
 
@@ -319,8 +320,12 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
 
     def say(message):
-        tqdm.write(message, file=sys.stdout)
-        sys.stdout.flush()
+        try:
+            tqdm.write(message, file=sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`run_art.py ... | head`): the painting goes on.
+            _drop_stdout()
 
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
@@ -352,6 +357,13 @@ def main(argv=None):
         return EXIT_FAILED
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _drop_stdout():
+    """Send what is still to come on stdout, and what its buffer holds, to the null device."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 def _raise_terminated(signum, frame):  # pylint: disable=unused-argument

@@ -4,6 +4,8 @@ import errno
 import os
 import shutil
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -19,7 +21,7 @@ from art.job import Job
 from art.record import read_record
 from art.runner import read_pictures
 from http_server import FileServer
-from test_cli import mat_payload, one_line_error, run_art
+from test_cli import RUN_ART, ROOT, mat_payload, one_line_error, run_art
 
 
 def paint(capsys, *argv):
@@ -319,3 +321,19 @@ def test_a_client_error_is_not_retried(tmp_path):
             download.download(server.url.replace('vgg.mat', 'elsewhere.mat'),
                               str(tmp_path / 'w.mat'), sleep=waits.append)
     assert waits == [] and len(server.requests) == 1
+
+
+def test_a_closed_stdout_does_not_stop_the_painting(tmp_path, synthetic_files):
+    """`run_art.py ... | head -1`: the reader goes away, the painting is still written."""
+    output = tmp_path / 'p.png'
+    process = subprocess.Popen(
+        [sys.executable, RUN_ART, '--weights', str(synthetic_files['old']), '--width', '16',
+         '--iterations', '2', '--output', str(output)],
+        cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    process.stdout.close()
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert b'Traceback' not in err and b'Exception ignored' not in err
+    assert b'error' not in err, err
+    assert files.read_rgb(str(output)).shape == (12, 16, 3)

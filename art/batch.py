@@ -24,19 +24,17 @@ import multiprocessing
 import os
 import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 
 from tqdm import tqdm
 
-from art import job as jobs, record as records
-from art.files import ImageError, WriteError, write_atomic
+from art import arguments, grid, job as jobs, record as records, runner
+from art.errors import (EXIT_FAILED, EXIT_SIGINT, EXIT_SIGTERM, STOPS, Terminated, UsageError,
+                        ending_of, stopped_by)
+from art.files import ImageError, write_atomic
 from art.network import CONV_LAYERS
-from art.runner import (EXIT_FAILED, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, Terminated,
-                        UsageError, load_weights, stopped_by, stopping_once,
-                        wants_system_allocator)
+from art.runner import load_weights, stopping_once, wants_system_allocator
 
 SUMMARY, GRID = 'summary.json', 'grid.png'
 # Seed of a batch job that names none: the same start for every job, so that a
@@ -57,20 +55,16 @@ class BatchError(UsageError):
     """JOBS cannot be painted as given; the message names the line."""
 
 
-def flag(key):
-    return '--' + key.replace('_', '-')
-
-
-def arguments(values):
+def argv_of(values):
     """run_art.py's arguments for a line's {flag name: JSON value}."""
     argv = []
     for key, value in values.items():
         if value is True:
-            argv.append(flag(key))
+            argv.append(jobs.flag(key))
         elif isinstance(value, list):
-            argv += [flag(key)] + [str(item) for item in value]
+            argv += [jobs.flag(key)] + [str(item) for item in value]
         elif value is not None and value is not False:
-            argv += [flag(key), str(value)]
+            argv += [jobs.flag(key), str(value)]
     return argv
 
 
@@ -78,8 +72,7 @@ class LineParser:
     """Turns a line's values into Job settings with run_art.py's own parser (one validation)."""
 
     def __init__(self, defaults):
-        from art import cli  # pylint: disable=import-outside-toplevel
-        self.cli, self.defaults = cli, defaults
+        self.defaults = defaults
         self.known = set(defaults) - set(PLACED)
 
     def settings(self, values, where):
@@ -88,24 +81,15 @@ class LineParser:
             raise BatchError('%s: unknown key %r (keys are run_art.py\'s long flag names with '
                              'underscores; %s are set by --out-dir)' % (
                                  where, unknown[0], ' and '.join(PLACED)))
-        parser = self.cli.build_parser()
+        parser = arguments.build_parser()
 
         def refuse(message):
             raise BatchError('%s: %s' % (where, message))
 
         parser.error = refuse
-        given = self.cli.job_settings(parser.parse_args(arguments(values)))
+        given = arguments.job_settings(parser.parse_args(argv_of(values)))
         return {name: given[name] if given.get(name) not in (None, False) else default
                 for name, default in self.defaults.items()}
-
-
-def value_text(value):
-    """A swept value as a file name shows it."""
-    if isinstance(value, list):
-        return '+'.join(value_text(item) for item in value)
-    if isinstance(value, float):
-        return '%g' % value
-    return str(value).replace(os.sep, '_').replace(' ', '_')
 
 
 def expand(values, where):
@@ -176,7 +160,7 @@ def entries_of_lines(path, defaults, out_dir):
             settings = parser.settings(combination, where)
             if settings.get('seed') is None:
                 settings['seed'] = BATCH_SEED
-            full = '-'.join([name] + ['%s=%s' % (key, value_text(value)) for key, value in swept])
+            full = '-'.join([name] + ['%s=%s' % (key, grid.value_text(value)) for key, value in swept])
             try:
                 job = placed(jobs.resolve(settings), out_dir, full)
             except (jobs.JobError, ImageError) as error:
@@ -267,18 +251,13 @@ def paint_one(job, say, loaded=None):
 
     What the command line reports in one line becomes the job's reason here.
     """
-    from art import cli, runner  # pylint: disable=import-outside-toplevel
     try:
         code, reason = runner.run(job, say, loaded=loaded), None
-    except cli.EXPECTED_ERRORS as error:
-        code, reason = EXIT_USAGE, 'error: %s' % error
-    except (KeyboardInterrupt, Terminated) as stop:
+    except STOPS as stop:
         code, name = stopped_by(stop)
         reason = 'interrupted (%s) before painting started' % name
-    except WriteError as error:
-        code, reason = EXIT_FAILED, 'error: %s' % error
     except Exception as error:  # pylint: disable=broad-except
-        code, reason = EXIT_FAILED, 'failed: %s: %s' % (type(error).__name__, error)
+        code, _, reason = ending_of(error)
     if reason:
         say(reason)
     return code, reason
@@ -390,62 +369,6 @@ def node_cpus(ray):
     return min(node['Resources'].get('CPU', 1) for node in ray.nodes() if node['Alive'])
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def local_cluster(cpus):
-    """A one-node Ray cluster on 127.0.0.1 while the block runs; yields its address.
-
-    `ray start --head --block` in a session of its own, so that ending that session
-    ends this cluster and no other (`ray stop` would stop every cluster of the machine),
-    with a temporary folder of its own (Ray's default, /tmp/ray, outlives every
-    cluster), removed when the cluster has ended. The tests and the benchmark run
-    batches through it.
-    """
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix='art-ray-cluster-') as folder:
-        head = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'ray'), 'start',
-                                 '--head', '--block', '--node-ip-address', '127.0.0.1', '--port',
-                                 str(port), '--num-cpus', str(cpus), '--include-dashboard',
-                                 'false', '--disable-usage-stats', '--temp-dir', folder],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
-        try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    socket.create_connection(('127.0.0.1', port), timeout=1).close()
-                    break
-                except OSError:
-                    if head.poll() is not None or time.time() > deadline:
-                        raise RuntimeError('ray start --head did not come up') from None
-                    time.sleep(0.5)
-            yield '127.0.0.1:%d' % port
-        finally:
-            # The head, its GCS server, raylet and workers: the session started above.
-            # `ray start --block` can take a minute to end its processes on SIGTERM; a
-            # throwaway cluster is killed after a few seconds.
-            end_session(head, timeout=5)
-
-
-def end_session(leader, timeout):
-    """SIGTERM to every process of the session `leader` leads; once the leader has ended,
-    or after `timeout` seconds, SIGKILL to whatever is left of the session."""
-    os.killpg(leader.pid, signal.SIGTERM)
-    try:
-        leader.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(leader.pid, signal.SIGKILL)
-    leader.wait()
-
-
 def connect_ray(address):
     """The ray module, connected to the cluster at `address`; BatchError if it cannot be."""
     try:
@@ -542,7 +465,6 @@ def write_summary(out_dir, content):
 
 def run_batch(source, defaults, out_dir, say, ray_address=None):
     """Paint a batch; the exit code: 0, 1 if any job failed, 130 on Ctrl-C."""
-    from art import grid  # pylint: disable=import-outside-toplevel
     entries = read_batch(source, defaults, out_dir)
     ray = connect_ray(ray_address) if ray_address else None
     out_dir = os.path.abspath(out_dir)

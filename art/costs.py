@@ -7,7 +7,7 @@ import math
 import os
 
 from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY
-from art.network import CONV_LAYERS, VGG19_WIDTHS
+from art.network import CONV_LAYERS, VGG19_WIDTHS, block_of
 
 BYTES_PER_FLOAT = 4
 # Fitted to peak resident memory measured on full-width and width/16 VGG-19s
@@ -41,8 +41,8 @@ def conv_shapes(height, width, widths=None, last_layer='conv5_1'):
     widths = widths or VGG19_WIDTHS
     shapes, channels, block = [], 3, 1
     for name in CONV_LAYERS:
-        if int(name[4]) != block:
-            block = int(name[4])
+        if block_of(name) != block:
+            block = block_of(name)
             height, width = math.ceil(height / 2), math.ceil(width / 2)
         shapes.append((name, height, width, channels, widths[block]))
         channels = widths[block]

@@ -10,7 +10,7 @@ import numpy as np
 
 from art import images
 from art.constants import LBFGS_HISTORY, NOISE_RATIO
-from art.optimizers import counted_on, optimize
+from art.optimizers import counted_after, optimize
 from art.painting import Painting
 from art.tiling import TiledPainting
 
@@ -25,22 +25,24 @@ def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
     noise/content mix. Iterate 0 is the start; the last is the result.
     `history` is L-BFGS's number of correction pairs. With `tile`, the network
     is evaluated on tiles of that size (art.tiling), with the same numbers.
-    `painting_options` go to Painting (layers, content_weight/style_weight,
-    pooling, learning_rate, style_blend_weights, tv_weight, configs: a painting
-    whose first config is not float32's finishes in float32).
+    `painting_options` go to Painting or TiledPainting (an objective or its
+    options: layers, content_weight/style_weight, style_blend_weights,
+    tv_weight, terms; pooling, learning_rate, configs: a painting whose first
+    config is not float32's finishes in float32).
     """
     if initial_image is None:
         initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
-    if tile:
-        painting_options.pop('learning_rate', None)
-        painting = TiledPainting(weights, content_image, style_image, tile, optimizer=optimizer,
-                                 **painting_options)
-    else:
-        painting = Painting(weights, content_image, style_image, optimizer=optimizer,
-                            **painting_options)
-    with painting:
+    with evaluator(weights, content_image, style_image, tile, optimizer=optimizer,
+                   **painting_options) as painting:
         yield from optimize(painting, initial_image, iterations, bounds=bounds,
                             max_evaluations=max_evaluations, history=history)
+
+
+def evaluator(weights, content_image, style_image, tile=None, **painting_options):
+    """The painting's evaluator: on tiles of `tile` pixels (art.tiling), or untiled."""
+    if tile:
+        return TiledPainting(weights, content_image, style_image, tile, **painting_options)
+    return Painting(weights, content_image, style_image, **painting_options)
 
 
 def network_images(job, pictures, size):
@@ -73,13 +75,10 @@ def paint(job, weights, pictures, configs=None, tiles=None):
             start = starting_image(job, pictures, content)
         elif np.shape(start)[1:3] != tuple(size):
             start = images.resize_image(start, *size)
-        for iterate in stylize(weights, content, styles, job.iterations, initial_image=start,
-                               bounds=job.pixel_bounds, history=job.lbfgs_history,
-                               configs=configs, tile=(tiles or {}).get(tuple(size)),
-                               **job.painting_options()):
-            if done is not None:
-                iterate = counted_on(iterate, done)
-            if done is None or iterate.iteration > done.iteration:
-                yield iterate
+        run = stylize(weights, content, styles, job.iterations, initial_image=start,
+                      bounds=job.pixel_bounds, history=job.lbfgs_history, configs=configs,
+                      tile=(tiles or {}).get(tuple(size)), **job.painting_options())
+        for iterate in counted_after(run, done):
+            yield iterate
             last = iterate
         start, done = last.image, last

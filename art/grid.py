@@ -10,9 +10,8 @@ import os
 
 from PIL import Image, ImageDraw, ImageFont
 
-from art import batch
 from art.files import read_rgb, write_atomic
-from art.pictures import GAP, LABEL_HEIGHT, THUMB_HEIGHT
+from art.pictures import GAP, LABEL_HEIGHT, THUMB_HEIGHT, thumbnail_width
 
 COLUMNS = 4
 BACKGROUND, INK, EMPTY = (255, 255, 255), (0, 0, 0), (220, 220, 220)
@@ -22,9 +21,18 @@ BACKGROUND, INK, EMPTY = (255, 255, 255), (0, 0, 0), (220, 220, 220)
 Block = collections.namedtuple('Block', 'title columns rows cells')
 
 
+def value_text(value):
+    """A swept value as a file name and a label show it."""
+    if isinstance(value, list):
+        return '+'.join(value_text(item) for item in value)
+    if isinstance(value, float):
+        return '%g' % value
+    return str(value).replace(os.sep, '_').replace(' ', '_')
+
+
 def label(pairs):
     """'flag=value, ...' of (flag, value) pairs."""
-    return ', '.join('%s=%s' % (key, batch.value_text(value)) for key, value in pairs)
+    return ', '.join('%s=%s' % (key, value_text(value)) for key, value in pairs)
 
 
 def blocks(entries):
@@ -55,8 +63,7 @@ def blocks(entries):
 
 def cell_width(entries):
     """Thumbnail width: the first job's aspect at THUMB_HEIGHT."""
-    height, width = entries[0].job.size
-    return max(1, round(width * THUMB_HEIGHT / height))
+    return thumbnail_width(*entries[0].job.size)
 
 
 def picture(entry, outcome, width):

@@ -63,6 +63,11 @@ class JobError(ValueError):
     """A setting that cannot be painted; the message names it and says why."""
 
 
+def flag(name):
+    """The command line's flag of the setting `name`: --name-with-dashes."""
+    return '--' + name.replace('_', '-')
+
+
 def check_number(name, text_or_value):
     """The setting `name` as its type, within its BOUNDS; ValueError says why not.
 
@@ -91,7 +96,7 @@ def _layer_pairs(name, pairs):
         return tuple((str(layer), check_number('style_layer_weights', weight))
                      for layer, weight in pairs)
     except (TypeError, ValueError) as error:
-        raise JobError('--%s: %s' % (name.replace('_', '-'), error)) from None
+        raise JobError('%s: %s' % (flag(name), error)) from None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -161,18 +166,15 @@ class Job:
         try:
             return check_number(name, value)
         except ValueError as error:
-            raise JobError('--%s: %s' % (name.replace('_', '-'), error)) from None
+            raise JobError('%s: %s' % (flag(name), error)) from None
 
     def _check_choices(self):
         for name, choices in CHOICES.items():
             if getattr(self, name) not in choices:
-                raise JobError('--%s: %r is not one of %s' % (
-                    name.replace('_', '-'), getattr(self, name), ', '.join(choices)))
+                raise JobError('%s: %r is not one of %s' % (
+                    flag(name), getattr(self, name), ', '.join(choices)))
         if not self.style:
             raise JobError('--style: give at least one style image')
-        if self.tile_size and self.optimizer != 'lbfgs':
-            raise JobError('--tile-size: tiled paintings run L-BFGS only; use --optimizer lbfgs '
-                           'or --tile-size 0')
         if not self.content_layers or not self.style_layers:
             raise JobError('--content-layers and --style-layers: give at least one layer each')
         if (self.init == 'image') != (self.init_image is not None):

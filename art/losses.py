@@ -31,17 +31,18 @@ def style_normalisation(filters, positions):
     return 1 / (4 * filters**2 * positions**2)
 
 
-def content_layer_loss(p, x):
+def content_layer_loss(p, x, positions=None):
     """Eq. 1 with art.py's normalisation: 1/(4NM) * sum((x - p)^2).
 
     The paper has 1/2 * sum((x - p)^2); art.py took the style loss's kind of
     constant instead, which balances BETA and ALPHA differently.
 
     p is the content image's features (a numpy constant), x the generated
-    image's features at the same layer.
+    image's features at the same layer; M is x's positions unless `positions`
+    says the whole image's (x a crop's part of it).
     """
-    filters, positions = feature_sizes(x.shape)
-    return content_normalisation(filters, positions) * tf.reduce_sum(tf.pow(x - p, 2))
+    filters, own = feature_sizes(x.shape) if positions is None else (int(x.shape[3]), positions)
+    return content_normalisation(filters, own) * tf.reduce_sum(tf.pow(x - p, 2))
 
 
 def capture_content_targets(sess, model, layers=CONTENT_LAYERS):

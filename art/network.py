@@ -20,12 +20,17 @@ VGG19_WIDTHS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 POOLINGS = ('avg', 'max')
 
 
+def block_of(conv):
+    """The block a conv layer is in, from its name: conv3_1 -> 3."""
+    return int(conv[len('conv')])
+
+
 def layer_names(pooling='avg'):
     """The graph's keys after 'input', in build order: conv1_1 ... avgpool5."""
     names = []
     for name in CONV_LAYERS:
-        if names and names[-1].startswith('conv') and name[4] != names[-1][4]:
-            names.append('%spool%s' % (pooling, names[-1][4]))
+        if names and block_of(name) != block_of(names[-1]):
+            names.append('%spool%d' % (pooling, block_of(names[-1])))
         names.append(name)
     return tuple(names) + ('%spool5' % pooling,)
 

@@ -1,22 +1,28 @@
-"""The optimizers: generators of Iterates over a Painting, each keeping its own state.
+"""The optimizers: generators of Iterates over an evaluator (art.evaluator.Evaluator:
+a Painting or a TiledPainting), each keeping its own state.
 
 - `lbfgs`: scipy's L-BFGS-B. `scipy.optimize.minimize` runs its own loop and
   only reports through a callback; to let the caller consume iterates one at
   a time (and stop, save or report between them), it runs in a worker thread
   that hands each iterate over and waits until the caller asks for the next.
   Only one of the two threads works at any moment.
-- `adam`: art.py's loop, `tf.train.AdamOptimizer` steps built into the graph.
+- `adam`: art.py's loop: `tf.train.AdamOptimizer` steps built into the graph, or on
+  tiles the same update in numpy (art.adam_moments).
 """
 import collections
 import math
 import queue
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.optimize
 from threadpoolctl import threadpool_limits
 
 from art.constants import FINISH_PRECISION, LBFGS_HISTORY, MEAN_VALUES, MIXED_PRECISION
+
+if TYPE_CHECKING:  # the optimizers see evaluators through their Protocol only
+    from art.evaluator import Evaluator
 
 # One state of the painting: `image` (network space) and its losses, after
 # `iteration` optimizer iterations and `evaluations` loss+gradient evaluations;
@@ -136,7 +142,7 @@ class LbfgsObjective:
     not float32's (a line search lost in rounding noise).
     """
 
-    def __init__(self, painting, max_evaluations=None, patience=None):
+    def __init__(self, painting: 'Evaluator', max_evaluations=None, patience=None):
         self.painting = painting
         self.max_evaluations = max_evaluations
         self.patience = patience
@@ -186,7 +192,7 @@ class LbfgsObjective:
         return Iterate(iteration, self.spent, *self.last[1], self.last[0], self.last[3])
 
 
-def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=None,
+def lbfgs(painting: 'Evaluator', initial_image, iterations, bounds=False, max_evaluations=None,
           history=LBFGS_HISTORY, blas_threads=1, patience=None):
     """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
 
@@ -226,7 +232,7 @@ def lbfgs(painting, initial_image, iterations, bounds=False, max_evaluations=Non
     painting.assign(current.image)
 
 
-def adam(painting, initial_image, iterations):
+def adam(painting: 'Evaluator', initial_image, iterations):
     """Yield Iterates 0..iterations of art.py's Adam loop on `painting` from initial_image.
 
     As art.py: all variables re-initialized, the start assigned, one train
@@ -263,7 +269,7 @@ def finish_share(count):
     return max(1, math.ceil(count * FINISH_SHARE))
 
 
-def _one_precision(painting, initial_image, iterations, bounds, max_evaluations, history,
+def _one_precision(painting: 'Evaluator', initial_image, iterations, bounds, max_evaluations, history,
                    patience=None):
     """Iterates of the painting's optimizer from initial_image, in the precision it now runs
     in."""
@@ -278,7 +284,7 @@ class Phases:
     last FINISH_SHARE of the iterations and of the budget; out of bfloat16 sooner when
     its evaluations are no longer worth their noise (L-BFGS only)."""
 
-    def __init__(self, painting, iterations, max_evaluations):
+    def __init__(self, painting: 'Evaluator', iterations, max_evaluations):
         self.painting = painting
         self.finish_at = iterations - finish_share(iterations)
         self.budget_at = (None if max_evaluations is None
@@ -306,7 +312,7 @@ class Phases:
         return present
 
 
-def in_phases(painting, initial_image, iterations, bounds=False, max_evaluations=None,
+def in_phases(painting: 'Evaluator', initial_image, iterations, bounds=False, max_evaluations=None,
               history=LBFGS_HISTORY):
     """Iterates of a painting that starts in a faster precision and ends in float32.
 
@@ -331,11 +337,7 @@ def in_phases(painting, initial_image, iterations, bounds=False, max_evaluations
             None if max_evaluations is None else max_evaluations - (done.evaluations if done else 0),
             history, patience=BULK_PATIENCE)
         try:
-            for iterate in run:
-                if done is not None:
-                    iterate = counted_on(iterate, done)
-                    if iterate.iteration == done.iteration:
-                        continue  # a restart's start: `done` again
+            for iterate in counted_after(run, done):
                 yield iterate
                 last = iterate
                 after = phases.after(iterate)
@@ -362,13 +364,19 @@ def in_phases(painting, initial_image, iterations, bounds=False, max_evaluations
                             precision=FINISH_PRECISION)
 
 
-def counted_on(iterate, last):
-    """`iterate` of an optimizer that started where `last` ended, counted on from it."""
-    return iterate._replace(iteration=iterate.iteration + last.iteration,
-                            evaluations=iterate.evaluations + last.evaluations)
+def counted_after(iterates, done):
+    """`iterates` of an optimizer that started where Iterate `done` ended, counted on from
+    it, without their start (`done` again); as they are where `done` is None."""
+    for iterate in iterates:
+        if done is not None:
+            iterate = iterate._replace(iteration=iterate.iteration + done.iteration,
+                                       evaluations=iterate.evaluations + done.evaluations)
+            if iterate.iteration == done.iteration:
+                continue
+        yield iterate
 
 
-def optimize(painting, initial_image, iterations, bounds=False, max_evaluations=None,
+def optimize(painting: 'Evaluator', initial_image, iterations, bounds=False, max_evaluations=None,
              history=LBFGS_HISTORY):
     """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam'), finished
     in float32 when the painting starts in another precision."""

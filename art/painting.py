@@ -4,9 +4,10 @@ Steps, in art.py's order:
 1. build VGG-19 with the image as its one tf.Variable (`load_vgg_model`);
 2. assign the content image, capture conv4_2 with sess.run (content loss);
 3. assign the style image, capture the Gram matrices (style loss);
-4. total = content_weight * content + style_weight * style (art.py's BETA and
-   ALPHA), its gradient, and Adam's ops when Adam will run; steps 2-4 once
-   per session, each in its own arithmetic (float32, and bfloat16 if asked);
+4. each term's loss against its target (art.terms), the total formed by the
+   objective (eq. 7: art.py's BETA and ALPHA), its gradient, and Adam's ops
+   when Adam will run; steps 2-4 once per session, each in its own
+   arithmetic (float32, and bfloat16 if asked);
 5. finalize the graph. The optimizers (art.optimizers) then evaluate it.
 """
 import os
@@ -14,9 +15,10 @@ import os
 import numpy as np
 
 from art import backward, losses
-from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FINISH_PRECISION, LEARNING_RATE,
-                           MIXED_PRECISION, OPTIMIZERS, STYLE_LAYERS)
+from art.constants import FINISH_PRECISION, MIXED_PRECISION
+from art.evaluator import ObjectiveEvaluator, group_losses, painting_configs, painting_phases
 from art.network import deepest_layer
+from art.terms import IMAGE, STATISTIC
 from art.tf1 import tf, tf1
 from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=wrong-import-order
 from art.vgg import initialize, load_vgg_model
@@ -50,30 +52,20 @@ def session_configs(precision):
             FINISH_PRECISION: session_config(FINISH_PRECISION)}
 
 
-def painting_configs(configs):
-    """A painting's {precision: session config}: float32's alone by default; ValueError
-    without float32's, where targets are captured and every painting ends."""
-    configs = dict(configs or session_configs(FINISH_PRECISION))
-    if FINISH_PRECISION not in configs:
-        raise ValueError('configs must include %s, where targets are captured'
-                         % FINISH_PRECISION)
-    return configs
-
-
-class Painting:
-    """The graph, session and loss tensors for one content image and its styles.
+class Painting(ObjectiveEvaluator):
+    """The graph, session and loss tensors of one content image, its styles and an
+    objective (art.terms): art.py's by default.
 
     Everything is built in the constructor and the graph is finalized there,
     so optimizing adds no op. `optimizer` ('lbfgs' or 'adam') must be chosen
     up front because Adam's update ops are part of the graph.
 
-    `style_image` is one image or a list; their Gram matrices are blended
-    with `style_blend_weights` (normalised to sum 1; equal by default). A
+    `style_image` is one image or a list (blended as the objective says). A
     style image of the content's size is captured through the model's own
-    variable, as art.py did; one of another size in a graph of its size.
-    `tv_weight` adds a total variation term to the total loss. The total is
-    content_weight * content + style_weight * style (eq. 7; art.py's BETA and
-    ALPHA by default). `evaluations` counts the loss+gradient evaluations run.
+    variable, as art.py did; one of another size in a graph of its size. The
+    objective's options, `pooling`, `optimizer` and `learning_rate` are
+    art.evaluator.ObjectiveEvaluator's. `evaluations` counts the
+    loss+gradient evaluations run.
 
     `configs` maps precisions to session configs (`session_configs`): one
     session per entry runs the same finalized graph, each holding its own copy
@@ -86,59 +78,31 @@ class Painting:
     another, carrying every variable (the image, Adam's moments) over.
     """
 
-    def __init__(self, weights, content_image, style_image,
-                 content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
-                 content_weight=BETA, style_weight=ALPHA, pooling='avg', optimizer='lbfgs',
-                 learning_rate=LEARNING_RATE, style_blend_weights=None, tv_weight=0.0,
-                 configs=None):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError('optimizer must be one of %s' % ', '.join(OPTIMIZERS))
-        style_images = list(style_image) if isinstance(style_image, (list, tuple)) else [style_image]
-        blend = blend_weights(style_blend_weights, len(style_images))
-        _, height, width, _ = np.shape(content_image)
-        self.shape = tuple(np.shape(content_image))
-        self.optimizer = optimizer
-        self.evaluations = 0
-        configs = painting_configs(configs)
-        self.phases = painting_phases(configs, mixed=optimizer == 'lbfgs')
+    def __init__(self, weights, content_image, style_image, *, configs=None, **options):
+        super().__init__(content_image, style_image, **options)
+        _, height, width, _ = self.shape
+        configs = painting_configs(configs, session_configs(FINISH_PRECISION))
+        self.phases = painting_phases(configs, mixed=self.optimizer == 'lbfgs')
+        self.weights, self.configs = weights, configs
         self.graph = tf.Graph()
         with self.graph.as_default():
-            used = [layer for layer, _ in tuple(content_layers) + tuple(style_layers)]
-            self.last_layer = deepest_layer(used, pooling)
-            self.model = load_vgg_model(weights, height, width, pooling,
+            self.model = load_vgg_model(weights, height, width, self.pooling,
                                         last_layer=self.last_layer, weights='variables')
+            self.positions = {layer: losses.feature_sizes(self.model[layer].shape)[1]
+                              for layer in self.objective.layers()}
             self.sessions = {name: tf1.Session(graph=self.graph, config=config)
                              for name, config in configs.items()}
             for session in self.sessions.values():
                 initialize(session, self.model)
-            grams = losses.gram_matrices(self.model, style_layers)
-            adam = tf1.train.AdamOptimizer(learning_rate) if optimizer == 'adam' else None
+            # Each term's capture op, built once: it serves both the capture and the loss.
+            self._captures = capture_ops(self.objective, self.model)
             self._fetches, self._train_steps = {}, {}
-            for precision in configs:
+            # One Adam for every session's step, so that they share its moments.
+            adam = tf1.train.AdamOptimizer(self.learning_rate) if self.optimizer == 'adam' \
+                else None
+            for precision, config in configs.items():
                 self.precision = precision
-                self.assign(content_image)
-                content_targets = losses.capture_content_targets(
-                    self.sess, self.model, content_layers)
-                style_targets = self._style_targets(weights, style_images, blend, grams,
-                                                    style_layers, pooling, configs[precision])
-                content_loss = losses.content_loss(self.model, content_targets, content_layers)
-                style_loss = losses.style_loss(self.model, grams, style_targets, style_layers)
-                total_loss = losses.total_loss_func(content_loss, style_loss,
-                                                    content_weight, style_weight)
-                if tv_weight:
-                    total_loss += tv_weight * losses.total_variation_loss(
-                        self.model['input_value'])
-                gradient = tf1.gradients(total_loss, self.model['input'])[0]
-                self._fetches[precision] = (content_loss, style_loss, total_loss, gradient)
-                if precision == FINISH_PRECISION:
-                    self.content_targets, self.style_targets = content_targets, style_targets
-                    if MIXED_PRECISION in self.phases:
-                        self._fetches[MIXED_PRECISION] = (content_loss, style_loss, total_loss,
-                                                          backward.image_gradient(self.model,
-                                                                                  total_loss))
-                if adam is not None:
-                    self._train_steps[precision] = adam.minimize(
-                        total_loss, var_list=[self.model['input']])
+                self._build_losses(precision, self.capture_targets(precision, config), adam)
             self.initialize = tf1.global_variables_initializer()
             self._variables = tf1.global_variables()
             self._values = [tf1.placeholder(v.dtype.base_dtype, v.shape) for v in self._variables]
@@ -146,6 +110,33 @@ class Painting:
                                     for v, value in zip(self._variables, self._values)])
         self.graph.finalize()
         self.precision = self.phases[0]
+
+    def _build_losses(self, precision, targets, adam):
+        """`precision`'s fetches (content, style, total, gradient) against its `targets`,
+        'mixed' beside float32's, and `adam`'s step unless it is None."""
+        # Each loss built just before it is weighted and summed, as art.py's sums are.
+        groups = self.objective.groups(
+            term.loss(value, target, self.positions.get(term.layer))
+            for term, value, target in zip(self.objective.terms, self._captures, targets))
+        content, style = (tf.convert_to_tensor(loss, tf.float32)
+                          for loss in group_losses(groups))
+        total = self.objective.total(groups)
+        gradient = tf1.gradients(total, self.model['input'])[0]
+        self._fetches[precision] = (content, style, total, gradient)
+        if precision == FINISH_PRECISION and MIXED_PRECISION in self.phases:
+            self._fetches[MIXED_PRECISION] = (content, style, total,
+                                              backward.image_gradient(self.model, total))
+        if adam is not None:
+            self._train_steps[precision] = adam.minimize(total, var_list=[self.model['input']])
+
+    def _capture(self, image, indices):
+        """sess.run of the terms' capture ops with `image` in the model's variable."""
+        self.assign(image)
+        return dict(zip(indices, self.sess.run([self._captures[index] for index in indices])))
+
+    def _capture_elsewhere(self, image, indices, config):
+        return capture_at_size(self.weights, image, [self.objective.terms[i] for i in indices],
+                               indices, self.pooling, config)
 
     @property
     def sess(self):
@@ -165,30 +156,10 @@ class Painting:
         if moved:
             self.sess.run(self._load, dict(zip(self._values, values)))
 
-    def _style_targets(self, weights, style_images, blend, grams, style_layers, pooling, config):
-        """A for each style layer: the blend of every style image's Gram matrix."""
-        targets = {layer: 0 for layer, _ in style_layers}
-        for image, share in zip(style_images, blend):
-            if np.shape(image) == self.shape:
-                self.assign(image)
-                captured = losses.capture_style_targets(self.sess, grams)
-            else:
-                captured = capture_grams_at_size(weights, image, style_layers, pooling,
-                                                 self.model, config)
-            for layer in targets:
-                targets[layer] = targets[layer] + share * captured[layer]
-        return targets
-
     def close(self):
         """Release the sessions."""
         for session in self.sessions.values():
             session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def assign(self, image):
         """Store `image` in the model's variable with the one assign op."""
@@ -234,47 +205,33 @@ def session_of(precision):
     return FINISH_PRECISION if precision == MIXED_PRECISION else precision
 
 
-def painting_phases(configs, mixed):
-    """The precisions a painting runs in, in order: its sessions', float32's last, with
-    'mixed' before it where there is a bulk in another precision and `mixed` is true."""
-    phases = list(configs)
-    phases.remove(FINISH_PRECISION)
-    if phases and mixed:
-        phases.append(MIXED_PRECISION)
-    return tuple(phases) + (FINISH_PRECISION,)
+def capture_ops(objective, model):
+    """Each term's capture op on `model`: its layer (POSITION), its statistic (STATISTIC),
+    the image (IMAGE)."""
+    ops = []
+    for term in objective.terms:
+        if term.kind == IMAGE:
+            ops.append(model['input_value'])
+        elif term.kind == STATISTIC:
+            ops.append(term.statistic(model[term.layer]))
+        else:
+            ops.append(model[term.layer])
+    return ops
 
 
-def blend_weights(weights, count):
-    """`count` shares summing to 1: `weights` normalised, or equal ones."""
-    if weights is None:
-        return [1.0 / count] * count if count > 1 else [1.0]
-    if len(weights) != count or min(weights) < 0 or sum(weights) <= 0:
-        raise ValueError('give one non-negative blend weight per style image (%d), not all '
-                         'zero; got %s' % (count, list(weights)))
-    total = float(sum(weights))
-    return [weight / total for weight in weights]
-
-
-def capture_grams_at_size(weights, style_image, style_layers, pooling, model, config=None):
-    """The Gram matrices of a style image whose size is not the model's.
-
-    Built in a graph of the style image's own size and dropped after the
-    capture. A Gram matrix sums over positions, so each is scaled by the
-    ratio of `model`'s positions to the style image's at that layer: the
-    style loss (eq. 4) then compares like with like. `config` is the session's
-    (float32's by default).
-    """
-    _, height, width, _ = np.shape(style_image)
-    layers = [layer for layer, _ in style_layers]
+def capture_at_size(weights, image, terms, indices, pooling, config=None):
+    """({index: capture}, {layer: M}) of `terms` on an image whose size is not the
+    painting's, in a graph of the image's own size dropped after the capture.
+    `config` is the session's (float32's by default)."""
+    _, height, width, _ = np.shape(image)
+    layers = [term.layer for term in terms]
     with tf.Graph().as_default() as graph:
-        capture = load_vgg_model(weights, height, width, pooling, weights='variables',
-                                 last_layer=deepest_layer(layers, pooling))
-        grams = losses.gram_matrices(capture, style_layers)
+        model = load_vgg_model(weights, height, width, pooling, weights='variables',
+                               last_layer=deepest_layer(layers, pooling))
+        ops = [term.statistic(model[term.layer]) for term in terms]
         with tf1.Session(graph=graph, config=config or session_config()) as sess:
-            initialize(sess, capture)
-            sess.run(capture['assign_input'], {capture['image']: style_image})
-            captured = losses.capture_style_targets(sess, grams)
-    positions = {layer: (losses.feature_sizes(model[layer].shape)[1],
-                         losses.feature_sizes(capture[layer].shape)[1]) for layer in layers}
-    return {layer: captured[layer] * np.float32(ours / theirs)
-            for layer, (ours, theirs) in positions.items()}
+            initialize(sess, model)
+            sess.run(model['assign_input'], {model['image']: image})
+            captured = sess.run(ops)
+    positions = {layer: losses.feature_sizes(model[layer].shape)[1] for layer in layers}
+    return dict(zip(indices, captured)), positions

@@ -15,9 +15,14 @@ GAP = 8
 COLUMNS = 4
 
 
+def thumbnail_width(height, width):
+    """The width of a thumbnail of a (height, width) picture at THUMB_HEIGHT, its aspect kept."""
+    return max(1, round(width * THUMB_HEIGHT / height))
+
+
 def sheet_size(shapes, columns=COLUMNS):
     """(width, height) of the sheet for images of these (height, width) shapes."""
-    widths = [max(1, round(w * THUMB_HEIGHT / h)) for h, w in shapes]
+    widths = [thumbnail_width(h, w) for h, w in shapes]
     rows = [widths[i:i + columns] for i in range(0, len(widths), columns)]
     width = GAP + max(sum(row) + GAP * len(row) for row in rows)
     return width, GAP + len(rows) * (THUMB_HEIGHT + LABEL_HEIGHT + GAP)
@@ -34,7 +39,7 @@ def contact_sheet(path, items, columns=COLUMNS):
             x = GAP
             y = GAP + (index // columns) * (THUMB_HEIGHT + LABEL_HEIGHT + GAP)
         h, w = pixels.shape[:2]
-        thumb = Image.fromarray(pixels).resize((max(1, round(w * THUMB_HEIGHT / h)), THUMB_HEIGHT),
+        thumb = Image.fromarray(pixels).resize((thumbnail_width(h, w), THUMB_HEIGHT),
                                                Image.LANCZOS)
         sheet.paste(thumb, (x, y))
         draw.text((x, y + THUMB_HEIGHT + 3), label, fill=(0, 0, 0), font=font)

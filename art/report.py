@@ -6,7 +6,7 @@ with sess.run and frozen into the graph as constants), what is built once and
 never again (the op count), and what one evaluation costs.
 """
 from art import costs
-from art.losses import feature_sizes
+from art.constants import FINISH_PRECISION
 
 
 def _size(nbytes):
@@ -18,14 +18,26 @@ def _size(nbytes):
     return '%.1f GiB' % nbytes
 
 
-def explain(painting, start, job, weights_note, widths):
-    """The report's lines for a built Painting of `job`, evaluated once at `start`."""
+def term_lines(painting):
+    """A line per loss term of a built painting: its layer, target and constants."""
+    lines = []
+    for term, target in zip(painting.objective.terms, painting.targets[FINISH_PRECISION]):
+        if target is None:
+            lines.append('  %-8s %s, no target, weight %g' % (term.group, term.describe(),
+                                                               term.weight))
+            continue
+        filters = target.shape[-1]
+        lines.append('  %-8s %-8s %s  %-20s %10s  weight %g  %s' % (
+            term.group, term.layer, term.symbol, tuple(target.shape), _size(target.nbytes),
+            term.weight, term.constants(filters, painting.positions[term.layer])))
+    return lines
+
+
+def graph_lines(painting, widths):
+    """An untiled painting's graph: its one variable, how images enter it, its weights."""
     model = painting.model
     variables = painting.graph.get_collection('variables')
-    height, width = painting.shape[1:3]
-    lines = ['Graph of a %dx%d painting (%s, %s pooling); weights: %s' % (
-        width, height, job.optimizer, job.pooling, weights_note), '']
-    lines.append('Variables: %d. The image being painted is the only one:' % len(variables))
+    lines = ['Variables: %d. The image being painted is the only one:' % len(variables)]
     for variable in variables:
         lines.append('  %s  shape %s  %s' % (variable.name, tuple(variable.shape),
                                              variable.dtype.base_dtype.name))
@@ -36,32 +48,49 @@ def explain(painting, start, job, weights_note, widths):
                  'untrainable copy once (outside the collections, so not listed).' % (
                      len(model['weights_feed']),
                      _size(costs.weight_bytes(widths, painting.last_layer))))
-    lines += ['', 'Targets captured with sess.run, now numpy constants in the graph:']
-    for layer, weight in job.content_layers:
-        target = painting.content_targets[layer]
-        filters, positions = feature_sizes(target.shape)
-        lines.append('  content  %-8s p  %-20s %10s  weight %g  x 1/(4NM) = 1/(4*%d*%d)' % (
-            layer, tuple(target.shape), _size(target.nbytes), weight, filters, positions))
-    for layer, weight in job.style_layers:
-        target = painting.style_targets[layer]
-        filters, positions = feature_sizes(model[layer].shape)
-        lines.append('  style    %-8s A  %-20s %10s  weight %g  x 1/(4N^2M^2) = 1/(4*%d^2*%d^2)' % (
-            layer, tuple(target.shape), _size(target.nbytes), weight, filters, positions))
-    lines += ['', 'Total loss (eq. 7): %g * content + %g * style' % (job.content_weight,
-                                                                   job.style_weight)]
-    ops = len(painting.graph.get_operations())
-    lines.append('Ops: %d, all built before optimizing; graph finalized: %s.' % (
-        ops, painting.graph.finalized))
+    return lines
+
+
+def crop_lines(painting):
+    """A tiled painting's crops: where the image lives and what each crop graph holds."""
+    crops = painting.crops.crops()
+    (top, bottom, _, _), (left, right, _, _) = crops[0]
+    return ['The image lives in numpy beside the optimizer; the network runs on %d crop%s of '
+            '%dx%d pixels (tiles of %d pixels, a halo of %d), one graph per crop shape, each '
+            'with its crop as its one variable.' % (
+                len(crops), '' if len(crops) == 1 else 's', right - left, bottom - top,
+                painting.tile, painting.halo)]
+
+
+def explain(painting, start, job, weights_note, widths, needed):
+    """The report's lines for a built painting of `job` (tiled or not), evaluated once at
+    `start`; `needed` is the memory check's estimate."""
+    tiled = not hasattr(painting, 'graph')
+    height, width = painting.shape[1:3]
+    lines = ['%s of a %dx%d painting (%s, %s pooling); weights: %s' % (
+        'Crop graphs' if tiled else 'Graph', width, height, job.optimizer, job.pooling,
+        weights_note), '']
+    lines += crop_lines(painting) if tiled else graph_lines(painting, widths)
+    lines += ['', 'Targets captured with sess.run, now numpy constants in the graph%s:'
+              % (' (fed to each crop)' if tiled else '')]
+    lines += term_lines(painting)
+    lines += ['', 'Total loss (eq. 7): %s' % ' + '.join(
+        '%g * %s' % (weight, group) for group, weight in painting.objective.weights.items())]
+    graphs = ([graph.graph for graph in painting.crops.graphs.values()] if tiled
+              else [painting.graph])
+    ops = sum(len(graph.get_operations()) for graph in graphs)
+    lines.append('Ops: %d, all built before optimizing; graph%s finalized: %s.' % (
+        ops, 's' if tiled else '', all(graph.finalized for graph in graphs)))
     content, style, total, _ = painting.evaluate(start)
     lines.append('One evaluation at the start (noise ratio %g): content %.4g, style %.4g, total '
                  '%.4g; ops afterwards: %d.' % (job.noise_ratio, content, style, total,
-                                                len(painting.graph.get_operations())))
+                                                sum(len(graph.get_operations())
+                                                    for graph in graphs)))
     flops = costs.evaluation_flops(height, width, [layer for layer, _ in job.style_layers],
                                    widths, painting.last_layer)
-    memory = costs.estimate_memory(height, width, widths, painting.last_layer,
-                                   job.lbfgs_history if job.optimizer == 'lbfgs' else 0)
-    lines.append('One evaluation costs %.1f GFLOP (forward %.1f, backward %.1f, Gram %.1f); '
+    lines.append('One evaluation costs %.1f GFLOP%s (forward %.1f, backward %.1f, Gram %.1f); '
                  'estimated peak memory %s.' % (
-                     flops['total'] / 1e9, flops['forward'] / 1e9, flops['backward'] / 1e9,
-                     flops['gram'] / 1e9, _size(memory)))
+                     flops['total'] / 1e9, ' on the whole image, more on crops' if tiled else '',
+                     flops['forward'] / 1e9, flops['backward'] / 1e9, flops['gram'] / 1e9,
+                     _size(needed)))
     return lines

@@ -20,28 +20,15 @@ from art.cache import read_vgg19_cached
 from art.constants import FINISH_PRECISION
 from art.crops import crop_shape, spans
 from art.download import DownloadError, download
+from art.errors import EXIT_FAILED, STOPS, Terminated, UsageError, ending_of
 from art.network import aligned_tile, convs_up_to, halo_for
 from art.weights import KNOWN_FILES
 
-EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 1, 2, 130, 143
 # Tile sides --tile-size's default tries, largest first: the first that fits. Larger
 # tiles spend less on halos and pass 1 (bench/RESULTS.md), smaller ones less memory.
 TILE_SIZES = (2048, 1536, 1024, 768, 512, 384, 256, 128)
 # The pictures a Job paints with, uint8 RGB: `init` is None unless --init image.
 Pictures = collections.namedtuple('Pictures', 'content styles init')
-
-
-class UsageError(Exception):
-    """Bad input found while running: shown as one line, exit code 2."""
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread like KeyboardInterrupt for SIGINT."""
-
-
-def stopped_by(stop):
-    """(exit code, signal name) of a KeyboardInterrupt or Terminated."""
-    return (EXIT_SIGTERM, 'SIGTERM') if isinstance(stop, Terminated) else (EXIT_SIGINT, 'SIGINT')
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -138,8 +125,7 @@ def check_memory(job, weights):
         largest = max([size, job.style_size(size)], key=lambda side: side[0] * side[1])
         bounds = costs.bounds_bytes(*size) if job.pixel_bounds and history else 0
         needed, tile = costs.estimate_memory(*largest, widths, last, history) + bounds, None
-        if job.tile_size or (job.tile_size is None and needed > available
-                             and job.optimizer == 'lbfgs'):
+        if job.tile_size or (job.tile_size is None and needed > available):
             tiled = [(costs.estimate_tiled_memory(
                 *largest, crop_shape(largest, candidate, halo, stride), widths, last, history)
                       + bounds, candidate)
@@ -148,18 +134,27 @@ def check_memory(job, weights):
             needed, tile = next((option for option in tiled if option[0] <= available),
                                 tiled[-1])
         if needed > available:
-            if tile:
-                remedy = (" or --lbfgs-history (L-BFGS's state alone takes %.1f GiB)"
-                          % (costs.optimizer_bytes(*largest, history) / 2**30))
-            else:
-                remedy = ' or --tile-size' if job.optimizer == 'lbfgs' else ''
             raise UsageError('%dx%d needs an estimated %.1f GiB of memory%s and %.1f GiB is '
-                             'available; use a smaller --width/--height%s' % (
+                             'available; use %s' % (
                                  largest[1], largest[0], needed / 2**30,
                                  ' on %d-pixel tiles' % tile if tile else '',
-                                 available / 2**30, remedy))
+                                 available / 2**30, ways_out(job, tile, largest, history)))
         peak, tiles[tuple(size)] = max(peak, needed), tile
     return peak, tiles
+
+
+def ways_out(job, tile, size, history):
+    """Every way a Job that does not fit could: a smaller size, tiles (or smaller ones),
+    and Adam, which keeps no L-BFGS state."""
+    ways = ['a smaller --width/--height']
+    if not tile:
+        ways.append('--tile-size (tiles)')
+    elif job.tile_size and job.tile_size > TILE_SIZES[-1]:
+        ways.append('a smaller --tile-size')
+    if history:
+        ways.append("--optimizer adam (L-BFGS's state alone takes %.1f GiB; a shorter "
+                    '--lbfgs-history takes less)' % (costs.optimizer_bytes(*size, history) / 2**30))
+    return ', '.join(ways[:-1]) + ' or ' + ways[-1] if len(ways) > 1 else ways[0]
 
 
 def describe_tiles(job, tiles):
@@ -227,9 +222,8 @@ class LossLog:
 
 def _thumbnail(pixels):
     """`pixels` at the contact sheet's thumbnail height."""
-    height, width = pixels.shape[:2]
     return images.resize_rgb(pixels, sheets.THUMB_HEIGHT,
-                             max(1, round(width * sheets.THUMB_HEIGHT / height)))
+                             sheets.thumbnail_width(*pixels.shape[:2]))
 
 
 class Progress:
@@ -436,16 +430,12 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
         ending = (EXIT_FAILED, 'failed', 'error: %s %s' % (
             error, 'after iteration %d; kept the last finite image' % progress.last.iteration
             if progress.last else 'at the start'))
-    except (KeyboardInterrupt, Terminated) as stop:
-        code, name = stopped_by(stop)
-        ending = (code, 'interrupted', 'interrupted (%s)' % name)
-    except files.WriteError as error:  # a full disk: what could be kept is written below
-        ending = (EXIT_FAILED, 'failed', 'error: %s' % error)
-        failure = error
+    except STOPS as stop:
+        ending = ending_of(stop)
     except Exception as error:  # pylint: disable=broad-except
-        # Recorded as failed, then passed on to the command line's one-line report.
-        ending = (EXIT_FAILED, 'failed', 'failed: %s: %s' % (type(error).__name__, error))
-        failure = error
+        # A full disk, or anything else: recorded as failed, what could be kept written
+        # below, then passed on to the command line's one-line report.
+        ending, failure = ending_of(error), error
     finally:
         bar.close()
         iterates.close()
@@ -459,7 +449,8 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
 
 
 def explain(job, say):
-    """`--explain`: build the Job's graph at its full size and describe it; write nothing."""
+    """`--explain`: build the Job's graph (or its crop graphs) at its full size and describe
+    it; write nothing."""
     precision, why, hint = choose_precision(job)
     pictures, weights, described, needed, tiles = prepare(job, say)
     say('precision: %s' % records.precision_words(precision, why))
@@ -467,17 +458,12 @@ def explain(job, say):
         say(hint)
     for tiled in describe_tiles(job, tiles):
         say(tiling_line(tiled))
-    if tiles[tuple(job.size)]:
-        history = job.lbfgs_history
-        say('estimated peak memory %.1f GiB, of it %.1f GiB L-BFGS\'s state (--lbfgs-history '
-            '%d); the untiled graph is not built at this size' % (
-                needed / 2**30, costs.optimizer_bytes(*job.size, history) / 2**30, history))
-        return 0
     from art import engine, report  # pylint: disable=import-outside-toplevel
-    from art.painting import Painting  # pylint: disable=import-outside-toplevel
     content, styles = engine.network_images(job, pictures, job.size)
     start = engine.starting_image(job, pictures, content)
-    with Painting(weights, content, styles, **job.painting_options()) as built:
-        for line in report.explain(built, start, job, described['note'], weights.widths()):
+    with engine.evaluator(weights, content, styles, tiles[tuple(job.size)],
+                          **job.painting_options()) as built:
+        for line in report.explain(built, start, job, described['note'], weights.widths(),
+                                   needed):
             say(line)
     return 0

@@ -13,7 +13,7 @@ import os
 import numpy as np
 import scipy.io
 
-from art.network import CONV_LAYERS, VGG19_LAYERS, VGG19_WIDTHS
+from art.network import CONV_LAYERS, VGG19_LAYERS, VGG19_WIDTHS, block_of
 from art.weights import ConvLayer, VGGWeights
 
 # The real fully connected layers, as convolutions: (kh, kw, in, out).
@@ -27,7 +27,7 @@ def _conv_shapes(width_divisor):
     """(kh, kw, in, out) of each conv layer with widths divided by width_divisor."""
     shapes, channels = {}, 3
     for name in CONV_LAYERS:
-        width = max(1, VGG19_WIDTHS[int(name[4])] // width_divisor)
+        width = max(1, VGG19_WIDTHS[block_of(name)] // width_divisor)
         shapes[name] = (3, 3, channels, width)
         channels = width
     return shapes

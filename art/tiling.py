@@ -8,16 +8,20 @@ is evaluated crop by crop with the untiled numbers, to float rounding:
   tile's interior, with offsets on multiples of the deepest pooling stride,
   computes the interior's features exactly as the whole image does; at the
   image's borders the crop stops at the border, so SAME padding matches too.
-- A Gram matrix is a sum over positions: G = sum over tiles of F_int^T F_int
-  (pass 1, forward only). The content loss is a sum over positions.
-- With G known, the style loss's gradient at a position is 4k F_p (G - A), a
+- A STATISTIC term's S (art.terms; the Gram matrix G) is a sum over
+  positions: S = sum over tiles of phi(F_int) (pass 1, forward only). A
+  POSITION term's loss (the content loss) is a sum over positions.
+- With S known, dL/dS is a constant, and the loss's gradient at a position
+  is phi's derivative there times it (for the Gram matrix 4k F_p (G - A)), a
   function of that position's features only. So pass 2 back-propagates, per
-  crop, the interior's content terms and 4k F_int (G - A) with (G - A) fed as
-  a constant: the crops' gradients add up to the whole image's.
+  crop, the interior's POSITION terms and each STATISTIC term's dL/dS, with S
+  fed: the crops' gradients add up to the whole image's.
 - Pass 1 skips the last crop: its pass-2 run is fed the other crops' part of
-  (G - A) and adds its own Gram matrices in the graph, so every evaluation
-  runs 2K - 1 crop passes for K crops, and an image of one crop costs what
-  the untiled graph does.
+  S and adds its own in the graph, so every evaluation runs 2K - 1 crop
+  passes for K crops, and an image of one crop costs what the untiled graph
+  does.
+- IMAGE terms (total variation) couple neighbouring pixels across tiles: a
+  small graph of the whole image evaluates them.
 
 Every crop of an image is one shape, so its crop graph is built once and
 finalized, with its input as its one variable, as art.py's graph has.
@@ -25,20 +29,22 @@ finalized, with its input as its one variable, as art.py's graph has.
 
 import numpy as np
 
-from art import losses
-from art.constants import ALPHA, BETA, CONTENT_LAYERS, FINISH_PRECISION, STYLE_LAYERS
+from art.adam_moments import AdamMoments
+from art.constants import FINISH_PRECISION
 from art.crops import spans
+from art.evaluator import ObjectiveEvaluator, group_losses, painting_configs, painting_phases
 from art.network import aligned_tile, deepest_layer, halo_for, receptive_field
-from art.painting import blend_weights, painting_configs, painting_phases
+from art.painting import session_configs
+from art.terms import IMAGE, POSITION, STATISTIC
 from art.tf1 import tf, tf1
 from art.vgg import initialize, load_vgg_model
 
 # The crop graphs' two runs, the only fetches they see: each new (feeds, fetches)
 # a session runs gets an executor of its own, rewritten and allocated anew. So
-# the captures run pass 1's fetches, and pass 2 fetches the Gram matrices it
+# the captures run pass 1's fetches, and pass 2 fetches the statistics it
 # computes anyway.
-FORWARD = ('grams', 'features')
-BACKWARD = ('content', 'gradient', 'grams')
+FORWARD = ('captures',)
+BACKWARD = ('losses', 'gradient', 'statistics')
 
 
 def feature_rows(start, end, crop_start, stride):
@@ -47,37 +53,25 @@ def feature_rows(start, end, crop_start, stride):
     return (start - crop_start) // stride, -(-end // stride) - start // stride
 
 
-def summed_grams(names, per_crop):
-    """Each layer's Gram matrices summed over `per_crop` ({layer: G} of each crop), in
-    float64; 0.0 for a layer of no crop."""
-    totals = {name: 0.0 for name in names}
-    for grams in per_crop:
-        for name, gram in grams.items():
-            totals[name] = totals[name] + gram.astype(np.float64)
-    return totals
-
-
 class Crops:
     """The crop graphs of one image size: a VGG-19 per crop shape, each reporting its
-    interior's features, their Gram matrices and pass 2's loss and gradient.
+    interior's captures (art.terms) and pass 2's losses and gradient.
 
-    `layers` are (content layers, style layers) as (name, weight) pairs;
-    `positions` the whole image's M at each layer, so each crop's terms carry
-    the whole image's normalisation (eq. 1 and 4). `configs` maps precisions to
-    session configs, as Painting's; crops run in `precision`'s session.
+    `positions` are the whole image's M at each layer, so each crop's terms
+    carry the whole image's normalisation (eq. 1 and 4). `configs` maps
+    precisions to session configs, as Painting's; crops run in `precision`'s
+    session.
     """
 
-    def __init__(self, weights, size, tile, halo, layers, pooling, weights_of_terms, configs):
-        self.size = size
-        self.content_layers, self.style_layers = layers
-        used = [name for name, _ in self.content_layers + self.style_layers]
+    def __init__(self, weights, size, tile, halo, objective, pooling, configs):
+        self.size, self.objective = size, objective
+        used = objective.layers()
         self.last_layer = deepest_layer(used, pooling)
         stride = receptive_field(self.last_layer, pooling)[0]
         self.rows, self.columns = (spans(length, tile, halo, stride) for length in size)
         self.strides = {name: receptive_field(name, pooling)[0] for name in used}
         self.positions = {name: int(np.prod(self.feature_size(name))) for name in used}
         self.weights, self.pooling, self.configs = weights, pooling, configs
-        self.content_weight, self.style_weight = weights_of_terms
         self.precision = next(iter(configs))
         self.graphs = {}
 
@@ -124,20 +118,33 @@ class Crops:
             yield row, column, graph.run(tensors, crop, self.interior, row, column,
                                          feeds(graph, row, column) if feeds else {})
 
-    def grams(self, image, crops=None):
-        """Pass 1: G of each style layer, summed over the crops' interiors (float64)."""
-        return summed_grams([name for name, _ in self.style_layers],
-                            (grams for _, _, (grams, _) in self.run(image, FORWARD, crops=crops)))
+    def zeros(self):
+        """{index: 0} of each STATISTIC term, of its statistic's shape (float64)."""
+        row, column = self.crops()[0]
+        graph = self.graph(row[1] - row[0], column[1] - column[0])
+        return {index: np.zeros(graph.statistics[index].shape.as_list())
+                for index in graph.statistics}
 
-    def features(self, image):
-        """Each content layer's features of the whole image, put together from the crops."""
-        whole = {}
-        for row, column, (_, features) in self.run(image, FORWARD):
-            for name, values in features.items():
-                if name not in whole:
-                    whole[name] = np.zeros((1,) + self.feature_size(name) + values.shape[3:],
-                                           np.float32)
-                whole[name][self.placement(name, row, column)] = values
+    def statistics(self, image, crops=None):
+        """Pass 1: each STATISTIC term's S, summed over the crops' interiors (float64)."""
+        return summed(self.zeros(), (captures for _, _, (captures,) in
+                                     self.run(image, FORWARD, crops=crops)))
+
+    def capture(self, image):
+        """Each term's capture of the whole image, by index: STATISTIC terms' S summed over
+        the crops (float64), POSITION terms' features put together from them."""
+        statistics, whole = self.zeros(), {}
+        for row, column, (captures,) in self.run(image, FORWARD):
+            for index, values in captures.items():
+                if index in statistics:
+                    statistics[index] = statistics[index] + values
+                    continue
+                name = self.objective.terms[index].layer
+                if index not in whole:
+                    whole[index] = np.zeros((1,) + self.feature_size(name) + values.shape[3:],
+                                            np.float32)
+                whole[index][self.placement(name, row, column)] = values
+        whole.update(statistics)
         return whole
 
     def close(self):
@@ -146,55 +153,76 @@ class Crops:
                 session.close()
 
 
+def summed(zeros, parts):
+    """`zeros` ({index: array}) plus each of `parts`' values at those indices, in float64."""
+    totals = dict(zeros)
+    for part in parts:
+        for index in totals:
+            totals[index] = totals[index] + part[index].astype(np.float64)
+    return totals
+
+
+def interiors_of(model, names):
+    """{layer: its interior, a slice of begin and count fed per crop} and those feeds."""
+    interiors, slices = {}, {}
+    for name in names:
+        begin = tf1.placeholder(tf.int32, (4,))
+        count = tf1.placeholder(tf.int32, (4,))
+        slices[name] = (begin, count)
+        interiors[name] = tf.slice(model[name], begin, count)
+        interiors[name].set_shape((1, None, None, model[name].shape[3]))
+    return interiors, slices
+
+
 class CropGraph:
-    """One crop shape's graph: interiors sliced at every layer, pass 1's features and Gram
-    matrices, and pass 2's interior loss and its gradient with (G - A) and P fed."""
+    """One crop shape's graph: interiors sliced at every layer, pass 1's captures, and
+    pass 2's interior losses and their gradient with the targets and S fed."""
 
     def __init__(self, crops, height, width):
+        objective = crops.objective
         self.graph = tf.Graph()
         with self.graph.as_default():
             model = load_vgg_model(crops.weights, height, width, crops.pooling,
                                    last_layer=crops.last_layer, weights='variables')
-            self.image, self.model = model['image'], model
-            self.slices = {}
-            interiors = {}
-            for name in crops.strides:
-                begin = tf1.placeholder(tf.int32, (4,))
-                count = tf1.placeholder(tf.int32, (4,))
-                self.slices[name] = (begin, count)
-                interiors[name] = tf.slice(model[name], begin, count)
-                interiors[name].set_shape((1, None, None, model[name].shape[3]))
-            self.features = {name: interiors[name] for name, _ in crops.content_layers}
-            self.grams = {name: losses.gram_matrix(interiors[name])
-                          for name, _ in crops.style_layers}
-            self.targets, self.differences = {}, {}
-            # 1 in the run that completes pass 1: (G - A) is then the fed part plus this
-            # crop's own Gram matrices, held constant as the fed part is.
-            self.own = tf1.placeholder_with_default(0.0, ())
-            terms, upstream = [], {}
-            for name, weight in crops.content_layers:
-                filters = int(model[name].shape[3])
-                self.targets[name] = tf1.placeholder(tf.float32, (1, None, None, filters))
-                difference = interiors[name] - self.targets[name]
-                normalisation = weight * losses.content_normalisation(filters,
-                                                                      crops.positions[name])
-                terms.append(normalisation * tf.reduce_sum(tf.square(difference)))
-                upstream[name] = 2 * crops.content_weight * normalisation * difference
-            self.content = tf.add_n(terms)
-            for name, weight in crops.style_layers:
-                filters = int(model[name].shape[3])
-                self.differences[name] = tf1.placeholder(tf.float32, (filters, filters))
-                difference = self.differences[name] \
-                    + self.own * tf.stop_gradient(self.grams[name])
-                flat = tf.reshape(interiors[name], (-1, filters))
-                # dE/dF = 2k F ((G - A) + (G - A)^T), eq. 4's gradient (4k F (G - A)) as
-                # autodiff of the untiled graph forms it; back-propagated from the interior
-                # directly, without a surrogate loss's backward buffers.
-                gradient = 2 * crops.style_weight * weight \
-                    * losses.style_normalisation(filters, crops.positions[name]) \
-                    * tf.matmul(flat, difference + tf.transpose(difference))
-                upstream[name] = upstream.get(name, 0) \
-                    + tf.reshape(gradient, tf.shape(interiors[name]))
+            self.image = model['image']
+            interiors, self.slices = interiors_of(model, crops.strides)
+            self.captures, self.statistics = {}, {}
+            for index, term in enumerate(objective.terms):
+                if term.kind == STATISTIC:
+                    self.statistics[index] = term.statistic(interiors[term.layer])
+                    self.captures[index] = self.statistics[index]
+                elif term.kind == POSITION:
+                    self.captures[index] = interiors[term.layer]
+            self.targets, self.fed = {}, {}
+            # 1 in the run that completes pass 1: S is then the fed part plus this
+            # crop's own, held constant as the fed part is.
+            self.own = tf1.placeholder_with_default(tf.constant(0.0, tf.float64), ())
+            self.losses, upstream = {}, {}
+            for index, term in enumerate(objective.terms):
+                if term.kind == IMAGE:
+                    continue
+                features = interiors[term.layer]
+                captured = self.captures[index]
+                if term.kind == POSITION:
+                    if term.source:
+                        self.targets[index] = tf1.placeholder(tf.float32, captured.shape)
+                    loss = term.loss(features, self.targets.get(index),
+                                     crops.positions[term.layer])
+                    part = tf1.gradients(objective.factor(term) * loss, features)[0]
+                else:
+                    # S, A and f(S) in float64, as S is summed over the crops: f's
+                    # differences (G - A) are small beside S near the optimum.
+                    if term.source:
+                        self.targets[index] = tf1.placeholder(tf.float64, captured.shape)
+                    self.fed[index] = tf1.placeholder(tf.float64, captured.shape)
+                    whole = self.fed[index] + self.own * tf.cast(tf.stop_gradient(captured),
+                                                                 tf.float64)
+                    loss = term.loss(whole, self.targets.get(index),
+                                     crops.positions[term.layer])
+                    part = term.upstream(features, tf.cast(tf1.gradients(
+                        objective.factor(term) * loss, whole)[0], features.dtype))
+                self.losses[index] = loss
+                upstream[term.layer] = upstream.get(term.layer, 0) + part
             names = sorted(upstream)
             self.gradient = tf1.gradients([interiors[name] for name in names], model['input'],
                                           grad_ys=[upstream[name] for name in names])[0]
@@ -216,176 +244,172 @@ class CropGraph:
         return self.sessions[self.crops.precision].run(fetch, feed)
 
 
-def total_variation(image):
-    """The total variation loss (art.losses.total_variation_loss) of a whole image and its
-    gradient, in numpy: it couples neighbouring pixels across tiles. float32 as the untiled
-    graph's, summed in float64."""
-    image = np.asarray(image, np.float32)
-    down = image[:, 1:] - image[:, :-1]
-    right = image[:, :, 1:] - image[:, :, :-1]
-    gradient = np.zeros_like(image)
-    gradient[:, 1:] += 2 * down
-    gradient[:, :-1] -= 2 * down
-    gradient[:, :, 1:] += 2 * right
-    gradient[:, :, :-1] -= 2 * right
-    loss = np.sum(np.square(down), dtype=np.float64) + np.sum(np.square(right), dtype=np.float64)
-    return float(loss), gradient
+class ImageTerms:
+    """The objective's IMAGE terms on the whole image, in a graph of their own (no
+    network): their losses and the gradient of their weighted sum, float32."""
+
+    def __init__(self, objective, shape, config):
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.image = tf1.placeholder(tf.float32, shape)
+            terms = objective.of_kind(IMAGE)
+            self.losses = {index: term.loss(self.image, None, None) for index, term in terms}
+            weighted = tf.add_n([objective.factor(term) * self.losses[index]
+                                 for index, term in terms])
+            self.gradient = tf1.gradients(weighted, self.image)[0]
+            self.session = tf1.Session(graph=self.graph, config=config)
+        self.graph.finalize()
+
+    def run(self, image):
+        """({index: loss}, gradient) at `image`."""
+        return self.session.run((self.losses, self.gradient), {self.image: image})
+
+    def close(self):
+        self.session.close()
 
 
-class TiledPainting:
+class TiledPainting(ObjectiveEvaluator):
     """A Painting evaluated crop by crop: the same losses and gradient, to float rounding,
-    in the memory of one crop's graph. The optimizers see Painting's interface.
+    in the memory of one crop's graph. The optimizers see the same Evaluator.
 
     `tile` is the interior's side in pixels, rounded up to the deepest pooling
     stride; `halo` defaults to the receptive field's radius rounded up to it.
-    L-BFGS only: Adam's update ops live in an untiled graph.
+    The other options are Painting's. Adam's moments live beside the image, in
+    numpy (art.adam), since the image is no one variable here.
     """
 
-    def __init__(self, weights, content_image, style_image, tile,
-                 content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
-                 content_weight=BETA, style_weight=ALPHA, pooling='avg', optimizer='lbfgs',
-                 style_blend_weights=None, tv_weight=0.0, configs=None, halo=None):
-        if optimizer != 'lbfgs':
-            raise ValueError('a tiled painting runs L-BFGS only')
-        configs = painting_configs(configs)
-        layers = (tuple(content_layers), tuple(style_layers))
-        used = [name for name, _ in layers[0] + layers[1]]
-        stride, radius_halo = halo_for(deepest_layer(used, pooling), pooling)
+    def __init__(self, weights, content_image, style_image, tile, *, configs=None, halo=None,
+                 **options):
+        super().__init__(content_image, style_image, **options)
+        configs = painting_configs(configs, session_configs(FINISH_PRECISION))
+        stride, radius_halo = halo_for(self.last_layer, self.pooling)
         self.tile = aligned_tile(tile, stride)
         self.halo = radius_halo if halo is None else halo
-        self.shape = tuple(np.shape(content_image))
-        self.optimizer, self.evaluations, self.tv_weight = optimizer, 0, tv_weight
-        self.layers, self.weights_of_terms = layers, (content_weight, style_weight)
-        self.crops = self._crops(weights, self.shape[1:3], pooling, configs)
+        self.weights = weights
+        self.crops = self._crops(self.shape[1:3], configs)
+        self.positions = self.crops.positions
         self.phases = painting_phases(configs, mixed=False)
-        style_images = list(style_image) if isinstance(style_image, (list, tuple)) \
-            else [style_image]
-        blend = blend_weights(style_blend_weights, len(style_images))
+        self.image_terms = (ImageTerms(self.objective, self.shape, configs[FINISH_PRECISION])
+                            if self.objective.of_kind(IMAGE) else None)
         # Each precision's targets, captured in its own arithmetic (as Painting's).
-        self.targets = {}
-        for precision in configs:
+        for precision, config in configs.items():
             self.switch(precision)
-            style_targets = {name: 0.0 for name, _ in style_layers}
-            for image, share in zip(style_images, blend):
-                for name, gram in self._style_grams(weights, image, pooling,
-                                                    configs[precision]).items():
-                    style_targets[name] = style_targets[name] + share * gram
-            self.targets[precision] = (self.crops.features(content_image), style_targets)
-        self.content_targets, self.style_targets = self.targets[FINISH_PRECISION]
+            self.capture_targets(precision, config)
         self.switch(self.phases[0])
+        self.adam = AdamMoments(self.learning_rate)
         self.image = None
 
-    def _crops(self, weights, size, pooling, configs):
-        return Crops(weights, size, self.tile, self.halo, self.layers, pooling,
-                     self.weights_of_terms, configs)
+    def _crops(self, size, configs):
+        return Crops(self.weights, size, self.tile, self.halo, self.objective, self.pooling,
+                     configs)
 
-    def _style_grams(self, weights, image, pooling, config):
-        """A style image's Gram matrices, on its own crops (sessions of `config`) when its
-        size is not ours, scaled to our positions as art.painting.capture_grams_at_size does."""
-        if np.shape(image) == self.shape:
-            return self.crops.grams(image)
-        crops = self._crops(weights, np.shape(image)[1:3], pooling,
-                            {FINISH_PRECISION: config})
+    def _capture(self, image, indices):
+        captured = self.crops.capture(image)
+        return {index: captured[index] for index in indices}
+
+    def _capture_elsewhere(self, image, indices, config):
+        """Captures on crops of the image's own size (sessions of `config`)."""
+        crops = self._crops(np.shape(image)[1:3], {FINISH_PRECISION: config})
         try:
-            grams = crops.grams(image)
+            captured = crops.capture(image)
         finally:
             crops.close()
-        return {name: gram * (self.crops.positions[name] / crops.positions[name])
-                for name, gram in grams.items()}
+        return {index: captured[index] for index in indices}, crops.positions
 
     def switch(self, precision):
         """Run the crops in `precision`'s sessions from now on (they hold no state)."""
         self.precision = self.crops.precision = precision
 
-    def style_loss(self, grams):
-        """Eq. 5 from whole-image Gram matrices, in float64."""
-        total = 0.0
-        for name, weight in self.layers[1]:
-            filters = grams[name].shape[0]
-            difference = grams[name] - self.targets[self.precision][1][name]
-            total += weight * losses.style_normalisation(
-                filters, self.crops.positions[name]) * np.sum(difference ** 2)
-        return total
+    def _second_pass(self, image, crops, statistics, own, gradient):
+        """Pass 2 over `crops` with S from `statistics`, plus each crop's own where `own` is
+        1, adding to `gradient`: ({index: loss} of the terms, POSITION ones summed over
+        the crops, and the crops' own statistics summed, where `own` is 1)."""
+        targets = self.targets[self.precision]
+
+        def feeds(graph, row, column):
+            feed = {graph.fed[index]: value for index, value in statistics.items()}
+            feed[graph.own] = own
+            for index, target in graph.targets.items():
+                term = self.objective.terms[index]
+                feed[target] = (targets[index][self.crops.placement(term.layer, row, column)]
+                                if term.kind == POSITION else targets[index])
+            return feed
+
+        term_losses, own_statistics = {}, []
+        for row, column, (crop_losses, crop_gradient, crop_statistics) in self.crops.run(
+                image, BACKWARD, feeds, crops):
+            for index, loss in crop_losses.items():
+                term_losses[index] = term_losses.get(index, 0.0) + float(loss)
+            gradient[:, row[0]:row[1], column[0]:column[1]] += crop_gradient
+            if own:
+                own_statistics.append(crop_statistics)
+        return term_losses, summed(self.crops.zeros(), own_statistics)
+
+    def _evaluate(self, image):
+        """(the terms' losses in order, gradient) at `image`: pass 1 for S of every crop but
+        the last, then pass 2 per crop, the last first (it completes S)."""
+        *others, last = self.crops.crops()
+        rest = self.crops.statistics(image, others)
+        gradient = np.zeros(self.shape, np.float32)
+        first, last_statistics = self._second_pass(image, [last], rest, 1.0, gradient)
+        whole = {index: rest[index] + last_statistics[index] for index in rest}
+        second, _ = self._second_pass(image, others, whole, 0.0, gradient)
+        term_losses = [0.0] * len(self.objective.terms)
+        for index, loss in first.items():
+            # A STATISTIC term's loss is the whole image's in every run: once, from the first.
+            term_losses[index] = loss + (second.get(index, 0.0)
+                                         if self.objective.terms[index].kind == POSITION else 0.0)
+        if self.image_terms is not None:
+            image_losses, image_gradient = self.image_terms.run(image)
+            for index, loss in image_losses.items():
+                term_losses[index] = float(loss)
+            gradient += image_gradient
+        return term_losses, gradient
+
+    def _losses(self, term_losses):
+        """(content, style, total) as float32 from the terms' losses."""
+        groups = self.objective.groups(term_losses)
+        return tuple(np.float32(value) for value in
+                     group_losses(groups) + (self.objective.total(groups),))
 
     def evaluate(self, image):
-        """Losses and gradient at `image`: pass 1 for the Gram matrices of every crop but
-        the last, then pass 2 per crop, the last first (it completes G).
-
-        Returns (content, style, total, gradient), as Painting.evaluate.
-        """
-        *others, last = self.crops.crops()
-        rest = self.crops.grams(image, others)
-        content, gradient = 0.0, np.zeros(self.shape, np.float32)
-
-        def second_pass(crops, grams, own):
-            """Pass 2 over `crops` with (G - A) from `grams`, plus each crop's own Gram
-            matrices where `own` is 1; returns those, summed (float64)."""
-            nonlocal content
-            content_targets, style_targets = self.targets[self.precision]
-            differences = {name: np.asarray(grams[name] - style_targets[name], np.float32)
-                           for name, _ in self.layers[1]}
-
-            def feeds(graph, row, column):
-                feed = {graph.differences[name]: value for name, value in differences.items()}
-                feed[graph.own] = own
-                for name, target in content_targets.items():
-                    feed[graph.targets[name]] = target[self.crops.placement(name, row, column)]
-                return feed
-
-            own_grams = []
-            for row, column, (part, crop_gradient, crop_grams) in self.crops.run(
-                    image, BACKWARD, feeds, crops):
-                content += float(part)
-                gradient[:, row[0]:row[1], column[0]:column[1]] += crop_gradient
-                if own:
-                    own_grams.append(crop_grams)
-            return summed_grams(differences, own_grams)
-
-        last_grams = second_pass([last], rest, 1.0)
-        grams = {name: rest[name] + last_grams[name] for name in rest}
-        second_pass(others, grams, 0.0)
-        style = self.style_loss(grams)
-        total = losses.total_loss_func(content, style, *self.weights_of_terms)
-        if self.tv_weight:
-            variation, variation_gradient = total_variation(image)
-            total += self.tv_weight * variation
-            gradient += self.tv_weight * variation_gradient
+        """Losses and gradient at `image`: (content, style, total, gradient), as Painting's."""
+        term_losses, gradient = self._evaluate(image)
         self.evaluations += 1
         self.image = image
-        return np.float32(content), np.float32(style), np.float32(total), gradient
+        return self._losses(term_losses) + (gradient,)
 
     def losses_at(self, image, precision=None):
-        """(content, style, total) at `image` in `precision` (the painting's own by default):
-        pass 1 only, every crop's features and Gram matrices."""
-        precision = precision or self.precision
-        present, grams, content = self.precision, [], 0.0
-        self.switch(precision)
+        """(content, style, total) at `image` in `precision` (the painting's own by default),
+        not counted as an evaluation."""
+        present = self.precision
+        self.switch(precision or present)
         try:
-            for row, column, (crop_grams, features) in self.crops.run(image, FORWARD):
-                grams.append(crop_grams)
-                for name, weight in self.layers[0]:
-                    target = self.targets[precision][0][name][self.crops.placement(name, row,
-                                                                                   column)]
-                    content += weight * losses.content_normalisation(
-                        features[name].shape[3], self.crops.positions[name]) * np.sum(
-                            (features[name].astype(np.float64) - target) ** 2)
-            style = self.style_loss(summed_grams([name for name, _ in self.layers[1]], grams))
+            return self._losses(self._evaluate(image)[0])
         finally:
             self.switch(present)
-        total = losses.total_loss_func(content, style, *self.weights_of_terms)
-        if self.tv_weight:
-            total += self.tv_weight * total_variation(image)[0]
-        return np.float32(content), np.float32(style), np.float32(total)
 
     def assign(self, image):
         """Remember `image` as the painting's (a tiled painting has no one variable)."""
         self.image = image
 
+    def reset_adam(self, image):
+        """Adam's moments zeroed, `image` the painting's (art.py before its loop)."""
+        self.adam.reset(self.shape)
+        self.image = np.asarray(image, np.float32)
+
+    def adam_step(self):
+        """One Adam step: (content, style, total, image) of the image it started from."""
+        start = self.image
+        content, style, total, gradient = self.evaluate(start)
+        self.image = self.adam.step(start, gradient)
+        return content, style, total, start
+
+    def losses_and_image(self):
+        """(content, style, total, image) of the painting's image."""
+        return self.losses_at(self.image) + (self.image,)
+
     def close(self):
         self.crops.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        if self.image_terms is not None:
+            self.image_terms.close()

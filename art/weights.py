@@ -81,19 +81,18 @@ class VGGWeights:
                 digest.update(np.ascontiguousarray(self.layers[name].bias).tobytes())
         return digest.hexdigest()
 
-    @property
-    def is_standard_vgg19(self):
-        """True when the shapes are the real VGG-19's (the values may not be)."""
-        widths = self.widths()
-        return widths == {block: VGG19_WIDTHS[block] for block in widths}
+
+
+def _unwrapped(value):
+    """`value` out of the 1x1 object arrays loadmat wraps MATLAB's cells and fields in."""
+    while isinstance(value, np.ndarray) and value.dtype == object and value.size == 1:
+        value = value.flat[0]
+    return value
 
 
 def _field(struct, name):
     """The value of field `name` of a 1x1 MATLAB struct read by loadmat."""
-    value = struct[name]
-    while isinstance(value, np.ndarray) and value.dtype == object and value.size == 1:
-        value = value.flat[0]
-    return value
+    return _unwrapped(struct[name])
 
 
 def _text(value):
@@ -103,10 +102,8 @@ def _text(value):
 
 def _conv_layer(struct, source, name):
     """Kernel and bias of one conv struct, checked for shape."""
-    weights = struct['weights']
-    while weights.dtype == object and weights.size == 1:
-        weights = weights.flat[0]
-    if weights.dtype != object or weights.size != 2:
+    weights = _field(struct, 'weights')
+    if not isinstance(weights, np.ndarray) or weights.dtype != object or weights.size != 2:
         raise WeightsError('%s: layer %s has no (kernel, bias) pair in its '
                            '"weights" field' % (source, name))
     kernel, bias = (np.asarray(w, dtype=np.float32) for w in weights.flat)
@@ -182,9 +179,7 @@ def read_vgg19(path, layers=CONV_LAYERS, kernel_layout='as-stored'):
     wanted = set(layers)
     found = {}
     for cell in cells.flat:
-        struct = cell
-        while isinstance(struct, np.ndarray) and struct.dtype == object and struct.size == 1:
-            struct = struct.flat[0]
+        struct = _unwrapped(cell)
         if not (isinstance(struct, np.ndarray) and struct.dtype.names
                 and 'name' in struct.dtype.names):
             raise WeightsError('%s: a layer is not a MatConvNet layer struct'

@@ -627,14 +627,14 @@ def batch_rows(options):
     machine, with the dispatch overhead per job; Figure 3's jobs file here."""
     rows = ['| batch | jobs | wall s | painting s (sum of records) | overhead per job s | '
             'against here |', '|---|---|---|---|---|---|']
-    from art import batch
+    from tests.ray_cluster import local_cluster
     with tempfile.TemporaryDirectory() as folder:
         jobs = os.path.join(folder, 'jobs.jsonl')
         with open(jobs, 'w') as handle:
             handle.write(json.dumps({'name': 'small', 'sweep': {
                 'seed': list(range(1, options.batch_jobs + 1))}}) + '\n')
         common = ['--batch', jobs, '--weights', 'synthetic'] + options.batch_args.split()
-        with batch.local_cluster(os.cpu_count()) as address:
+        with local_cluster(os.cpu_count()) as address:
             runs = [('here, a worker process per job', run_batch(common, os.path.join(
                 folder, 'here'))),
                     ('Ray cluster on this machine', run_batch(common + ['--ray', address],

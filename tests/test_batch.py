@@ -16,6 +16,7 @@ import art.cli
 from art import batch, cpu, examples, files, grid
 from art.record import read_record
 from conftest import running
+from ray_cluster import free_port, local_cluster
 
 
 RUN_ART = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'run_art.py')
@@ -209,7 +210,7 @@ def test_a_changed_job_is_not_painted_over_an_earlier_result(local_batch, capsys
 @pytest.fixture(scope='module')
 def ray_cluster():
     """A real one-node Ray cluster on 127.0.0.1, stopped afterwards."""
-    with batch.local_cluster(cpus=2) as address:
+    with local_cluster(cpus=2) as address:
         yield address
 
 
@@ -262,7 +263,7 @@ def test_on_ray_a_job_asking_for_tiles_gets_a_worker_of_its_own(ray_cluster, tmp
 def test_a_ray_address_where_no_cluster_listens_is_a_one_line_error(tmp_path, capsys):
     jobs_file = write_jobs(tmp_path / 'jobs.jsonl', {'name': 'a'})
     code, _, err = paint(capsys, '--batch', jobs_file, '--out-dir', tmp_path / 'out',
-                         '--weights', 'synthetic', '--ray', '127.0.0.1:%d' % batch.free_port())
+                         '--weights', 'synthetic', '--ray', '127.0.0.1:%d' % free_port())
     assert code == 2 and 'cannot reach a Ray cluster at 127.0.0.1:' in err, err
     assert len(err.strip().splitlines()) == 1
 

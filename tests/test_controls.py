@@ -7,7 +7,8 @@ import art
 import art.cli
 import art.job
 from art import engine, examples, images
-from art.painting import capture_grams_at_size
+from art.painting import capture_at_size
+from art.terms import STATISTIC
 from art.runner import Pictures
 from test_cli import one_line_error, read_log, run_art
 
@@ -58,7 +59,10 @@ def test_style_captured_in_a_graph_of_its_own_size_matches_the_shared_graph(weig
     content, style = pair
     _, shared = evaluate(weights, content, style, content)
     with art.Painting(weights, content, style) as painting:
-        separate = capture_grams_at_size(weights, style, art.STYLE_LAYERS, 'avg', painting.model)
+        terms = [term for term in painting.objective.terms if term.kind == STATISTIC]
+        captured, positions = capture_at_size(weights, style, terms, range(len(terms)), 'avg')
+        assert positions == {term.layer: painting.positions[term.layer] for term in terms}
+        separate = {term.layer: captured[index] for index, term in enumerate(terms)}
     for layer in shared:
         np.testing.assert_allclose(separate[layer], shared[layer], rtol=1e-4)
 

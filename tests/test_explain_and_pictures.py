@@ -33,6 +33,31 @@ def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files)
     assert not (tmp_path / 'output').exists()
 
 
+def test_explain_describes_a_tiled_job_too(tmp_path, synthetic_files):
+    """On tiles, --explain builds the crop graphs instead of the whole image's and lists the
+    same terms, targets captured on the crops, and one evaluation."""
+    args = ('--explain', '--weights', synthetic_files['old'], '--width', 250, '--height', 240,
+            '--tv-weight', 0.5, '--seed', 3)
+    result = run_art(*args, '--tile-size', 40, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert 'Crop graphs of a 250x240 painting' in out
+    assert ('the network runs on 4 crops of 218x208 pixels (tiles of 48 pixels, a halo of 80)'
+            in out)
+    assert re.findall(r'^  content  (\S+) +p  \(1, 30, 32, 32\) ', out, re.M) == ['conv4_2']
+    assert len(re.findall(r'^  style    conv\d_1 +A  \((\d+), \1\) ', out, re.M)) == 5
+    assert 'Total loss (eq. 7): 5 * content + 100 * style + 0.5 * tv' in out
+    assert re.search(r'^Ops: \d+, all built before optimizing; graphs finalized: True\.$', out,
+                     re.M)
+    tiled = re.search(r'content ([\d.e+]+), style ([\d.e+]+), total ([\d.e+]+)', out).groups()
+    whole = run_art(*args, '--tile-size', 0, cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    untiled = re.search(r'content ([\d.e+]+), style ([\d.e+]+), total ([\d.e+]+)',
+                        whole.stdout).groups()
+    assert tiled == untiled  # to the 4 digits the report prints
+    assert not (tmp_path / 'output').exists()
+
+
 def expected_sheet(count, height, width):
     return pictures.sheet_size([(height, width)] * count)
 

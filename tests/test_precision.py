@@ -362,7 +362,7 @@ def test_a_bfloat16_session_compares_with_targets_it_captured_itself(tiny):
     with TiledPainting(weights, content, content, 16,
                        configs=session_configs('bfloat16')) as painting:
         assert list(painting.losses_at(content, 'bfloat16')) == [0, 0, 0]
-        own, _ = painting.targets['bfloat16']
+        own = painting.targets_of('content', 'bfloat16')
         assert np.any(own['conv4_2'] != painting.content_targets['conv4_2'])
 
 

@@ -15,7 +15,7 @@ from art.painting import Painting
 from art.record import read_record
 from art.network import halo_for, receptive_field
 from art.tf1 import tf
-from art.tiling import CropGraph, TiledPainting, total_variation
+from art.tiling import CropGraph, TiledPainting
 from test_cli import read_log
 from test_record import paint
 
@@ -171,22 +171,6 @@ def test_a_halo_one_stride_too_small_is_not_exact(network):
     assert np.linalg.norm(short_gradient - gradient) / np.linalg.norm(gradient) > 1e-3
 
 
-def test_total_variation_matches_the_graphs(network):
-    image, = pictures(20, 30)
-    value, gradient = total_variation(image)
-    from art.tf1 import tf, tf1
-    from art.losses import total_variation_loss
-    with tf.Graph().as_default():
-        variable = tf1.Variable(image)
-        loss = total_variation_loss(variable)
-        grad = tf1.gradients(loss, variable)[0]
-        with tf1.Session() as sess:
-            sess.run(variable.initializer)
-            want, want_gradient = sess.run((loss, grad))
-    assert relative(value, want) <= 1e-6
-    np.testing.assert_allclose(gradient, want_gradient, rtol=1e-4, atol=1e-3)
-
-
 def assert_untiled_losses(iterates, untiled):
     """Each iterate's losses are the untiled graph's at the iterate's own image.
 
@@ -271,10 +255,16 @@ def test_tiles_are_chosen_when_the_whole_image_does_not_fit(tmp_path, capsys, sy
     assert check_memory(dataclasses.replace(job, tile_size=50), weights)[1][300, 400] == 64
     code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'never', '--width', '400',
                                              '--height', '300', '--tile-size', '0'))
-    assert code == 2 and 'use a smaller --width/--height or --tile-size' in err
+    assert code == 2 and ('use a smaller --width/--height, --tile-size (tiles) or --optimizer '
+                          "adam (L-BFGS's state alone takes") in err
     monkeypatch.setattr(costs, 'available_memory', lambda: 2**20)
     code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'none'))
-    assert code == 2 and "or --lbfgs-history (L-BFGS's state alone takes" in err
+    assert code == 2 and ("on 128-pixel tiles and 0.0 GiB is available; use a smaller "
+                          "--width/--height or --optimizer adam (L-BFGS's state alone takes") in err
+    code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'none', '--optimizer',
+                                             'adam', '--tile-size', '512'))
+    assert code == 2 and err.strip().endswith('use a smaller --width/--height or a smaller '
+                                              '--tile-size')
 
 
 def test_the_memory_estimate_counts_the_crops_the_tiler_cuts(reference, monkeypatch):
@@ -327,12 +317,18 @@ def test_pixel_bounds_count_in_the_memory_estimate(reference):
     assert 0.5 < per_value / costs.BOUNDS_BYTES_PER_VALUE < 1.5, per_value
 
 
-def test_tiles_are_for_lbfgs(tmp_path, capsys, synthetic_files):
-    code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'adam', '--tile-size',
-                                             '64', '--optimizer', 'adam'))
-    assert code == 2
-    assert err.strip() == ('run_art.py: error: --tile-size: tiled paintings run L-BFGS only; use '
-                           '--optimizer lbfgs or --tile-size 0')
+def test_adam_paints_on_tiles_with_the_untiled_losses(tmp_path, capsys, synthetic_files):
+    """art.py's optimizer on the command line's tiles: the log's losses are the untiled
+    graph's at each row's image, and the record keeps the tiling."""
+    code, out, _ = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'adam', '--tile-size',
+                                             '40', '--optimizer', 'adam'))
+    assert code == 0 and '250x240 on tiles: 4 crops' in out
+    assert paint(capsys, *_run_flags(tmp_path, synthetic_files, 'whole', '--optimizer',
+                                     'adam'))[0] == 0
+    tiled, whole = (read_log(tmp_path / name)[1] for name in ('adam.csv', 'whole.csv'))
+    assert tiled.shape == whole.shape == (5, 6)
+    np.testing.assert_allclose(tiled[:, 3:], whole[:, 3:], rtol=1e-4)
+    assert read_record(str(tmp_path / 'adam.json'))['environment']['tiling'][0]['tile'] == 48
 
 
 def test_a_tiled_painting_switches_precision_like_an_untiled_one(network, monkeypatch):

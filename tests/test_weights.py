@@ -74,9 +74,8 @@ def test_reads_only_the_layers_asked_for(synthetic_files):
 
 
 def test_standard_widths_are_recognised():
-    assert art.synthetic_weights(width_divisor=1).is_standard_vgg19
     assert art.synthetic_weights(width_divisor=1).widths() == VGG19_WIDTHS
-    assert not art.synthetic_weights(width_divisor=8).is_standard_vgg19
+    assert art.synthetic_weights(width_divisor=8).widths() != VGG19_WIDTHS
 
 
 def read_error(path):

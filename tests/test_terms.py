@@ -1,0 +1,127 @@
+"""The objective as loss terms: a term defined here, outside the package, paints untiled and
+tiled alike; Adam runs on tiles with the untiled trajectory."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+import art
+from art.painting import Painting
+from art.terms import POSITION, STATISTIC, STYLE, Objective, Term, standard_objective
+from art.tf1 import tf
+from art.tiling import TiledPainting
+from test_tiling import assert_cropped, pictures, relative
+
+
+@dataclasses.dataclass(frozen=True)
+class MeanTerm(Term):
+    """The squared distance of a layer's mean feature from the style images' mean:
+    S = sum_p F_p, L = sum ((S - A) / M)^2. phi's backward pass is autodiff's."""
+    layer: str = 'conv3_1'
+    weight: float = 1.0
+    kind = STATISTIC
+    group = 'mean'
+    source = STYLE
+
+    def statistic(self, features):
+        return tf.reduce_sum(features, axis=(0, 1, 2))
+
+    def loss(self, value, target, positions):
+        return tf.reduce_sum(tf.square((value - target) / positions))
+
+
+@dataclasses.dataclass(frozen=True)
+class EnergyTerm(Term):
+    """The mean squared feature of a layer, with no target: L = sum_p |F_p|^2 / M."""
+    layer: str = 'conv2_2'
+    weight: float = 1.0
+    kind = POSITION
+    group = 'energy'
+
+    def loss(self, value, target, positions):
+        assert target is None
+        return tf.reduce_sum(tf.square(value)) / positions
+
+
+@pytest.fixture(scope='module')
+def network():
+    return art.synthetic_weights(width_divisor=16)
+
+
+def evaluations(network, objective, size, tile, style_size=None):
+    """(tiled evaluation, untiled evaluation, {layer: features} at the start, at the style)."""
+    content, start = pictures(*size, count=2, seed=3)
+    style, = pictures(*(style_size or size), seed=4)
+    with TiledPainting(network, content, style, tile, objective=objective) as tiled, \
+            Painting(network, content, style, objective=objective) as untiled:
+        assert_cropped(tiled, size)
+        results = tiled.evaluate(start), untiled.evaluate(start)
+    at = []
+    for image in (start, style):
+        with Painting(network, image, image, objective=objective) as painting:
+            model = painting.model
+            at.append(painting.sess.run({name: model[name] for name in ('conv2_2', 'conv3_1')},
+                                        {model['image']: image}))
+    return results + tuple(at)
+
+
+def assert_alike(tiled, untiled, tolerance=1e-5):
+    for got, want in zip(tiled[:3], untiled[:3]):
+        assert got == want == 0 or relative(got, want) <= tolerance, (tiled[:3], untiled[:3])
+    error = np.linalg.norm(tiled[3] - untiled[3]) / np.linalg.norm(untiled[3])
+    assert error <= tolerance, error
+
+
+def positions(features):
+    return features.shape[1] * features.shape[2]
+
+
+def plug_in_losses(at_start, at_style):
+    """(MeanTerm's, EnergyTerm's loss) at the start, in numpy: the style's summed features
+    rescaled to the painting's positions."""
+    start, style = at_start['conv3_1'].astype(np.float64), at_style['conv3_1']
+    ours = positions(start)
+    target = style.sum(axis=(0, 1, 2), dtype=np.float64) * ours / positions(style)
+    mean = np.sum(((start.sum(axis=(0, 1, 2)) - target) / ours) ** 2)
+    energy = np.sum(at_start['conv2_2'].astype(np.float64) ** 2) / positions(at_start['conv2_2'])
+    return mean, energy
+
+
+def test_a_term_defined_outside_the_package_paints_untiled_and_tiled_alike(network):
+    objective = standard_objective(terms=[(MeanTerm(), 50.0), (EnergyTerm(), 0.01)])
+    tiled, untiled, at_start, at_style = evaluations(network, objective, (203, 229), 16)
+    assert_alike(tiled, untiled)
+    plain, _, _, _ = evaluations(network, standard_objective(), (203, 229), 16)
+    np.testing.assert_allclose(untiled[:2], plain[:2], rtol=1e-5)  # content and style as before
+    mean, energy = plug_in_losses(at_start, at_style)
+    added = float(untiled[2]) - 5 * float(untiled[0]) - 100 * float(untiled[1])
+    assert relative(added, 50 * mean + 0.01 * energy) <= 1e-3
+
+
+def test_a_plug_in_term_alone_is_its_own_loss(network):
+    """The total of an objective of the test's terms only is their weighted losses,
+    computed here in numpy from the graph's features; the style at another size, so
+    the mean's target is rescaled to the painting's positions."""
+    objective = Objective((MeanTerm(), EnergyTerm()), {'mean': 2.0, 'energy': 0.5})
+    tiled, untiled, at_start, at_style = evaluations(network, objective, (120, 136), 16,
+                                                     style_size=(64, 72))
+    assert_alike(tiled, untiled)
+    assert untiled[0] == untiled[1] == 0  # no content or style group
+    mean, energy = plug_in_losses(at_start, at_style)
+    assert relative(untiled[2], 2.0 * mean + 0.5 * energy) <= 1e-4
+
+
+def test_adam_on_tiles_follows_the_untiled_trajectory(network):
+    content, style, start = pictures(96, 112, count=3, seed=6)
+    runs = []
+    for painting in (TiledPainting(network, content, style, 32, optimizer='adam',
+                                   learning_rate=2.0),
+                     Painting(network, content, style, optimizer='adam', learning_rate=2.0)):
+        with painting:
+            runs.append(list(art.adam(painting, start, 6)))
+    tiled, untiled = runs
+    assert [it.iteration for it in tiled] == [it.iteration for it in untiled] == list(range(7))
+    assert tiled[-1].total_loss < 0.9 * tiled[0].total_loss
+    for got, want in zip(tiled, untiled):
+        assert relative(got.total_loss, want.total_loss) <= 1e-5, got.iteration
+        np.testing.assert_allclose(got.image, want.image, atol=1e-2)

@@ -13,7 +13,7 @@ setup(
                 "Style) in tf.compat.v1 graph mode, tested against the original",
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
-    packages=['art', 'art.examples'],
+    packages=['art', 'art.io', 'art.network', 'art.engine', 'art.app', 'art.examples'],
     package_data={'art.examples': ['*.png', '*.jsonl']},
     py_modules=['run_art'],
     python_requires='>=3.10',
@@ -40,5 +40,5 @@ setup(
         'cluster': ['ray>=2.9'],
         'test': ['pytest>=7', 'matplotlib>=3.5', 'ray>=2.9'],
     },
-    entry_points={'console_scripts': ['art-paint=art.cli:main']},
+    entry_points={'console_scripts': ['art-paint=art.app.cli:main']},
 )

@@ -8,10 +8,10 @@ Two kinds of array, named so everywhere in the project:
 - `pixels`: a picture as files hold it, (height, width, 3) uint8 RGB;
 - `image`: what the network sees, (1, height, width, 3) float32 with
   MEAN_VALUES subtracted (art.py's `load_image` returns one).
-`art.images.preprocess` and `art.images.to_pixels` convert between them.
+`art.io.images.preprocess` and `art.io.images.to_pixels` convert between them.
 
-A painting is described by one `Job` (art.job): every setting resolved and
-validated. `art.runner.run(job, print)` paints it and leaves the image and
+A painting is described by one `Job` (art.app.job): every setting resolved and
+validated. `art.app.runner.run(job, print)` paints it and leaves the image and
 its record (OUTPUT.json); `art.verify(record_path)` paints a record again
 and compares.
 
@@ -27,22 +27,22 @@ _EXPORTS = {
     'art.constants': ('ALPHA', 'BETA', 'COLOR_CHANNELS', 'CONTENT_LAYERS', 'IMAGE_HEIGHT',
                       'IMAGE_WIDTH', 'ITERATIONS', 'LEARNING_RATE', 'MEAN_VALUES',
                       'NOISE_RATIO', 'OPTIMIZERS', 'OUTPUT_DIR', 'STYLE_LAYERS', 'VGG_MODEL'),
-    'art.engine': ('stylize',),
-    'art.files': ('ImageError', 'read_rgb', 'save_rgb'),
-    'art.images': ('generate_noise_image', 'load_image', 'save_image'),
-    'art.job': ('Job', 'JobError'),
-    'art.losses': ('capture_content_targets', 'capture_style_targets', 'content_layer_loss',
+    'art.engine.stylize': ('stylize',),
+    'art.io.files': ('ImageError', 'read_rgb', 'save_rgb'),
+    'art.io.images': ('generate_noise_image', 'load_image', 'save_image'),
+    'art.app.job': ('Job', 'JobError'),
+    'art.engine.losses': ('capture_content_targets', 'capture_style_targets', 'content_layer_loss',
                    'content_loss', 'content_loss_func', 'gram_matrices', 'gram_matrix',
                    'style_layer_loss', 'style_loss', 'style_loss_func', 'total_loss_func',
                    'total_variation_loss'),
-    'art.optimizers': ('Iterate', 'NonFiniteLoss', 'adam', 'lbfgs', 'optimize'),
-    'art.painting': ('Painting', 'session_configs'),
-    'art.record': ('RecordError', 'read_record'),
-    'art.synthetic': ('synthetic_weights', 'write_synthetic_vgg19'),
-    'art.tiling': ('TiledPainting',),
-    'art.verification': ('VerifyReport', 'replay', 'verify'),
-    'art.vgg': ('load_vgg_model',),
-    'art.weights': ('VGGWeights', 'WeightsError', 'read_vgg19'),
+    'art.engine.optimizers': ('Iterate', 'NonFiniteLoss', 'adam', 'lbfgs', 'optimize'),
+    'art.engine.painting': ('Painting', 'session_configs'),
+    'art.app.record': ('RecordError', 'read_record'),
+    'art.network.synthetic': ('synthetic_weights', 'write_synthetic_vgg19'),
+    'art.engine.tiling': ('TiledPainting',),
+    'art.app.verification': ('VerifyReport', 'replay', 'verify'),
+    'art.engine.vgg': ('load_vgg_model',),
+    'art.network.weights': ('VGGWeights', 'WeightsError', 'read_vgg19'),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_MODULE_OF)

@@ -62,5 +62,5 @@ PRECISIONS = ('float32', 'bfloat16', 'auto')
 # targets captured in float32, whatever the bulk ran in.
 FINISH_PRECISION = 'float32'
 # Between a bfloat16 bulk and the float32 finish of L-BFGS: float32's forward
-# pass and loss, the convolutions' backward pass in bfloat16 (art.backward).
+# pass and loss, the convolutions' backward pass in bfloat16 (art.engine.backward).
 MIXED_PRECISION = 'mixed'

@@ -5,8 +5,8 @@ constants, the same losses and weights as art.py. Timed side by side with
 the TF1 graph in bench/run.py.
 """
 from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS
-from art.network import CONV_LAYERS
-from art.tf1 import tf
+from art.network.layers import CONV_LAYERS
+from art.engine.tf1 import tf
 
 
 def make_loss_and_gradient(weights, content, style):

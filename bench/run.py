@@ -15,11 +15,11 @@
 - the switch: whole bfloat16 paintings in phases against float32 at equal
   iterations, for several noise shares and patiences (on CPUs without native
   bfloat16, through TensorFlow's emulation, losses and counts only);
-- tiled evaluation (art.tiling): seconds per megapixel against untiled at the
+- tiled evaluation (art.engine.tiling): seconds per megapixel against untiled at the
   same size, peak memory against the estimate, and the total loss's agreement;
 - art's L-BFGS memory (scipy's L-BFGS-B and the objective) at a print size's
   number of values, per history, against the estimate
-  (art.costs.held_copies_bytes);
+  (art.engine.costs.held_copies_bytes);
 - whole paintings at print sizes (run_art.py): wall time, evaluations and
   peak memory;
 - batches (run_art.py --batch): small paintings here and through a Ray
@@ -69,14 +69,15 @@ def parse_size(text):
 def peak_rss_bytes():
     """This process's peak resident memory: Linux's VmHWM (getrusage's maxrss would
     include the benchmark's own, inherited across fork), else getrusage's."""
-    from art.costs import proc_bytes
+    from art.engine.costs import proc_bytes
     return (proc_bytes('/proc/self/status', 'VmHWM')
             or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
 def example_pair(height, width):
     """The project's example content and style, resized, in network space."""
-    from art import examples, images
+    from art import examples
+    from art.io import images
     return (images.load_image(examples.CONTENT, height, width),
             images.load_image(examples.STYLE, height, width))
 
@@ -98,7 +99,7 @@ def worker_eval(options):
     the memory figure. For bfloat16, the losses and gradient against float32's at the start."""
     import numpy as np
     import art
-    from art.painting import session_configs
+    from art.engine.painting import session_configs
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
     start = art.generate_noise_image(content, seed=0)
@@ -124,8 +125,8 @@ def worker_eval(options):
 def worker_matmul(options):
     """TensorFlow's matmul peak in GFLOP/s in one precision: 4096x4096, best of 5."""
     import numpy as np
-    from art.painting import session_config
-    from art.tf1 import tf, tf1
+    from art.engine.painting import session_config
+    from art.engine.tf1 import tf, tf1
     size = 4096
     rng = np.random.default_rng(0)
     with tf.Graph().as_default() as graph:
@@ -140,11 +141,11 @@ def worker_matmul(options):
 
 def worker_reach(options):
     """Wall time to reach the loss float32 L-BFGS has after N evaluations: float32, and a
-    bfloat16 painting in its phases (art.optimizers.in_phases) until an iterate's
+    bfloat16 painting in its phases (art.engine.optimizers.in_phases) until an iterate's
     float32-evaluated loss ('mixed' or float32) is there; its evaluations per phase."""
     import art
-    from art.optimizers import float32_loss
-    from art.painting import session_configs
+    from art.engine.optimizers import float32_loss
+    from art.engine.painting import session_configs
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
     start = art.generate_noise_image(content, seed=0)
@@ -203,8 +204,8 @@ def worker_switch(options):
     """Whole bfloat16 paintings with a float32 finish against float32 at equal iterations,
     for several switch rules: final float32 loss, evaluations in each precision, seconds."""
     import art
-    from art import optimizers
-    from art.painting import session_configs
+    from art.engine import optimizers
+    from art.engine.painting import session_configs
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
     start = art.generate_noise_image(content, seed=0)
@@ -217,11 +218,12 @@ def worker_switch(options):
         results['float32'] = [float(last.total_loss), 0, last.evaluations,
                               time.perf_counter() - began, last.iteration]
     for share, patience in parse_rules(options.rules):
-        optimizers.NOISE_SHARE, optimizers.BULK_PATIENCE = share, patience
+        policy = optimizers.SwitchPolicy(noise_share=share, bulk_patience=patience)
         with art.Painting(weights, content, style,
                           configs=session_configs('bfloat16')) as painting:
             began = time.perf_counter()
-            iterates = list(optimizers.optimize(painting, start, options.iterations))
+            iterates = list(optimizers.optimize(painting, start, options.iterations,
+                                                policy=policy))
             seconds = time.perf_counter() - began
         bulk = [it for it in iterates if it.precision == 'bfloat16'][-1]
         results['%g:%s' % (share, patience)] = [
@@ -233,8 +235,8 @@ def worker_switch(options):
 def worker_peer(options):
     """The TF2 tf.function peer at one size, with the same thread pools as ours."""
     import art
-    from art.painting import session_config
-    from art.tf1 import tf
+    from art.engine.painting import session_config
+    from art.engine.tf1 import tf
     from peer_tf2 import make_loss_and_gradient
     config = session_config()
     tf.config.threading.set_intra_op_parallelism_threads(config.intra_op_parallelism_threads)
@@ -250,11 +252,11 @@ def worker_peer(options):
 def worker_startup(options):
     """What run_art.py does up to its first evaluation, each step timed."""
     marks = {}
-    import art.tf1  # noqa: F401  (the step timed: importing TensorFlow)
+    import art.engine.tf1  # noqa: F401  (the step timed: importing TensorFlow)
     marks['import'] = time.time()
-    from art.cache import read_vgg19_cached
-    from art.network import convs_up_to
-    from art.painting import Painting
+    from art.network.cache import read_vgg19_cached
+    from art.network.layers import convs_up_to
+    from art.engine.painting import Painting
     weights = read_vgg19_cached(options.weights, convs_up_to('conv5_1'))
     marks['weights'] = time.time()
     height, width = parse_size(options.size)
@@ -288,7 +290,7 @@ def worker_quality(options):
 def worker_scales(options):
     """Wall time to reach a loss at full size: one size, against half size first."""
     import art
-    from art import images
+    from art.io import images
     height, width = parse_size(options.size)
     content, style = example_pair(height, width)
     weights = art.synthetic_weights()
@@ -352,7 +354,7 @@ def worker_loop(options):
 def run_art_iterations(size, iterations):
     """run_art.py as a user runs it, in a fresh interpreter: its whole wall time, and the
     median seconds of its iterations that cost one evaluation, read from its loss log."""
-    from art.record import TRAJECTORY_COLUMNS
+    from art.app.record import TRAJECTORY_COLUMNS
     height, width = parse_size(size)
     with tempfile.TemporaryDirectory() as folder:
         log = os.path.join(folder, 'losses.csv')
@@ -401,7 +403,7 @@ def worker_state(options):
     image's number of values, on an ill-conditioned quadratic painting in NumPy (so that
     every history pair gets filled)."""
     import numpy as np
-    from art.optimizers import lbfgs
+    from art.engine.optimizers import lbfgs
     height, width = parse_size(options.size)
     rng = np.random.default_rng(0)
 
@@ -429,11 +431,11 @@ def worker_state(options):
 
 def worker_print(options):
     """A whole run_art.py painting in this process: wall time, peak memory, the record."""
-    import art.cli
+    import art.app.cli
     with tempfile.TemporaryDirectory() as folder:
         output = os.path.join(folder, 'print.png')
         began = time.perf_counter()
-        code = art.cli.main(['--weights', 'synthetic', '--seed', '1', '--output', output]
+        code = art.app.cli.main(['--weights', 'synthetic', '--seed', '1', '--output', output]
                             + options.arguments.split())
         seconds = time.perf_counter() - began
         with open(os.path.join(folder, 'print.json')) as handle:
@@ -477,8 +479,8 @@ def machine():
     """CPU model, cores and versions, for the table's header."""
     import numpy
     import scipy
-    from art.cpu import cpuinfo
-    from art.tf1 import tf
+    from art.engine.cpu import cpuinfo
+    from art.engine.tf1 import tf
     model = cpuinfo()[0]
     return ('%s, %d cores usable; Python %s, tensorflow %s, numpy %s, scipy %s; '
             'TF_ENABLE_ONEDNN_OPTS=%s' % (
@@ -496,7 +498,7 @@ def median(values):
 def speed_rows(sizes, peaks, options):
     """Markdown rows: ours in each measured precision and the peer at each size; each
     against the matmul peak of its precision."""
-    from art import costs
+    from art.engine import costs
     from art.constants import STYLE_LAYERS
     rows = ['| size | implementation | s/eval min | s/eval median | GFLOP/eval | GFLOP/s (min) '
             '| of its matmul peak | peak RSS, evaluations | peak RSS, then %d L-BFGS iterations '
@@ -543,10 +545,10 @@ def reach_rows(options):
 
 def tiled_rows(options):
     """Markdown rows: tiled against untiled evaluations, seconds per megapixel and memory."""
-    from art import costs
-    from art.cpu import SYSTEM_ALLOCATOR
-    from art.crops import crop_shape
-    from art.network import halo_for
+    from art.engine import costs
+    from art.engine.cpu import SYSTEM_ALLOCATOR
+    from art.engine.crops import crop_shape
+    from art.network.layers import halo_for
     stride, halo = halo_for('conv5_1')
     rows = ['| size | tile (halo %d) | allocator | crops | s/eval min | s per megapixel | '
             'against untiled | peak RSS | estimated | total loss, relative to untiled |' % halo,
@@ -578,8 +580,8 @@ def tiled_rows(options):
 
 def state_rows(options):
     """Markdown rows: art's L-BFGS memory (scipy's L-BFGS-B and the objective) against
-    art.costs' estimate of it, per history."""
-    from art import costs
+    art.engine.costs' estimate of it, per history."""
+    from art.engine import costs
     height, width = parse_size(options.state_size)
     copies = costs.LBFGS_COPIES + costs.IMAGE_COPIES
     rows = ['| values (%s x 3) | history m | L-BFGS-B and objective, peak | float64 copies of '
@@ -662,7 +664,7 @@ def batch_rows(options):
 def switch_rows(options, native):
     """Markdown rows: whole paintings at equal iterations, float32 against bfloat16 with
     a float32 finish under several switch rules."""
-    from art.optimizers import BULK_PATIENCE, NOISE_SHARE, NOISE_WINDOW
+    from art.engine.optimizers import SWITCH_POLICY
     result = run_worker('switch', size=options.switch_size, iterations=options.switch_iterations,
                         rules=options.rules)['results']
     rows = ['| %s, %d L-BFGS iterations | final total loss (float32) | against float32 | '
@@ -675,11 +677,12 @@ def switch_rows(options, native):
     for rule, (loss, bulk, finish, seconds, switch) in result.items():
         share, patience = rule.split(':')
         chosen = (float(share), None if patience == 'None' else int(patience)) == (
-            NOISE_SHARE, BULK_PATIENCE)
+            SWITCH_POLICY.noise_share, SWITCH_POLICY.bulk_patience)
         rows.append('| bfloat16 while %s of the gain per iteration (%d) passes its error, '
                     'patience %s%s | %.5g | %.4f '
                     '| %d | %d | %d | %s |' % (
-                        share, NOISE_WINDOW, patience, " (art's rule)" if chosen else '',
+                        share, SWITCH_POLICY.noise_window, patience,
+                        " (art's rule)" if chosen else '',
                         loss, loss / plain[0], switch, bulk, finish,
                         '%.1f' % seconds if native else ''))
     return rows
@@ -687,7 +690,7 @@ def switch_rows(options, native):
 
 def startup_rows(options):
     """Markdown rows: start-up from a 550 MB file, empty cache then filled cache."""
-    from art.synthetic import write_synthetic_vgg19
+    from art.network.synthetic import write_synthetic_vgg19
     with tempfile.TemporaryDirectory() as folder:
         weights = options.startup_weights or os.path.join(folder, 'vgg19-full.mat')
         if not options.startup_weights:
@@ -835,7 +838,7 @@ def main():
         print(json.dumps(WORKERS[options.worker](options)))
         return
     skip = set(options.skip.split(','))
-    from art.cpu import cpuinfo, native_bfloat16
+    from art.engine.cpu import cpuinfo, native_bfloat16
     model, flags = cpuinfo()
     native = native_bfloat16(flags)
     peaks = {'numpy float32': matmul_peak(), 'float32': run_worker('matmul')['gflops']}

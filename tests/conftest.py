@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import art
-import art.tf1  # noqa: F401  TensorFlow with the project's settings (oneDNN on) before any test imports it
-from art.cpu import SYSTEM_ALLOCATOR
-from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
+import art.engine.tf1  # noqa: F401  TensorFlow with the project's settings (oneDNN on) before any test imports it
+from art.engine.cpu import SYSTEM_ALLOCATOR
+from art.network.synthetic import synthetic_conv_layers, write_synthetic_vgg19
 
 REFERENCE_DIR = pathlib.Path(__file__).parent / 'reference' / 'art-py-w8'
 

@@ -1,20 +1,20 @@
-"""art.backward: the image gradient built layer by layer, its convolutions' products in
+"""art.engine.backward: the image gradient built layer by layer, its convolutions' products in
 bfloat16 ('mixed'), against tf.gradients'."""
 import numpy as np
 import pytest
 
 import art
-from art import backward, losses
-from art.painting import Painting, session_config
-from art.tf1 import tf, tf1
-from art.vgg import load_vgg_model
+from art.engine import backward, losses
+from art.engine.painting import Painting, session_config
+from art.engine.tf1 import tf, tf1
+from art.engine.vgg import load_vgg_model
 
 TWO_FLOAT32 = {'bfloat16': session_config('float32'), 'float32': session_config('float32')}
 
 
 @pytest.fixture(scope='module')
 def gradients():
-    """tf.gradients' image gradient and art.backward's in float32 and in bfloat16, of a
+    """tf.gradients' image gradient and art.engine.backward's in float32 and in bfloat16, of a
     loss on three layers (one of them a pooling's input) and on the image itself."""
     weights = art.synthetic_weights(width_divisor=16)
     image = art.generate_noise_image(

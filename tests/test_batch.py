@@ -12,9 +12,13 @@ import time
 
 import pytest
 
-import art.cli
-from art import batch, cpu, examples, files, grid
-from art.record import read_record
+import art.app.cli
+from art.app import batch, grid
+from art.app.jobs_file import BATCH_SEED, read_batch
+from art.engine import cpu
+from art import examples
+from art.io import files
+from art.app.record import read_record
 from conftest import running
 from ray_cluster import free_port, local_cluster
 
@@ -23,13 +27,13 @@ RUN_ART = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def paint(capsys, *argv):
-    code = art.cli.main([str(a) for a in argv])
+    code = art.app.cli.main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
 
 def defaults(*argv):
-    return art.cli.job_settings(art.cli.build_parser().parse_args([str(a) for a in argv]))
+    return art.app.cli.job_settings(art.app.cli.build_parser().parse_args([str(a) for a in argv]))
 
 
 def write_jobs(path, *lines):
@@ -48,7 +52,7 @@ def test_lines_sweep_products_with_readable_names_and_the_flags_as_defaults(tmp_
                                                                    ['conv1_1', 'conv2_1']]}},
         {'pooling': 'max', 'seed': 9},
         {'name': 'photos', 'sweep': {'style': [['pictures/photo.png'], [examples.STYLE]]}})
-    entries = batch.read_batch(str(jobs_file), defaults('--width', 40, '--iterations', 3),
+    entries = read_batch(str(jobs_file), defaults('--width', 40, '--iterations', 3),
                                str(tmp_path / 'out'))
     assert [entry.name for entry in entries] == [
         'ratio-style_weight=10-style_layers=conv1_1',
@@ -62,7 +66,7 @@ def test_lines_sweep_products_with_readable_names_and_the_flags_as_defaults(tmp_
     assert first.content == str(tmp_path / 'pictures' / 'photo.png')  # beside the JOBS file
     assert [entry.job.style_weight for entry in entries[:4]] == [10, 10, 1000.5, 1000.5]
     assert entries[1].job.style_layers == (('conv1_1', 1.0), ('conv2_1', 1.0))
-    assert (last.pooling, last.seed, first.seed) == ('max', 9, batch.BATCH_SEED)
+    assert (last.pooling, last.seed, first.seed) == ('max', 9, BATCH_SEED)
     assert first.output == str(tmp_path / 'out' / (entries[0].name + '.png'))
     assert first.loss_log == str(tmp_path / 'out' / (entries[0].name + '.csv'))
     # Swept paths too are relative to the JOBS file.
@@ -71,7 +75,7 @@ def test_lines_sweep_products_with_readable_names_and_the_flags_as_defaults(tmp_
 
 
 def test_figure3_lays_out_style_layers_down_and_ratios_across(tmp_path):
-    entries = batch.read_batch(examples.FIGURE3, defaults(), str(tmp_path))
+    entries = read_batch(examples.FIGURE3, defaults(), str(tmp_path))
     [block] = grid.blocks(entries)
     assert len(entries) == 20 and {entry.job.content_weight for entry in entries} == {1}
     assert block.columns == ['style_weight=%d' % w for w in (100000, 10000, 1000, 100)]
@@ -82,6 +86,21 @@ def test_figure3_lays_out_style_layers_down_and_ratios_across(tmp_path):
         'conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1']
 
 
+def test_a_line_s_values_are_taken_as_values_not_as_command_line_text(tmp_path):
+    """A line's values go to the Job as the flags' declarations take them, never through
+    argv: a file name that starts with a dash is a file name, and JSON's true and false
+    switch a flag on and off."""
+    shutil.copy(examples.CONTENT, tmp_path / '-photo.png')
+    jobs_file = write_jobs(tmp_path / 'jobs.jsonl',
+                           {'content': '-photo.png', 'style': ['-photo.png'],
+                            'preserve_colors': True, 'pixel_bounds': False})
+    entry, = read_batch(str(jobs_file), defaults('--width', 40, '--pixel-bounds'),
+                        str(tmp_path / 'out'))
+    assert entry.job.content == entry.job.style[0] == str(tmp_path / '-photo.png')
+    assert entry.job.preserve_colors is True
+    assert entry.job.pixel_bounds is True  # false: not given on the line, the batch's flag
+
+
 @pytest.mark.parametrize('lines, message', [
     (['{"style_weight": 10}', '{"style_weight": 10'], 'line 2: not JSON'),
     (['{"styleweight": 10}'], "line 1: unknown key 'styleweight'"),
@@ -89,6 +108,9 @@ def test_figure3_lays_out_style_layers_down_and_ratios_across(tmp_path):
     (['{"sweep": {"style_weight": ["heavy"]}}'], "line 1: argument --style-weight"),
     (['{"sweep": {"style_weight": 10}}'], 'line 1: sweep style_weight must be a non-empty list'),
     (['{"sweep": {"iterations": [1.5]}}'], 'line 1: argument --iterations'),
+    (['{"optimizer": "sgd"}'], "line 1: argument --optimizer: invalid choice: 'sgd'"),
+    (['{"iterations": [3, 4]}'], 'line 1: argument --iterations: expected one value'),
+    (['{"pixel_bounds": "yes"}'], 'line 1: argument --pixel-bounds: expected true or false'),
     (['{"name": "a"}', '{"name": "a"}'], "line 2: job a has the same output as line 1's"),
     (['{"name": "summary"}'], "line 1: the name summary is the batch's own summary.json"),
     (['{"name": "."}'], 'line 1: name must be a file name, not "."'),
@@ -137,7 +159,7 @@ def local_batch(tmp_path_factory, synthetic_files):
     argv = ['--batch', jobs_file, '--out-dir', folder / 'out', '--weights',
             synthetic_files['new'], '--width', 32, '--height', 24, '--iterations', 2]
     began = time.time()
-    code = art.cli.main([str(a) for a in argv])
+    code = art.app.cli.main([str(a) for a in argv])
     return folder, argv, code, time.time() - began
 
 

@@ -5,9 +5,9 @@ import shutil
 import numpy as np
 import pytest
 
-from art import cache
-from art.network import CONV_LAYERS
-from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
+from art.network import cache
+from art.network.layers import CONV_LAYERS
+from art.network.synthetic import synthetic_conv_layers, write_synthetic_vgg19
 
 FIRST = CONV_LAYERS[:4]
 
@@ -112,14 +112,14 @@ def test_a_damaged_cache_is_set_aside_said_and_made_anew(weights_file, monkeypat
 
 
 def test_a_run_on_a_damaged_cache_warns_and_paints(weights_file, tmp_path, capsys):
-    import art.cli
+    import art.app.cli
     argv = ['--weights', weights_file, '--width', '16', '--iterations', '1',
             '--checkpoint-every', '0', '--output', str(tmp_path / 'p.png')]
-    assert art.cli.main(argv) == 0
+    assert art.app.cli.main(argv) == 0
     for name in os.listdir(cache.cache_dir()):
         truncate(os.path.join(cache.cache_dir(), name))
     capsys.readouterr()
-    assert art.cli.main(argv) == 0
+    assert art.app.cli.main(argv) == 0
     out, err = capsys.readouterr()
     assert err == ''
     assert [line for line in out.splitlines() if line.startswith('warning: ')] == [
@@ -128,7 +128,7 @@ def test_a_run_on_a_damaged_cache_warns_and_paints(weights_file, tmp_path, capsy
 
 
 def test_the_transposed_kernels_are_cached_apart_and_read_back(weights_file, monkeypatch):
-    from art.weights import read_vgg19
+    from art.network.weights import read_vgg19
     stored = cache.read_vgg19_cached(weights_file, FIRST)
     swapped = cache.read_vgg19_cached(weights_file, FIRST, 'transposed')
     assert_same(swapped, read_vgg19(weights_file, layers=FIRST, kernel_layout='transposed'))

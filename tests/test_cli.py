@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import art.cli
+import art.app.cli
 import art.constants
-import art.download
-import art.files
-import art.images
-import art.record
+import art.network.download
+import art.io.files
+import art.io.images
+import art.app.record
 from art import examples
 from conftest import running
 from http_server import FileServer
@@ -52,7 +52,7 @@ def snapshot(folder):
 def read_log(path):
     lines = pathlib.Path(path).read_text().splitlines()
     assert lines[0].startswith('# art loss log; weights: ')
-    assert lines[1] == ','.join(art.record.TRAJECTORY_COLUMNS)
+    assert lines[1] == ','.join(art.app.record.TRAJECTORY_COLUMNS)
     cells = [line.split(',') for line in lines[2:]]
     assert all(row[-1] in ('float32', 'bfloat16') for row in cells)
     return lines[0], np.array([[float(v) for v in row[:-1]] for row in cells])
@@ -114,12 +114,12 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
         seen.update(options, iterations=iterations, shape=content.shape, widths=weights.widths(),
                     styles=len(style))
         seen['start'] = initial_image
-        from art.optimizers import Iterate
+        from art.engine.optimizers import Iterate
         yield Iterate(0, 1, 1.0, 2.0, 3.0, content)
 
-    monkeypatch.setattr('art.engine.stylize', fake_stylize)
+    monkeypatch.setattr('art.engine.stylize.stylize', fake_stylize)
     monkeypatch.chdir(tmp_path)
-    code = art.cli.main(['--weights', synthetic_files['old'], '--width', '20', '--height', '10',
+    code = art.app.cli.main(['--weights', synthetic_files['old'], '--width', '20', '--height', '10',
                          '--optimizer', 'adam', '--learning-rate', '0.5', '--noise-ratio', '0.25',
                          '--content-weight', '3', '--style-weight', '7', '--pooling', 'max',
                          '--seed', '11', '--pixel-bounds', '--checkpoint-every', '0'])
@@ -135,7 +135,7 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     content = art.load_image(examples.CONTENT, 10, 20)
     np.testing.assert_array_equal(start, art.generate_noise_image(content, 0.25, seed=11))
     seen.clear()
-    assert art.cli.main(['--weights', synthetic_files['old'], '--width', '20',
+    assert art.app.cli.main(['--weights', synthetic_files['old'], '--width', '20',
                          '--checkpoint-every', '0', '--lbfgs-history', '7']) == 0
     assert seen['iterations'] == art.constants.LBFGS_ITERATIONS and seen['optimizer'] == 'lbfgs'
     assert seen['history'] == 7
@@ -251,8 +251,8 @@ def test_non_finite_loss_keeps_the_last_finite_image(tmp_path, synthetic_files):
         in result.stdout
     _, rows = read_log(log)
     assert np.all(np.isfinite(rows)) and list(rows[:, 0]) == [0]
-    content = art.images.preprocess(art.files.read_rgb(examples.CONTENT), 24, 32)
-    start = art.images.to_pixels(art.images.generate_noise_image(content, 0.6, seed=4))
+    content = art.io.images.preprocess(art.io.files.read_rgb(examples.CONTENT), 24, 32)
+    start = art.io.images.to_pixels(art.io.images.generate_noise_image(content, 0.6, seed=4))
     np.testing.assert_array_equal(iio.imread(tmp_path / 'output' / 'art.png'), start)
 
 
@@ -285,7 +285,7 @@ def test_signal_saves_the_image_the_log_and_the_record(tmp_path, synthetic_files
     assert rows.shape[0] >= 3 and rows[-1, 0] >= 2
     leftovers = [p.name for p in (tmp_path / 'output').iterdir() if 'partial' in p.name]
     assert not leftovers
-    record = art.record.read_record(str(tmp_path / 'output' / 'art.json'))
+    record = art.app.record.read_record(str(tmp_path / 'output' / 'art.json'))
     assert record['outcome']['status'] == 'interrupted'
     assert record['outcome']['reason'] == 'interrupted (%s)' % name
     assert record['outcome']['iterations'] >= 2

@@ -4,12 +4,14 @@ import pytest
 from PIL import Image
 
 import art
-import art.cli
-import art.job
-from art import engine, examples, images
-from art.painting import capture_at_size
-from art.terms import STATISTIC
-from art.runner import Pictures
+import art.app.cli
+import art.app.job
+from art.engine import stylize as engine
+from art import examples
+from art.io import images
+from art.engine.painting import capture_at_size
+from art.engine.terms import STATISTIC
+from art.app.loading import Pictures
 from test_cli import one_line_error, read_log, run_art
 
 
@@ -119,7 +121,7 @@ def test_content_weight_blend_splits_the_content_loss(weights, pair):
 
 
 def job_of(*argv):
-    return art.job.resolve(art.cli.job_settings(art.cli.build_parser().parse_args(list(argv))))
+    return art.app.job.resolve(art.app.cli.job_settings(art.app.cli.build_parser().parse_args(list(argv))))
 
 
 def settings(*argv):
@@ -234,7 +236,7 @@ def plain_run(tmp_path_factory, synthetic_files):
 
 def control_run(folder, synthetic_files, *flags):
     """(loss log rows, checkpoint 0's pixels, the result's pixels) of a 40x30 run with `flags`."""
-    code = art.cli.main([str(a) for a in (
+    code = art.app.cli.main([str(a) for a in (
         '--weights', synthetic_files['new'], '--width', 40, '--iterations', 1, '--seed', 0,
         '--checkpoint-every', 1, '--loss-log', folder / 'log.csv', '--output', folder / 'p.png')
         + flags])

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from art import cpu
+from art.engine import cpu
 from test_cli import ROOT
 
 FLAGS = {
@@ -39,7 +39,7 @@ FAMILIES = (('AVX-512', ('amx', 'avx512_bf16', 'avx512')), ('AVX2', ('avx2',)),
 
 def test_the_derived_isa_is_of_the_family_onednn_reports_on_this_machine():
     """oneDNN's verbose mode names the ISA it dispatches to; ours must be of its family."""
-    script = ('import art.tf1; from art.tf1 import tf; '
+    script = ('import art.engine.tf1; from art.engine.tf1 import tf; '
               'tf.nn.conv2d(tf.ones((1, 8, 8, 8)), tf.ones((3, 3, 8, 8)), 1, "SAME")')
     result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT), ONEDNN_VERBOSE='1',

@@ -2,14 +2,14 @@
 import pathlib
 import re
 
-import art.cli
+import art.app.cli
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / 'README.md').read_text()
 
 
 def parser_flags():
-    return {option for action in art.cli.build_parser()._actions  # pylint: disable=protected-access
+    return {option for action in art.app.cli.build_parser()._actions  # pylint: disable=protected-access
             for option in action.option_strings if option.startswith('--') and option != '--help'}
 
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import art
-from art.files import read_rgb, write_atomic
+from art.io.files import read_rgb, write_atomic
 
 
 @pytest.fixture

@@ -7,14 +7,16 @@ import sys
 import pytest
 
 import art
-import art.cli
-from art import costs, examples
+import art.app.cli
+from art.engine import costs
+from art import examples
 from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY
-from art.job import Job, JobError, check_files, resolve
+from art.app.job import Job, JobError, resolve
+from art.app.job_files import check_files
 
 
 def flags(*argv):
-    return art.cli.job_settings(art.cli.build_parser().parse_args([str(a) for a in argv]))
+    return art.app.cli.job_settings(art.app.cli.build_parser().parse_args([str(a) for a in argv]))
 
 
 def small_job(tmp_path, **changes):
@@ -111,9 +113,9 @@ def test_bad_values_are_job_errors_naming_the_setting(tmp_path, changes, message
 
 
 def test_the_command_line_and_the_job_share_one_bound(tmp_path):
-    """A bound is written once (art.job.BOUNDS): the parser's message is the Job's."""
+    """A bound is written once (art.app.job.BOUNDS): the parser's message is the Job's."""
     with pytest.raises(SystemExit):
-        art.cli.build_parser().parse_args(['--noise-ratio', '2'])
+        art.app.cli.build_parser().parse_args(['--noise-ratio', '2'])
     with pytest.raises(JobError, match='2.0 must be >= 0 and <= 1'):
         small_job(tmp_path, noise_ratio=2.0)
 
@@ -136,15 +138,15 @@ def test_check_files_names_the_file_and_what_is_wrong(tmp_path):
 
 def test_the_command_line_hands_on_a_job_never_its_namespace(monkeypatch, tmp_path):
     received = []
-    monkeypatch.setattr('art.runner.run', lambda job, say, **kw: received.append(job) or 0)
+    monkeypatch.setattr('art.app.runner.run', lambda job, say, **kw: received.append(job) or 0)
     monkeypatch.chdir(tmp_path)
-    assert art.cli.main(['--weights', 'synthetic', '--width', '8', '--seed', '2']) == 0
+    assert art.app.cli.main(['--weights', 'synthetic', '--width', '8', '--seed', '2']) == 0
     assert [type(job) for job in received] == [Job]
     assert received[0].seed == 2 and received[0].size == (6, 8)
 
 
 def test_job_module_does_not_import_tensorflow():
-    code = ('import sys, art.job, art.cli, art.runner, art.record, art.verification, art.crops; '
+    code = ('import sys, art.app.job, art.app.cli, art.app.runner, art.app.record, art.app.verification, art.engine.crops; '
             'print("tensorflow" in sys.modules)')
     result = os.popen('%s -c %r' % (sys.executable, code)).read().strip()
     assert result == 'False'

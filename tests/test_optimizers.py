@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 import art
-from art.network import CONV_LAYERS
-from art.optimizers import optimize, pixel_bounds
+from art.network.layers import CONV_LAYERS
+from art.engine.optimizers import optimize, pixel_bounds
 
 tf1 = tf.compat.v1
 
@@ -248,7 +248,7 @@ def test_lbfgs_history_is_scipys_maxcor_and_changes_the_path(weights, small_imag
 
 
 def test_x_that_round_to_one_image_are_evaluated_once_and_kept_in_float32():
-    from art.optimizers import LbfgsObjective
+    from art.engine.optimizers import LbfgsObjective
 
     class Quadratic:
         """A painting whose loss is sum(image^2)."""
@@ -294,7 +294,7 @@ def test_scipy_keeps_no_copy_of_x_of_its_own_to_pair_loss_and_gradient():
     returning both (jac=True) with a float64 copy of x more, 0.27 GiB at 4000x3000."""
     import tracemalloc
     import scipy.optimize
-    from art.optimizers import LbfgsObjective, lbfgs
+    from art.engine.optimizers import LbfgsObjective, lbfgs
     shape = (1, 40, 50, 3)
     image_bytes = 8 * int(np.prod(shape))
     held = []
@@ -324,7 +324,7 @@ def test_no_iterate_s_float64_x_is_held_through_the_next_evaluations(monkeypatch
     """Each iterate x is a float64 copy of the image (0.27 GiB at 4000x3000): once its
     Iterate is made, neither the optimizer's loop nor its generator keeps it."""
     import weakref
-    from art.optimizers import LbfgsObjective, lbfgs
+    from art.engine.optimizers import LbfgsObjective, lbfgs
     iterates = []
     iterate = LbfgsObjective.iterate
 

@@ -9,11 +9,11 @@ import pytest
 from tensorflow.core.protobuf import rewriter_config_pb2
 
 import art
-import art.painting as painting_module
-from art import cpu, optimizers
-from art.painting import Painting, session_config, session_configs
-from art.tiling import TiledPainting
-from art.record import read_record
+import art.engine.painting as painting_module
+from art.engine import cpu, optimizers
+from art.engine.painting import Painting, session_config, session_configs
+from art.engine.tiling import TiledPainting
+from art.app.record import read_record
 from test_cli import read_log
 from test_record import paint
 
@@ -100,8 +100,8 @@ def _run(painting, start, iterations, **options):
 def no_early_switch(monkeypatch):
     """The bulk runs its full share: neither the noise check nor a long line search
     (whose evaluation counts follow each CPU's rounding) ends it sooner."""
-    monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
-    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 10**6)
+    monkeypatch.setattr(optimizers, 'SWITCH_POLICY', optimizers.SwitchPolicy(
+        bulk_patience=None, noise_window=10**6))
 
 
 def test_lbfgs_goes_on_through_the_float32_switch_with_its_history(tiny, no_early_switch):
@@ -125,8 +125,8 @@ def test_lbfgs_goes_on_through_the_float32_switch_with_its_history(tiny, no_earl
 @pytest.fixture
 def noisy_at_two(monkeypatch):
     """bfloat16's evaluations stop being worth their noise at the first check, iteration 2."""
-    monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
-    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 2)
+    monkeypatch.setattr(optimizers, 'SWITCH_POLICY', optimizers.SwitchPolicy(
+        bulk_patience=None, noise_window=2))
     monkeypatch.setattr(optimizers, 'worth_its_noise', lambda *arguments: False)
 
 
@@ -158,8 +158,8 @@ def test_a_bulk_lbfgs_gives_up_in_starts_afresh_in_the_next_phase(tiny, monkeypa
     """Patience ends the bfloat16 run; L-BFGS starts again from its last image in 'mixed'
     (fresh history), counting on, and the painting still ends in float32."""
     weights, content, style, start = tiny
-    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 10**6)
-    monkeypatch.setattr(optimizers, 'BULK_PATIENCE', 0)  # no evaluation after iteration 1
+    monkeypatch.setattr(optimizers, 'SWITCH_POLICY', optimizers.SwitchPolicy(
+        bulk_patience=0, noise_window=10**6))  # no evaluation after iteration 1
     with Painting(weights, content, style, configs=TWO_FLOAT32) as painting:
         iterates = _run(painting, start, 40)
     bulk = [it for it in iterates if it.precision == 'bfloat16']
@@ -329,11 +329,11 @@ ONEDNN = pytest.mark.skipif(not cpu.onednn_enabled(), reason="the bfloat16 rewri
 
 def _rewritten_ops(painting, image):
     """{(op, dtype)} of the graph the painting's present session runs for an evaluation."""
-    options = art.tf1.tf1.RunOptions(output_partition_graphs=True)
-    metadata = art.tf1.tf1.RunMetadata()
+    options = art.engine.tf1.tf1.RunOptions(output_partition_graphs=True)
+    metadata = art.engine.tf1.tf1.RunMetadata()
     painting.sess.run(painting._fetches[painting.precision],  # pylint: disable=protected-access
                       {painting.model['image']: image}, options=options, run_metadata=metadata)
-    return {(node.op, art.tf1.tf.dtypes.as_dtype(node.attr['T'].type).name)
+    return {(node.op, art.engine.tf1.tf.dtypes.as_dtype(node.attr['T'].type).name)
             for graph in metadata.partition_graphs for node in graph.node if 'T' in node.attr}
 
 
@@ -379,8 +379,8 @@ def test_a_tiled_bulk_moves_on_noise_straight_to_float32(tiny, monkeypatch):
     """Tiles have no 'mixed' phase: the noise check (a tiled forward pass in float32)
     moves the bulk to float32."""
     weights, content, style, start = tiny
-    monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
-    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 2)
+    monkeypatch.setattr(optimizers, 'SWITCH_POLICY', optimizers.SwitchPolicy(
+        bulk_patience=None, noise_window=2))
     checked = []
     monkeypatch.setattr(optimizers, 'worth_its_noise',
                         lambda totals, exact, *rule: checked.append(exact) and False)

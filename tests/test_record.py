@@ -12,9 +12,9 @@ import pytest
 import tensorflow as tf
 
 import art
-import art.cli
-from art import cpu
-from art.record import read_record, write_record
+import art.app.cli
+from art.engine import cpu
+from art.app.record import read_record, write_record
 from conftest import running
 from test_cli import ROOT, RUN_ART, one_line_error, read_log
 
@@ -24,8 +24,8 @@ def sha256(path):
 
 
 def paint(capsys, *argv):
-    """art.cli.main in this process; (exit code, stdout, stderr)."""
-    code = art.cli.main([str(a) for a in argv])
+    """art.app.cli.main in this process; (exit code, stdout, stderr)."""
+    code = art.app.cli.main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -37,7 +37,7 @@ def recorded(tmp_path_factory, synthetic_files, reference):
     shutil.copy(reference.content_path, folder / 'content.png')
     shutil.copy(reference.style_path, folder / 'style.png')
     shutil.copy(synthetic_files['old'], folder / 'vgg.mat')
-    code = art.cli.main(['--content', str(folder / 'content.png'),
+    code = art.app.cli.main(['--content', str(folder / 'content.png'),
                          '--style', str(folder / 'style.png'), '--weights', str(folder / 'vgg.mat'),
                          '--width', '40', '--iterations', '4', '--checkpoint-every', '2',
                          '--seed', '3', '--loss-log', str(folder / 'log.csv'),
@@ -299,7 +299,7 @@ def test_other_kernels_agree_on_the_first_evaluation_and_say_why_later_ones_drif
 
 
 def test_the_device_line_names_the_gpu_or_the_cpu_and_its_kernels():
-    from art.record import device_line
+    from art.app.record import device_line
     environment = {'gpus': [], 'cpu': {'model': 'AMD EPYC', 'cores': 2, 'onednn': True,
                                        'instruction_sets': ['avx', 'avx2', 'fma'],
                                        'onednn_isa': 'avx2'},

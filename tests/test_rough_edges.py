@@ -15,17 +15,18 @@ import pytest
 from PIL import Image, ImageOps
 
 import art
-import art.cli
-from art import download, files
-from art.job import Job
-from art.record import read_record
-from art.runner import read_pictures
+import art.app.cli
+from art.network import download
+from art.io import files
+from art.app.job import Job
+from art.app.record import read_record
+from art.app.loading import read_pictures
 from http_server import FileServer
 from test_cli import RUN_ART, ROOT, mat_payload, one_line_error, run_art
 
 
 def paint(capsys, *argv):
-    code = art.cli.main([str(a) for a in argv])
+    code = art.app.cli.main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 import art
-from art.crops import crop_length, crop_shape, spans
-from art.painting import Painting
-from art.record import read_record
-from art.network import halo_for, receptive_field
-from art.tf1 import tf
-from art.tiling import CropGraph, TiledPainting
+from art.engine.crops import crop_length, crop_shape, spans
+from art.engine.painting import Painting
+from art.app.record import read_record
+from art.network.layers import halo_for, receptive_field
+from art.engine.tf1 import tf
+from art.engine.crop_graph import CropGraph
+from art.engine.tiling import TiledPainting
 from test_cli import read_log
 from test_record import paint
 
@@ -205,8 +206,9 @@ def test_a_tiled_run_logs_the_untiled_losses(tmp_path, capsys, synthetic_files, 
     """The command line on --tile-size: its log holds, row by row, the untiled losses of
     the image each row stands for; the start, the same for both, logs what an untiled run
     logs."""
-    from art import engine, runner
-    from art.job import Job
+    from art.engine import stylize as engine
+    from art.app import runner
+    from art.app.job import Job
     seen = []
     add = runner.Progress.add
     monkeypatch.setattr(runner.Progress, 'add',
@@ -240,19 +242,19 @@ def test_a_tiled_run_logs_the_untiled_losses(tmp_path, capsys, synthetic_files, 
 
 def test_tiles_are_chosen_when_the_whole_image_does_not_fit(tmp_path, capsys, synthetic_files,
                                                             monkeypatch, reference):
-    from art import costs
-    from art.job import Job
-    from art.runner import check_memory
+    from art.engine import costs
+    from art.app.job import Job
+    from art.app.runner import plan_memory
     weights = art.synthetic_weights(16)
     job = Job(content=reference.content_path, style=reference.style_path, output='o.png',
               width=400, height=300, seed=1, iterations=1, scales=(0.5, 1))
     whole = costs.estimate_memory(300, 400, weights.widths(), 'conv5_1', 20)
     monkeypatch.setattr(costs, 'available_memory', lambda: whole - 1)
-    needed, tiles = check_memory(job, weights)
+    needed, tiles = plan_memory(job, weights)
     assert tiles == {(150, 200): None, (300, 400): 128}  # the largest of TILE_SIZES that fits
     assert needed == costs.estimate_tiled_memory(
         300, 400, crop_shape((300, 400), 128, 80, 16), weights.widths(), 'conv5_1', 20) < whole
-    assert check_memory(dataclasses.replace(job, tile_size=50), weights)[1][300, 400] == 64
+    assert plan_memory(dataclasses.replace(job, tile_size=50), weights)[1][300, 400] == 64
     code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'never', '--width', '400',
                                              '--height', '300', '--tile-size', '0'))
     assert code == 2 and ('use a smaller --width/--height, --tile-size (tiles) or --optimizer '
@@ -271,14 +273,14 @@ def test_the_memory_estimate_counts_the_crops_the_tiler_cuts(reference, monkeypa
     """Crops follow the image, not the tile and two halos square: 4000x3000 on 2048-pixel
     tiles is four crops of 2080x1592, a third fewer pixels than 2208x2208, and the memory
     check (which picks the largest tile that fits) counts those."""
-    from art import costs
-    from art.job import Job
-    from art.runner import check_memory
+    from art.engine import costs
+    from art.app.job import Job
+    from art.app.runner import plan_memory
     weights = art.synthetic_weights(16)
     monkeypatch.setattr(costs, 'available_memory', lambda: 2**50)
     job = Job(content=reference.content_path, style=reference.style_path, output='o.png',
               width=4000, height=3000, seed=1, iterations=1, tile_size=2048)
-    needed, tiles = check_memory(job, weights)
+    needed, tiles = plan_memory(job, weights)
     assert tiles == {(3000, 4000): 2048} and crop_shape((3000, 4000), 2048, 80, 16) == (1592, 2080)
     history = job.lbfgs_history
     assert needed == costs.estimate_tiled_memory(3000, 4000, (1592, 2080), weights.widths(),
@@ -292,14 +294,14 @@ def test_pixel_bounds_count_in_the_memory_estimate(reference):
     4000x3000): the memory check counts them, at what they are measured to hold."""
     import tracemalloc
     import scipy.optimize
-    from art import costs
-    from art.job import Job
-    from art.runner import check_memory
+    from art.engine import costs
+    from art.app.job import Job
+    from art.app.runner import plan_memory
     weights = art.synthetic_weights(16)
     job = Job(content=reference.content_path, style=reference.style_path, output='o.png',
               width=400, height=300, seed=1, iterations=1, tile_size=0)
-    plain = check_memory(job, weights)[0]
-    bounded = check_memory(dataclasses.replace(job, pixel_bounds=True), weights)[0]
+    plain = plan_memory(job, weights)[0]
+    bounded = plan_memory(dataclasses.replace(job, pixel_bounds=True), weights)[0]
     assert bounded - plain == costs.bounds_bytes(300, 400) > 0
     values, held = 30000, {}
     for name, bounds in (('none', None),
@@ -336,10 +338,10 @@ def test_a_tiled_painting_switches_precision_like_an_untiled_one(network, monkey
     for the two precisions, and the bulk runs its full share (no noise check or patience
     rule, whose evaluation counts follow the CPU's rounding); a tiled painting has no
     'mixed' phase."""
-    from art import optimizers
-    from art.painting import session_config
-    monkeypatch.setattr(optimizers, 'BULK_PATIENCE', None)
-    monkeypatch.setattr(optimizers, 'NOISE_WINDOW', 10**6)
+    from art.engine import optimizers
+    from art.engine.painting import session_config
+    monkeypatch.setattr(optimizers, 'SWITCH_POLICY', optimizers.SwitchPolicy(
+        bulk_patience=None, noise_window=10**6))
     configs = {'bfloat16': session_config(), 'float32': session_config()}
     content, style, start = pictures(80, 64, count=3, seed=11)
     with TiledPainting(network, content, style, 32, configs=configs) as tiled:
@@ -354,7 +356,7 @@ def test_a_tiled_painting_switches_precision_like_an_untiled_one(network, monkey
 
 FRESHLY_IMPORTED = """
 import numpy as np
-import art.tf1
+import art.engine.tf1
 np.ones(8 * 2**20, np.uint8).sum()  # an 8 MB block, freed: it would raise the threshold
 buffers = [np.ones(2 * 2**20, np.uint8) for _ in range(4)]
 print([buffer.ctypes.data % 4096 for buffer in buffers])
@@ -362,7 +364,7 @@ print([buffer.ctypes.data % 4096 for buffer in buffers])
 
 
 def test_freed_layer_buffers_go_back_to_the_system():
-    """art.tf1 fixes glibc's mmap threshold at 1 MB: after a large block is freed (which
+    """art.engine.tf1 fixes glibc's mmap threshold at 1 MB: after a large block is freed (which
     would raise a dynamic threshold to its size), 2 MB buffers are still mapped each on its
     own (a mapped block's data starts 16 bytes into a page), so freeing one returns it.
     In a fresh process: a long-lived one may serve them from free heap space, as it should."""
@@ -375,16 +377,16 @@ def test_freed_layer_buffers_go_back_to_the_system():
 
 AFTER_A_PAINTING = """
 import sys
-import art.cli
-import art.costs
-from art.tf1 import tf, tf1
+import art.app.cli
+import art.engine.costs
+from art.engine.tf1 import tf, tf1
 
 def resident():
-    return art.costs.proc_bytes('/proc/self/status', 'VmRSS')
+    return art.engine.costs.proc_bytes('/proc/self/status', 'VmRSS')
 
 if int(sys.argv[1]):  # the memory available, made small: tiles of the default's choice
-    art.costs.available_memory = lambda: int(sys.argv[1])
-assert art.cli.main(sys.argv[2:]) == 0
+    art.engine.costs.available_memory = lambda: int(sys.argv[1])
+assert art.app.cli.main(sys.argv[2:]) == 0
 with tf.Graph().as_default() as graph:
     row = tf1.placeholder(tf.float32, (1024,))
     copies = tf1.placeholder(tf.int32, (1,))
@@ -409,7 +411,7 @@ def test_asked_for_tiles_hand_freed_buffers_back(tmp_path, synthetic_files, tile
     intermediates leaves the process no larger, or larger by them."""
     if not hasattr(ctypes.CDLL(None), 'mallopt'):
         pytest.skip('not glibc: freed blocks may stay with malloc')
-    from art import costs
+    from art.engine import costs
     available = 0
     if tiles == 'default':
         available = costs.estimate_memory(300, 400, art.synthetic_weights(16).widths(),

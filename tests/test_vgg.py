@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 
 import art
-from art import costs
-from art.network import layer_names
+from art.engine import costs
+from art.network.layers import layer_names
 
 tf1 = tf.compat.v1
 
@@ -87,10 +87,10 @@ def test_weights_as_variables_see_what_constants_see_and_stay_out_of_the_graph()
     weights = art.synthetic_weights(width_divisor=4, seed=2)
     image = np.random.RandomState(3).uniform(-100, 100, (1, 16, 24, 3)).astype(np.float32)
     seen, graph_bytes = {}, {}
-    for form in art.vgg.WEIGHT_FORMS:
+    for form in art.engine.vgg.WEIGHT_FORMS:
         with tf.Graph().as_default() as graph, tf1.Session() as sess:
             model = art.load_vgg_model(weights, 16, 24, weights=form)
-            art.vgg.initialize(sess, model)
+            art.engine.vgg.initialize(sess, model)
             seen[form] = sess.run(model['conv5_1'], {model['image']: image})
             graph_bytes[form] = graph.as_graph_def().ByteSize()
             variables = graph.get_collection(tf1.GraphKeys.GLOBAL_VARIABLES)

@@ -7,8 +7,8 @@ import pytest
 import scipy.io
 
 import art
-from art.synthetic import synthetic_conv_layers, write_synthetic_vgg19
-from art.network import CONV_LAYERS, VGG19_WIDTHS
+from art.network.synthetic import synthetic_conv_layers, write_synthetic_vgg19
+from art.network.layers import CONV_LAYERS, VGG19_WIDTHS
 
 
 def test_reference_weights_read_byte_for_byte(reference, reference_weights):
@@ -121,7 +121,7 @@ def test_wrong_network_missing_layer(tmp_path):
 
 def test_wrong_kernel_shape(tmp_path):
     layers = synthetic_conv_layers(width_divisor=16)
-    layers['conv2_2'] = art.weights.ConvLayer(np.zeros((3, 3, 5, 8), np.float32),
+    layers['conv2_2'] = art.network.weights.ConvLayer(np.zeros((3, 3, 5, 8), np.float32),
                                               np.zeros(8, np.float32))
     path = write_synthetic_vgg19(str(tmp_path / 'bad.mat'), conv_layers=layers)
     message = read_error(path)

@@ -1,0 +1,165 @@
+"""Batches and sweeps: many Jobs painted one after another here, or as Ray tasks on a cluster.
+
+Data flows one way, as for one painting:
+- `read_batch` (art.app.jobs_file): JOBS (a JSON Lines file, or a folder of
+  records) -> Entries, every line validated and every Job resolved before
+  any painting starts (BatchError names the line);
+- `paint_here` (a fresh worker process per job, art.app.worker) or
+  `paint_on_ray` (a Ray task per job, on a whole node, art.app.ray_tasks) ->
+  each job's image, record, sheet, curve and loss log under the output
+  folder, and its Outcome;
+- `write_summary` and `write_grid` (art.app.grid) -> summary.json and grid.png.
+
+A line is an object whose keys are run_art.py's long flag names with
+underscores; the batch's own flags are defaults for every line. A `sweep`
+key maps flags to lists of values: the line stands for their product.
+A job whose record in the folder says done for the same Job is skipped, so
+a batch run again does only what is left.
+"""
+import collections
+import contextlib
+import json
+import multiprocessing
+import os
+import signal
+import time
+
+from tqdm import tqdm
+
+from art.app import grid
+from art.app.job import Job
+from art.app.errors import EXIT_FAILED, Terminated, stopped_by
+from art.app.jobs_file import GRID, SUMMARY, finished, read_batch
+from art.app.ray_tasks import connect_ray, paint_on_ray
+from art.app.runner import stopping_once
+from art.app.worker import Outcome, outcome_of, paint_one
+from art.io.files import write_atomic
+
+
+def _paint_in_worker(values, log_path, sender):
+    """A worker process's job: paint it, its lines to log_path, (code, reason) to `sender`.
+    SIGINT and SIGTERM stop the painting as at a terminal, once."""
+    with stopping_once(), open(log_path, 'w', encoding='utf-8') as log:
+        def say(message):
+            log.write(message + '\n')
+            log.flush()
+
+        sender.send(paint_one(Job.from_dict(values), say))
+
+
+def paint_here(entry):
+    """Paint one job in a fresh worker process (its memory is the system's again after);
+    (its Outcome, the KeyboardInterrupt or Terminated that stopped the batch meanwhile, or
+    None). A crash of the worker fails this job only.
+
+    A SIGINT or SIGTERM the batch gets while the worker paints (sent to its process
+    alone, or to its group with the worker) is passed on to the worker, which stops as
+    a painting does: it writes its image and record, then ends.
+    """
+    context = multiprocessing.get_context('spawn')
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_paint_in_worker, name='art ' + entry.name,
+                             args=(entry.job.to_dict(), entry.job.beside_output('', '.log'),
+                                   sender))
+    worker.start()
+    sender.close()
+    stop = None
+    try:
+        worker.join()
+    except (KeyboardInterrupt, Terminated) as caught:  # once: run_batch is stopping_once
+        stop = caught
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker.pid, signal.Signals[stopped_by(stop)[1]])
+        worker.join()
+    try:
+        answer = receiver.recv()
+    except EOFError:  # the worker died before it could answer
+        answer = (stopped_by(stop)[0] if stop else worker.exitcode, None)
+    return outcome_of(entry, *answer), stop
+
+
+def summary(entries, outcomes, seconds):
+    """summary.json's content: each job's settings, outcome, losses and seconds."""
+    rows = []
+    for entry in entries:
+        outcome = outcomes.get(entry.name, Outcome('not started', None, None))
+        result = outcome.result or {}
+        rows.append({'name': entry.name, 'line': entry.line,
+                     'swept': {key: value for key, value in entry.swept},
+                     'status': outcome.status, 'reason': outcome.reason,
+                     'output': entry.job.output, 'record': entry.job.record_path,
+                     **{key: result.get(key) for key in ('iterations', 'evaluations',
+                                                         'content_loss', 'style_loss',
+                                                         'total_loss', 'seconds')},
+                     'settings': entry.job.to_dict()})
+    counts = collections.Counter(row['status'] for row in rows)
+    return {'format': 'art-batch-summary', 'jobs': rows, 'counts': dict(counts),
+            'seconds': round(seconds, 3)}
+
+
+def write_summary(out_dir, content):
+    def write(partial):
+        with open(partial, 'w', encoding='utf-8') as handle:
+            json.dump(content, handle, indent=1)
+    write_atomic(os.path.join(out_dir, SUMMARY), write)
+
+
+def run_batch(source, defaults, out_dir, say, ray_address=None):
+    """Paint a batch; the exit code: 0, 1 if any job failed, 130 on Ctrl-C."""
+    entries = read_batch(source, defaults, out_dir)
+    ray = connect_ray(ray_address) if ray_address else None
+    out_dir = os.path.abspath(out_dir)
+    outcomes, started = {}, time.time()
+    todo = []
+    for entry in entries:
+        if finished(entry):
+            outcomes[entry.name] = outcome_of(entry, 0, None)._replace(status='skipped')
+            say('%s: skipped, done earlier (%s)' % (entry.name, entry.job.record_path))
+        else:
+            todo.append(entry)
+    say('batch: %d jobs, %d to paint %s, %d done earlier; files in %s' % (
+        len(entries), len(todo), 'on Ray at %s' % ray_address if ray_address
+        else 'here, one at a time', len(entries) - len(todo), out_dir))
+    bar = tqdm(total=len(todo), unit='job', desc='batch', leave=False, disable=None)
+
+    def report(entry, outcome):
+        outcomes[entry.name] = outcome
+        statuses = collections.Counter(found.status for found in outcomes.values())
+        bar.update(1)
+        # On Ray, the jobs left are running or queued.
+        bar.set_postfix(done=statuses['done'], failed=statuses['failed'],
+                        running=len(todo) - bar.n if ray_address else 0)
+        say('%s: %s%s' % (entry.name, outcome.status,
+                          ', %s' % outcome.reason if outcome.reason else ''))
+
+    code = 0
+    # SIGINT and SIGTERM end a batch as Ctrl-C at its terminal does: the job painting
+    # is stopped and saved, the summary and grid are written, whatever follows them.
+    with stopping_once():
+        try:
+            if ray:
+                paint_on_ray(ray, todo, out_dir, report)
+            else:
+                for entry in todo:
+                    bar.set_postfix(running=1)
+                    outcome, stop = paint_here(entry)
+                    report(entry, outcome)
+                    if stop:
+                        raise stop
+                    if outcome.status == 'interrupted':
+                        raise KeyboardInterrupt
+        except (KeyboardInterrupt, Terminated) as stop:
+            code = stopped_by(stop)[0]
+        finally:
+            bar.close()
+            content = summary(entries, outcomes, time.time() - started)
+            write_summary(out_dir, content)
+            drawn = grid.write_grid(os.path.join(out_dir, GRID), entries, outcomes)
+    counts = content['counts']
+    say('batch %s in %.1f s: %s -> %s%s' % (
+        'interrupted' if code else 'finished', content['seconds'],
+        ', '.join('%d %s' % (count, status) for status, count in sorted(counts.items())),
+        os.path.join(out_dir, SUMMARY), ', ' + os.path.join(out_dir, GRID) if drawn else ''))
+    if code:
+        return code
+    return EXIT_FAILED if counts.get('failed') or counts.get('interrupted') else 0

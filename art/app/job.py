@@ -1,0 +1,350 @@
+"""The Job: one painting's every setting, resolved and validated. No TensorFlow here.
+
+Everything downstream (the engine, the run's files, its record, replay and
+verify) receives a Job, never the command line's flags. A Job is frozen and
+complete: sizes, layers with their weights, the iteration count and the seed
+are concrete values, never "default". Its fields are named as the command
+line's long flags, with underscores.
+
+Validation happens here and only here:
+- `Job(...)` checks the values themselves (ranges, choices, layer names,
+  counts) and raises JobError, a ValueError, naming the setting;
+- `art.app.job_files.check_files(job)` checks what the Job names on disk
+  (inputs readable, outputs writable and never one of the inputs), before
+  any slow work.
+`resolve(settings)` turns flags (None where not given) into a Job.
+Style blend weights are kept as given; the engine normalises them.
+"""
+import dataclasses
+import os
+
+import numpy as np
+
+from art import examples
+from art.engine.costs import lbfgs_history_for
+from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
+                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
+                           PRECISIONS, STYLE_LAYERS, VGG_MODEL)
+from art.network.download import VGG19_URL
+from art.io.files import picture_size
+from art.io.images import INITS
+from art.network.layers import POOLINGS, deepest_layer
+from art.network.weights import KERNEL_LAYOUTS
+
+DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
+DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
+SYNTHETIC = 'synthetic'
+
+# Numeric settings: (type, minimum, minimum allowed?, maximum or None).
+BOUNDS = {
+    'width': (int, 0, False, None),
+    'height': (int, 0, False, None),
+    'iterations': (int, 0, False, None),
+    'lbfgs_history': (int, 0, False, None),
+    'tile_size': (int, 0, True, None),
+    'checkpoint_every': (int, 0, True, None),
+    'seed': (int, 0, True, 2**32 - 1),
+    'learning_rate': (float, 0, False, None),
+    'noise_ratio': (float, 0, True, 1),
+    'content_weight': (float, 0, True, None),
+    'style_weight': (float, 0, True, None),
+    'tv_weight': (float, 0, True, None),
+    'style_scale': (float, 0, False, None),
+    'style_blend_weights': (float, 0, True, None),
+    'style_layer_weights': (float, 0, True, None),
+    'content_weight_blend': (float, 0, True, 1),
+    'scales': (float, 0, False, 1),
+}
+CHOICES = {'optimizer': OPTIMIZERS, 'pooling': POOLINGS, 'kernel_layout': KERNEL_LAYOUTS,
+           'init': INITS, 'precision': PRECISIONS}
+
+
+class JobError(ValueError):
+    """A setting that cannot be painted; the message names it and says why."""
+
+
+def flag(name):
+    """The command line's flag of the setting `name`: --name-with-dashes."""
+    return '--' + name.replace('_', '-')
+
+
+def check_number(name, text_or_value):
+    """The setting `name` as its type, within its BOUNDS; ValueError says why not.
+
+    The command line parses its numbers with this, and Job checks its own
+    with it, so a bound is written once.
+    """
+    kind, minimum, inclusive, maximum = BOUNDS[name]
+    try:
+        value = kind(text_or_value)
+    except (TypeError, ValueError):
+        raise ValueError('%r is not a %s' % (text_or_value, kind.__name__)) from None
+    if isinstance(text_or_value, float) and kind is int and value != text_or_value:
+        raise ValueError('%r is not a whole number' % (text_or_value,))
+    if not np.isfinite(value) or value < minimum or (value == minimum and not inclusive) \
+            or (maximum is not None and value > maximum):
+        bound = ('>= %s' if inclusive else '> %s') % minimum
+        if maximum is not None:
+            bound += ' and <= %s' % maximum
+        raise ValueError('%s must be %s' % (text_or_value, bound))
+    return value
+
+
+def _layer_pairs(name, pairs):
+    """((layer, weight), ...) with checked weights."""
+    try:
+        return tuple((str(layer), check_number('style_layer_weights', weight))
+                     for layer, weight in pairs)
+    except (TypeError, ValueError) as error:
+        raise JobError('%s: %s' % (flag(name), error)) from None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Job:
+    """One painting, every setting resolved. See the module's docstring."""
+
+    content: str
+    style: tuple
+    output: str
+    width: int
+    height: int
+    seed: int
+    iterations: int
+    optimizer: str = 'lbfgs'
+    init: str = 'mix'
+    init_image: str = None
+    noise_ratio: float = NOISE_RATIO
+    content_weight: float = BETA
+    style_weight: float = ALPHA
+    content_layers: tuple = CONTENT_LAYERS
+    style_layers: tuple = STYLE_LAYERS
+    style_blend_weights: tuple = (1.0,)
+    style_scale: float = 1.0
+    scales: tuple = (1.0,)
+    learning_rate: float = LEARNING_RATE
+    lbfgs_history: int = LBFGS_HISTORY
+    precision: str = 'float32'
+    tile_size: int = None
+    pixel_bounds: bool = False
+    tv_weight: float = 0.0
+    preserve_colors: bool = False
+    pooling: str = 'avg'
+    kernel_layout: str = 'as-stored'
+    weights: str = DEFAULT_WEIGHTS
+    weights_url: str = VGG19_URL
+    weights_md5: tuple = ()
+    offline: bool = False
+    checkpoint_every: int = 100
+    loss_log: str = None
+
+    def __post_init__(self):
+        def put(name, value):
+            object.__setattr__(self, name, value)
+
+        # Paths are kept absolute, so a record names its files from anywhere.
+        put('style', tuple(os.path.abspath(path) for path in (
+            [self.style] if isinstance(self.style, (str, os.PathLike)) else self.style)))
+        for name in ('content', 'output', 'weights', 'init_image', 'loss_log'):
+            value = getattr(self, name)
+            if value is not None and not (name == 'weights' and value == SYNTHETIC):
+                put(name, os.path.abspath(value))
+        put('weights_md5', tuple(str(md5).lower() for md5 in self.weights_md5))
+        for name in ('pixel_bounds', 'preserve_colors', 'offline'):
+            put(name, bool(getattr(self, name)))
+        for field in dataclasses.fields(self):
+            if field.type in (int, float) and getattr(self, field.name) is not None:
+                put(field.name, self._number(field.name, getattr(self, field.name)))
+        put('style_blend_weights', tuple(self._number('style_blend_weights', w)
+                                         for w in self.style_blend_weights))
+        put('scales', tuple(self._number('scales', s) for s in self.scales))
+        put('content_layers', _layer_pairs('content_layers', self.content_layers))
+        put('style_layers', _layer_pairs('style_layers', self.style_layers))
+        self._check_choices()
+
+    @staticmethod
+    def _number(name, value):
+        try:
+            return check_number(name, value)
+        except ValueError as error:
+            raise JobError('%s: %s' % (flag(name), error)) from None
+
+    def _check_choices(self):
+        for name, choices in CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise JobError('%s: %r is not one of %s' % (
+                    flag(name), getattr(self, name), ', '.join(choices)))
+        if not self.style:
+            raise JobError('--style: give at least one style image')
+        if not self.content_layers or not self.style_layers:
+            raise JobError('--content-layers and --style-layers: give at least one layer each')
+        if (self.init == 'image') != (self.init_image is not None):
+            raise JobError('--init image needs --init-image PATH' if self.init == 'image'
+                           else '--init-image is used with --init image only')
+        if len(self.style_blend_weights) != len(self.style):
+            raise JobError('--style-blend-weights gives %d weights for %d style images'
+                           % (len(self.style_blend_weights), len(self.style)))
+        if sum(self.style_blend_weights) <= 0:
+            raise JobError('--style-blend-weights are all zero')
+        if not self.scales or self.scales[-1] != 1 or list(self.scales) != sorted(set(self.scales)):
+            raise JobError('--scales must increase and end at 1 (the output size), e.g. '
+                           '0.25 0.5 1')
+        try:
+            deepest_layer(self.layer_names, self.pooling)
+        except ValueError as error:
+            raise JobError(str(error)) from None
+
+    @property
+    def layer_names(self):
+        """Every layer a loss uses, content first."""
+        return [name for name, _ in self.content_layers + self.style_layers]
+
+    @property
+    def last_layer(self):
+        """The deepest layer the losses need: the graph stops there."""
+        return deepest_layer(self.layer_names, self.pooling)
+
+    @property
+    def size(self):
+        """(height, width) of the painting."""
+        return self.height, self.width
+
+    def sizes(self):
+        """(height, width) at each of `scales`, smallest first; the last is `size`."""
+        return [scaled(self.size, scale) for scale in self.scales]
+
+    def style_size(self, size):
+        """(height, width) the style images take for a painting of `size`."""
+        return scaled(size, self.style_scale)
+
+    def painting_options(self):
+        """The keyword arguments of art.engine.painting.Painting this Job asks for."""
+        return dict(content_layers=self.content_layers, style_layers=self.style_layers,
+                    content_weight=self.content_weight, style_weight=self.style_weight,
+                    pooling=self.pooling, optimizer=self.optimizer,
+                    learning_rate=self.learning_rate,
+                    style_blend_weights=self.style_blend_weights, tv_weight=self.tv_weight)
+
+    @property
+    def total_iterations(self):
+        """Iterations over all scales: --iterations at each."""
+        return self.iterations * len(self.scales)
+
+    @property
+    def synthetic(self):
+        """True when the network is generated here (random weights)."""
+        return self.weights == SYNTHETIC
+
+    def beside_output(self, suffix, extension=None):
+        """A path beside the output: OUTPUT-SUFFIX.EXT (or OUTPUT.EXT with an empty suffix)."""
+        stem, own = os.path.splitext(self.output)
+        return '%s%s%s' % (stem, '-' + suffix if suffix else '', own if extension is None
+                           else extension)
+
+    def checkpoint_path(self, iteration):
+        """Where the image at `iteration` goes: OUTPUT-N.EXT (art.py wrote output/N.png)."""
+        return self.beside_output(str(iteration))
+
+    @property
+    def record_path(self):
+        """The run's record: OUTPUT.json beside the image."""
+        return self.beside_output('', '.json')
+
+    @property
+    def sheet_path(self):
+        return self.beside_output('sheet', '.png')
+
+    @property
+    def curve_path(self):
+        return self.beside_output('losses', '.png')
+
+    def to_dict(self):
+        """The Job as JSON-ready values (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """A Job from `to_dict`'s values; JobError names an unknown or missing setting."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise JobError('unknown setting %r' % unknown[0])
+        try:
+            return cls(**values)
+        except TypeError as error:
+            raise JobError('incomplete job: %s' % error) from None
+
+
+def scaled(size, scale):
+    """(height, width) times `scale`, at least 1x1."""
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def target_size(width, height, content_size):
+    """(height, width): as given, or art.py's 800x600, one side following the other's aspect."""
+    content_height, content_width = content_size
+    if width and height:
+        return height, width
+    if width:
+        return max(1, round(width * content_height / content_width)), width
+    if height:
+        return height, max(1, round(height * content_width / content_height))
+    return IMAGE_HEIGHT, IMAGE_WIDTH
+
+
+def layers(content_layers=None, style_layers=None, style_layer_weights=None,
+           content_weight_blend=None):
+    """(content, style) (layer, weight) pairs from the layer flags: art.py's by default."""
+    content_names = content_layers or [name for name, _ in CONTENT_LAYERS]
+    if content_weight_blend is None:
+        content = [(name, 1.0) for name in content_names]
+    else:
+        if not content_layers:
+            content_names = ['conv4_2', 'conv5_2']
+        if len(content_names) != 2:
+            raise JobError('--content-weight-blend splits between two content layers; '
+                           '--content-layers names %d' % len(content_names))
+        content = [(content_names[0], content_weight_blend),
+                   (content_names[1], 1.0 - content_weight_blend)]
+    if style_layers:
+        names, weights = style_layers, style_layer_weights or [1.0] * len(style_layers)
+    else:
+        names = [name for name, _ in STYLE_LAYERS]
+        weights = style_layer_weights or [weight for _, weight in STYLE_LAYERS]
+    if len(weights) != len(names):
+        raise JobError('--style-layer-weights gives %d weights for %d style layers'
+                       % (len(weights), len(names)))
+    return tuple(content), tuple(zip(names, weights))
+
+
+def random_seed():
+    """A seed for a run that gave none: drawn from the system, then recorded."""
+    return int.from_bytes(os.urandom(4), 'little') >> 1
+
+
+def resolve(settings):
+    """A Job from command-line settings (flag names with underscores, None where not given).
+
+    Reads the content image's header for its aspect ratio when a side is
+    left to follow it; raises JobError or ImageError.
+    """
+    given = {name: value for name, value in settings.items() if value is not None}
+    content = given.pop('content', examples.CONTENT)
+    style = tuple(given.pop('style', (examples.STYLE,)))
+    height, width = target_size(given.pop('width', None), given.pop('height', None),
+                                picture_size(content))
+    optimizer = given.get('optimizer', 'lbfgs')
+    content_layers, style_layers = layers(
+        given.pop('content_layers', None), given.pop('style_layers', None),
+        given.pop('style_layer_weights', None), given.pop('content_weight_blend', None))
+    seed = given.pop('seed', None)
+    return Job(content=content, style=style, width=width, height=height,
+               output=given.pop('output', DEFAULT_OUTPUT),
+               seed=random_seed() if seed is None else seed,
+               iterations=given.pop('iterations', LBFGS_ITERATIONS if optimizer == 'lbfgs'
+                                    else ITERATIONS),
+               lbfgs_history=given.pop('lbfgs_history', lbfgs_history_for(height, width)),
+               content_layers=content_layers, style_layers=style_layers,
+               style_blend_weights=tuple(given.pop('style_blend_weights', (1.0,) * len(style))),
+               **given)
+
+

@@ -1,0 +1,88 @@
+"""A Job's files checked before any slow work: its inputs readable pictures, its outputs
+writable and none of them one of its inputs, its weights path a file or nothing yet."""
+import os
+import re
+
+from art.app.job import JobError
+from art.constants import VGG_MODEL
+from art.io.files import WriteError, check_image_type, check_writable, picture_size
+
+
+
+def _same_file(first, second):
+    """True when two paths name one file (existing or not)."""
+    if os.path.exists(first) and os.path.exists(second):
+        return os.path.samefile(first, second)
+    return os.path.realpath(first) == os.path.realpath(second)
+
+
+def _check_writable(path, what):
+    """Create the folder of `path` if needed and prove the file can be written there."""
+    if os.path.isdir(path):
+        raise JobError('%s %s is a folder; give a file name' % (what, path))
+    try:
+        check_writable(path)
+    except WriteError as error:
+        raise JobError('cannot write %s %s: %s' % (what, path, error.reason)) from None
+
+
+def inputs(job):
+    """{what: path} of every file the Job reads, the weights included unless synthetic."""
+    found = {'content image': job.content}
+    found.update(('style image %s' % path, path) for path in job.style)
+    if job.init_image:
+        found['--init-image'] = job.init_image
+    if not job.synthetic:
+        found['weights file'] = job.weights
+    return found
+
+
+def outputs(job):
+    """{what: path} of the files a run of the Job writes, of its checkpoints the one with
+    the longest name."""
+    found = {'output': job.output, 'record': job.record_path, 'contact sheet': job.sheet_path,
+             'loss curve': job.curve_path}
+    if job.checkpoint_every:
+        found['checkpoint'] = job.checkpoint_path(job.total_iterations)
+    if job.loss_log:
+        found['loss log'] = job.loss_log
+    return found
+
+
+def check_weights_path(path):
+    """JobError for a weights path that names a folder or an empty file."""
+    if os.path.isdir(path):
+        raise JobError('%s: is a folder, not a weights file; give the path of %s'
+                       % (path, VGG_MODEL))
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise JobError('%s: is not a regular file (a named pipe or a device); give the path '
+                       'of %s' % (path, VGG_MODEL))
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise JobError('%s: is an empty file (0 bytes), not a weights file; delete it and run '
+                       'again to download %s' % (path, VGG_MODEL))
+
+
+def check_files(job, writes=True):
+    """Every input readable, the weights path usable; with `writes`, every output writable,
+    of a known image type, and none of them an input. Raises JobError or ImageError."""
+    for path in (job.content,) + job.style + ((job.init_image,) if job.init_image else ()):
+        picture_size(path)
+    if not job.synthetic:
+        check_weights_path(job.weights)
+    if not writes:
+        return
+    check_image_type(job.output)
+    sources = inputs(job)
+    for what, path in outputs(job).items():
+        for name, source in sources.items():
+            if _same_file(path, source):
+                raise JobError('%s %s is the %s; choose another path' % (what, path, name))
+        _check_writable(path, what)
+    stem, extension = os.path.splitext(os.path.abspath(job.output))
+    pattern = re.compile(re.escape(stem) + r'-\d+' + re.escape(extension) + '$')
+    for name, source in sources.items():
+        if pattern.match(os.path.abspath(source)):
+            raise JobError('checkpoints %s-N%s would overwrite the %s %s; choose another '
+                           '--output' % (stem, extension, name, source))
+    if job.loss_log and _same_file(job.loss_log, job.output):
+        raise JobError('--loss-log and --output are the same file %s' % job.output)

@@ -1,0 +1,186 @@
+"""One painting's progress on disk as it goes: the loss log, checkpoints, the record, and at
+the end the image, the contact sheet and the loss curve."""
+import time
+
+import numpy as np
+
+from art.app.record import TRAJECTORY_COLUMNS, TrajectoryRow, write_record
+from art.app.errors import EXIT_FAILED, UsageError
+from art.io import files, images, sheets
+
+
+
+class LossLog:
+    """The loss log: a CSV row per iteration, written and flushed as it comes.
+
+    `tail -f` shows a run's progress; a crash leaves every row written before it.
+    """
+
+    def __init__(self, path, weights_note):
+        self.path, self.handle = path, None
+        if path:
+            try:
+                self.handle = open(path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
+            except OSError as error:
+                raise files.WriteError(path, files.reason_of(error), 'loss log') from None
+            self._write('# art loss log; weights: %s\n%s\n' % (
+                weights_note, ','.join(TRAJECTORY_COLUMNS)))
+
+    def _write(self, text):
+        """Write and flush `text`; WriteError (a full disk) names the log."""
+        try:
+            self.handle.write(text)
+            self.handle.flush()
+        except OSError as error:
+            raise files.WriteError(self.path, files.reason_of(error), 'loss log') from None
+
+    def add(self, row):
+        if self.handle:
+            self._write('%d,%d,%.3f,%.9g,%.9g,%.9g,%s\n' % tuple(row))
+
+    def close(self):
+        """Close the log; what a full disk kept from it was reported when it was written."""
+        if self.handle:
+            try:
+                self.handle.close()
+            except OSError:
+                pass
+
+
+def _thumbnail(pixels):
+    """`pixels` at the contact sheet's thumbnail height."""
+    return images.resize_rgb(pixels, sheets.THUMB_HEIGHT,
+                             sheets.thumbnail_width(*pixels.shape[:2]))
+
+
+class Progress:
+    """One painting's progress on disk: log rows, checkpoints, the record, the last files."""
+
+    SHEET_CHECKPOINTS = 8
+
+    def __init__(self, job, record, say, pictures):
+        self.job, self.record, self.say = job, record, say
+        self.started = time.time()
+        self.content_pixels = images.resize_rgb(pictures.content, *job.size)
+        styles = [images.resize_rgb(pixels, *job.style_size(job.size)) for pixels in pictures.styles]
+        self.inputs = [('content', self.content_pixels)] + [
+            ('style %d' % (index + 1) if len(styles) > 1 else 'style', pixels)
+            for index, pixels in enumerate(styles)]
+        self.rows = []  # TrajectoryRows, into the record each time it is written
+        self.thumbnails = []
+        self.last = None
+        try:
+            self.log = LossLog(job.loss_log, record['weights']['note'])
+            self._write_record()
+        except files.WriteError as error:  # before painting: the user's to mend
+            raise UsageError(str(error)) from None
+
+    def _write_record(self):
+        """Write the record, with every row so far."""
+        self.record['trajectory']['rows'] = [list(row) for row in self.rows]
+        write_record(self.job.record_path, self.record)
+
+    def pixels(self, iterate):
+        """The picture an iterate stands for, with the content's colours if asked."""
+        pixels = images.to_pixels(iterate.image)
+        if self.job.preserve_colors:
+            pixels = images.preserve_colors(pixels, self.content_pixels)
+        return pixels
+
+    def _outcome(self, iterate, **more):
+        self.record['outcome'].update(
+            iterations=iterate.iteration, evaluations=iterate.evaluations,
+            seconds=round(time.time() - self.started, 3), content_loss=float(iterate.content_loss),
+            style_loss=float(iterate.style_loss), total_loss=float(iterate.total_loss), **more)
+
+    def add(self, iterate):
+        """Log an iterate; write it as a checkpoint, and the record, when its iteration is due."""
+        if self.last is not None and iterate.precision != self.last.precision:
+            self.say('iteration %d on: %s (until iteration %d: %s, total loss %.4g)' % (
+                iterate.iteration, iterate.precision, self.last.iteration, self.last.precision,
+                self.last.total_loss))
+        row = TrajectoryRow(
+            iterate.iteration, iterate.evaluations, round(time.time() - self.started, 3),
+            float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss),
+            iterate.precision)
+        self.last = iterate
+        self.rows.append(row)
+        self.log.add(row)
+        every = self.job.checkpoint_every
+        if every and iterate.iteration % every == 0:
+            path = self.job.checkpoint_path(iterate.iteration)
+            pixels = self.pixels(iterate)
+            files.save_rgb(path, pixels)
+            self.thumbnails.append(('iteration %d' % iterate.iteration, _thumbnail(pixels)))
+            self.record['checkpoints'].append(dict(row._asdict(),
+                                                   path=path, sha256=files.file_sha256(path)))
+            self._outcome(iterate)
+            self._write_record()
+            self.say('iteration %d: %d evaluations, total loss %.4g -> %s' % (
+                iterate.iteration, iterate.evaluations, iterate.total_loss, path))
+
+    def sheet_items(self, result):
+        """The contact sheet's (label, pixels): the inputs, at most SHEET_CHECKPOINTS of the
+        checkpoints, and the result."""
+        step = max(1, -(-len(self.thumbnails) // self.SHEET_CHECKPOINTS))
+        return self.inputs + self.thumbnails[::step] + [
+            ('result, iteration %d' % self.last.iteration, result)]
+
+    def finish(self, ending):
+        """Write the last image, the sheet, the curve and the record; report; return the
+        Ending's exit code.
+
+        Each file is tried whatever became of the ones before it (on a full disk the
+        record may still fit); the first WriteError is raised after the report, and a
+        result that could not be written makes the run failed.
+        """
+        self.log.close()
+        code, status, reason = ending
+        last = self.last
+        if last is None:
+            self.record['outcome'].update(status=status, reason=reason)
+            self._write_record()
+            self.say('%s before the first iteration; no image written' % (reason or status))
+            return code
+        unwritten = []
+
+        def attempt(write, *arguments):
+            """write(*arguments)'s result, or None when it could not write its file."""
+            try:
+                return write(*arguments)
+            except files.WriteError as error:
+                unwritten.append(error)
+                return None
+
+        result = self.pixels(last)
+        attempt(files.save_rgb, self.job.output, result)
+        image_sha256 = None
+        if unwritten:
+            code = EXIT_FAILED
+            if status != 'failed':  # a failure before this one stays the reason
+                status, reason = 'failed', 'error: %s' % unwritten[0]
+        else:
+            image_sha256 = files.file_sha256(self.job.output)
+        attempt(sheets.contact_sheet, self.job.sheet_path, self.sheet_items(result))
+        drawn = attempt(sheets.loss_curve, self.job.curve_path, *(
+            np.array([getattr(row, name) for row in self.rows], dtype=np.float64)
+            for name in ('evaluations', 'content', 'style', 'total')))
+        self._outcome(last, status=status, reason=reason, image_sha256=image_sha256)
+        attempt(self._write_record)
+        self.say(ending_line(self.job, last, reason or status, self.record['outcome']['seconds'],
+                             drawn))
+        if unwritten:
+            raise unwritten[0]
+        return code
+
+
+def ending_line(job, last, how, seconds, drawn):
+    """The run's last line: how it ended, its last Iterate, and where its files are (the
+    loss curve drawn, not drawn for want of matplotlib (False), or not written (None))."""
+    return ('%s in %.1f s: %d iterations, %d evaluations; content %.4g, style %.4g, total %.4g '
+            '-> %s (record %s, contact sheet %s, %s)' % (
+                how, seconds, last.iteration, last.evaluations, last.content_loss,
+                last.style_loss, last.total_loss, job.output, job.record_path, job.sheet_path,
+                'loss curve %s' % job.curve_path if drawn else
+                "no loss curve: pip install -e '.[plots]' for matplotlib"
+                if drawn is False else 'loss curve not written'))

@@ -1,0 +1,113 @@
+"""The graphs a tiled painting runs: one per crop shape (`CropGraph`: the interiors' captures,
+and pass 2's losses and gradient), and one of the whole image for its IMAGE terms
+(`ImageTerms`). art.engine.tiling drives them."""
+from art.engine.terms import IMAGE, POSITION, STATISTIC
+from art.engine.tf1 import tf, tf1
+from art.engine.vgg import initialize, load_vgg_model
+
+
+
+def interiors_of(model, names):
+    """{layer: its interior, a slice of begin and count fed per crop} and those feeds."""
+    interiors, slices = {}, {}
+    for name in names:
+        begin = tf1.placeholder(tf.int32, (4,))
+        count = tf1.placeholder(tf.int32, (4,))
+        slices[name] = (begin, count)
+        interiors[name] = tf.slice(model[name], begin, count)
+        interiors[name].set_shape((1, None, None, model[name].shape[3]))
+    return interiors, slices
+
+
+class CropGraph:
+    """One crop shape's graph: interiors sliced at every layer, pass 1's captures, and
+    pass 2's interior losses and their gradient with the targets and S fed."""
+
+    def __init__(self, crops, height, width):
+        objective = crops.objective
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            model = load_vgg_model(crops.weights, height, width, crops.pooling,
+                                   last_layer=crops.last_layer, weights='variables')
+            self.image = model['image']
+            interiors, self.slices = interiors_of(model, crops.strides)
+            self.captures, self.statistics = {}, {}
+            for index, term in enumerate(objective.terms):
+                if term.kind == STATISTIC:
+                    self.statistics[index] = term.statistic(interiors[term.layer])
+                    self.captures[index] = self.statistics[index]
+                elif term.kind == POSITION:
+                    self.captures[index] = interiors[term.layer]
+            self.targets, self.fed = {}, {}
+            # 1 in the run that completes pass 1: S is then the fed part plus this
+            # crop's own, held constant as the fed part is.
+            self.own = tf1.placeholder_with_default(tf.constant(0.0, tf.float64), ())
+            self.losses, upstream = {}, {}
+            for index, term in enumerate(objective.terms):
+                if term.kind == IMAGE:
+                    continue
+                features = interiors[term.layer]
+                captured = self.captures[index]
+                if term.kind == POSITION:
+                    if term.source:
+                        self.targets[index] = tf1.placeholder(tf.float32, captured.shape)
+                    loss = term.loss(features, self.targets.get(index),
+                                     crops.positions[term.layer])
+                    part = tf1.gradients(objective.factor(term) * loss, features)[0]
+                else:
+                    # S, A and f(S) in float64, as S is summed over the crops: f's
+                    # differences (G - A) are small beside S near the optimum.
+                    if term.source:
+                        self.targets[index] = tf1.placeholder(tf.float64, captured.shape)
+                    self.fed[index] = tf1.placeholder(tf.float64, captured.shape)
+                    whole = self.fed[index] + self.own * tf.cast(tf.stop_gradient(captured),
+                                                                 tf.float64)
+                    loss = term.loss(whole, self.targets.get(index),
+                                     crops.positions[term.layer])
+                    part = term.upstream(features, tf.cast(tf1.gradients(
+                        objective.factor(term) * loss, whole)[0], features.dtype))
+                self.losses[index] = loss
+                upstream[term.layer] = upstream.get(term.layer, 0) + part
+            names = sorted(upstream)
+            self.gradient = tf1.gradients([interiors[name] for name in names], model['input'],
+                                          grad_ys=[upstream[name] for name in names])[0]
+            self.sessions = {name: tf1.Session(graph=self.graph, config=config)
+                             for name, config in crops.configs.items()}
+            for session in self.sessions.values():
+                initialize(session, model)
+        self.graph.finalize()
+        self.crops = crops
+
+    def run(self, fetch, crop, interior, row, column, feeds):
+        """sess.run of `fetch` on `crop`, with its interior at every layer and `feeds`."""
+        feed = {self.image: crop}
+        for name, (begin, count) in self.slices.items():
+            first_row, rows, first_column, columns = interior(name, row, column)
+            feed[begin] = (0, first_row, first_column, 0)
+            feed[count] = (1, rows, columns, -1)
+        feed.update(feeds)
+        return self.sessions[self.crops.precision].run(fetch, feed)
+
+
+class ImageTerms:
+    """The objective's IMAGE terms on the whole image, in a graph of their own (no
+    network): their losses and the gradient of their weighted sum, float32."""
+
+    def __init__(self, objective, shape, config):
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.image = tf1.placeholder(tf.float32, shape)
+            terms = objective.of_kind(IMAGE)
+            self.losses = {index: term.loss(self.image, None, None) for index, term in terms}
+            weighted = tf.add_n([objective.factor(term) * self.losses[index]
+                                 for index, term in terms])
+            self.gradient = tf1.gradients(weighted, self.image)[0]
+            self.session = tf1.Session(graph=self.graph, config=config)
+        self.graph.finalize()
+
+    def run(self, image):
+        """({index: loss}, gradient) at `image`."""
+        return self.session.run((self.losses, self.gradient), {self.image: image})
+
+    def close(self):
+        self.session.close()

@@ -1,0 +1,180 @@
+"""What an evaluator offers the optimizers (`Evaluator`), and what both evaluators share
+(`ObjectiveEvaluator`): the objective's options, its targets captured image by image,
+the style images' blend and the rescaling of statistics taken at another size.
+
+Painting (art.engine.painting) evaluates the whole image in one graph; TiledPainting
+(art.engine.tiling) crop by crop. The optimizers see only this Protocol.
+"""
+from typing import Protocol, Tuple, runtime_checkable
+
+import numpy as np
+
+from art.constants import FINISH_PRECISION, LEARNING_RATE, MIXED_PRECISION, OPTIMIZERS
+from art.network.layers import deepest_layer
+from art.engine.terms import CONTENT, STATISTIC, STYLE, standard_objective
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """The loss and gradient of a painting at an image, in the arithmetic of its phase.
+
+    `phases` lists the precisions it runs in, in order, float32 last; `switch`
+    moves to another, carrying the image and Adam's moments over.
+    """
+    shape: Tuple[int, ...]
+    optimizer: str
+    precision: str
+    phases: Tuple[str, ...]
+    evaluations: int
+
+    def evaluate(self, image):
+        """(content, style, total, gradient) at `image`; counts one evaluation."""
+
+    def losses_at(self, image, precision=None):
+        """(content, style, total) at `image` in `precision` (the present one by default)."""
+
+    def assign(self, image):
+        """Make `image` the painting's (the result an optimizer leaves)."""
+
+    def switch(self, precision):
+        """Run in `precision` from now on."""
+
+    def reset_adam(self, image):
+        """Adam's moments and step count zeroed, `image` assigned (art.py before its loop)."""
+
+    def adam_step(self):
+        """One Adam step: (content, style, total, image) of the image it started from."""
+
+    def losses_and_image(self):
+        """(content, style, total, image) of the painting's image."""
+
+    def close(self):
+        """Release the sessions."""
+
+
+def blend_weights(weights, count):
+    """`count` shares summing to 1: `weights` normalised, or equal ones."""
+    if weights is None:
+        return [1.0 / count] * count if count > 1 else [1.0]
+    if len(weights) != count or min(weights) < 0 or sum(weights) <= 0:
+        raise ValueError('give one non-negative blend weight per style image (%d), not all '
+                         'zero; got %s' % (count, list(weights)))
+    total = float(sum(weights))
+    return [weight / total for weight in weights]
+
+
+def painting_configs(configs, default):
+    """A painting's {precision: session config}: `default` (float32's alone) when None;
+    ValueError without float32's, where targets are captured and every painting ends."""
+    configs = dict(configs or default)
+    if FINISH_PRECISION not in configs:
+        raise ValueError('configs must include %s, where targets are captured'
+                         % FINISH_PRECISION)
+    return configs
+
+
+def painting_phases(configs, mixed):
+    """The precisions a painting runs in, in order: its sessions', float32's last, with
+    'mixed' before it where there is a bulk in another precision and `mixed` is true."""
+    phases = list(configs)
+    phases.remove(FINISH_PRECISION)
+    if phases and mixed:
+        phases.append(MIXED_PRECISION)
+    return tuple(phases) + (FINISH_PRECISION,)
+
+
+def group_losses(groups):
+    """(content, style) of an objective's groups, 0 where a group has no term."""
+    return groups.get(CONTENT, 0.0), groups.get(STYLE, 0.0)
+
+
+class ObjectiveEvaluator:
+    """What Painting and TiledPainting share: the constructor's options, and the targets.
+
+    The objective is `objective`, or art.py's from `objective_options`
+    (art.engine.terms.standard_objective: layers, weights, tv_weight,
+    style_blend_weights, terms). A subclass sets `positions` ({layer: M of the
+    painting}) and defines `_capture(image, indices)` (the terms' captures at
+    an image of its own size, in the present precision) and
+    `_capture_elsewhere(image, indices, config)` (at another size: the
+    captures and that size's positions).
+    """
+
+    def __init__(self, content_image, style_image, *, objective=None, pooling='avg',
+                 optimizer='lbfgs', learning_rate=LEARNING_RATE, **objective_options):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError('optimizer must be one of %s' % ', '.join(OPTIMIZERS))
+        if objective is not None and objective_options:
+            raise ValueError('give an objective or its options (%s), not both'
+                             % ', '.join(sorted(objective_options)))
+        self.objective = objective or standard_objective(**objective_options)
+        self.style_images = (list(style_image) if isinstance(style_image, (list, tuple))
+                             else [style_image])
+        self.blend = blend_weights(self.objective.blend, len(self.style_images))
+        self.shape = tuple(np.shape(content_image))
+        self.content_image = content_image
+        self.pooling, self.optimizer, self.learning_rate = pooling, optimizer, learning_rate
+        self.last_layer = deepest_layer(self.objective.layers(), pooling)
+        self.evaluations = 0
+        self.positions = {}
+        self.targets = {}
+
+    def capture_targets(self, precision, config):
+        """Each term's target (None for a term without a source) in `precision`, which the
+        painting runs in now: the content image's captures, and the blend of the style
+        images', statistics of another size rescaled to the painting's positions."""
+        terms = self.objective.terms
+        targets = [None] * len(terms)
+        for source, pairs in ((CONTENT, [(self.content_image, 1.0)]),
+                              (STYLE, list(zip(self.style_images, self.blend)))):
+            indices = [index for index, term in enumerate(terms) if term.source == source]
+            for image, share in pairs if indices else ():
+                captured, theirs = self._captured(image, indices, config)
+                for index in indices:
+                    scaled = captured[index]
+                    if theirs is not None:
+                        scaled = scaled * np.float32(self.positions[terms[index].layer]
+                                                     / theirs[terms[index].layer])
+                    targets[index] = share * scaled if targets[index] is None \
+                        else targets[index] + share * scaled
+        self.targets[precision] = targets
+        return targets
+
+    def _captured(self, image, indices, config):
+        """(captures, None) at the painting's size; (captures, their positions) at another,
+        where only statistics, sums over positions, compare once rescaled."""
+        if np.shape(image) == self.shape:
+            return self._capture(image, indices), None
+        stuck = [self.objective.terms[index] for index in indices
+                 if self.objective.terms[index].kind != STATISTIC]
+        if stuck:
+            raise ValueError('%s compares position by position: its image must be the '
+                             "painting's size" % stuck[0].describe())
+        return self._capture_elsewhere(image, indices, config)
+
+    def targets_of(self, group, precision=FINISH_PRECISION):
+        """{layer: target} of a group's terms, captured in `precision` (float32's, art.py's,
+        by default)."""
+        return {term.layer: target for term, target in zip(self.objective.terms,
+                                                            self.targets[precision])
+                if term.group == group}
+
+    @property
+    def content_targets(self):
+        """P of each content layer (float32's)."""
+        return self.targets_of(CONTENT)
+
+    @property
+    def style_targets(self):
+        """A of each style layer (float32's): the style images' blend."""
+        return self.targets_of(STYLE)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Release the sessions (a subclass's)."""
+        raise NotImplementedError

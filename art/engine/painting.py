@@ -1,0 +1,237 @@
+"""The painting: art.py's graph, built once, with its session.
+
+Steps, in art.py's order:
+1. build VGG-19 with the image as its one tf.Variable (`load_vgg_model`);
+2. assign the content image, capture conv4_2 with sess.run (content loss);
+3. assign the style image, capture the Gram matrices (style loss);
+4. each term's loss against its target (art.engine.terms), the total formed by the
+   objective (eq. 7: art.py's BETA and ALPHA), its gradient, and Adam's ops
+   when Adam will run; steps 2-4 once per session, each in its own
+   arithmetic (float32, and bfloat16 if asked);
+5. finalize the graph. The optimizers (art.engine.optimizers) then evaluate it.
+"""
+import os
+
+import numpy as np
+
+from art.engine import backward, losses
+from art.constants import FINISH_PRECISION, MIXED_PRECISION
+from art.engine.evaluator import ObjectiveEvaluator, group_losses, painting_configs, painting_phases
+from art.network.layers import deepest_layer
+from art.engine.terms import IMAGE, STATISTIC
+from art.engine.tf1 import tf, tf1
+from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=wrong-import-order
+from art.engine.vgg import initialize, load_vgg_model
+
+
+def session_config(precision='float32'):
+    """A session's configuration: every core this process may use for each op, one
+    op at a time, and for 'bfloat16' oneDNN's mixed precision graph rewrite.
+
+    VGG is a chain, and each op already splits its work over the cores: two
+    ops at once only share them (TensorFlow's default pools measured slower,
+    bench/RESULTS.md). The rewrite (grappler's
+    auto_mixed_precision_onednn_bfloat16) runs convolutions and matrix
+    products in bfloat16 and keeps float32 where precision matters.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    config = tf1.ConfigProto(intra_op_parallelism_threads=cores,
+                             inter_op_parallelism_threads=1)
+    if precision == 'bfloat16':
+        config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
+            rewriter_config_pb2.RewriterConfig.ON)
+    return config
+
+
+def session_configs(precision):
+    """{precision: session config} of a painting whose bulk runs in `precision`, the
+    bulk's first: float32 alone, or bfloat16 with float32 for the captures and the finish."""
+    if precision == FINISH_PRECISION:
+        return {FINISH_PRECISION: session_config(FINISH_PRECISION)}
+    return {precision: session_config(precision),
+            FINISH_PRECISION: session_config(FINISH_PRECISION)}
+
+
+class Painting(ObjectiveEvaluator):
+    """The graph, session and loss tensors of one content image, its styles and an
+    objective (art.engine.terms): art.py's by default.
+
+    Everything is built in the constructor and the graph is finalized there,
+    so optimizing adds no op. `optimizer` ('lbfgs' or 'adam') must be chosen
+    up front because Adam's update ops are part of the graph.
+
+    `style_image` is one image or a list (blended as the objective says). A
+    style image of the content's size is captured through the model's own
+    variable, as art.py did; one of another size in a graph of its size. The
+    objective's options, `pooling`, `optimizer` and `learning_rate` are
+    art.engine.evaluator.ObjectiveEvaluator's. `evaluations` counts the
+    loss+gradient evaluations run.
+
+    `configs` maps precisions to session configs (`session_configs`): one
+    session per entry runs the same finalized graph, each holding its own copy
+    of the variables. Each session captures its own targets, so a bfloat16
+    session's losses compare its features with its own rounding of the
+    targets'; `content_targets` and `style_targets` are float32's, art.py's.
+    The painting starts in the first entry's precision; `phases` lists what it
+    can run in, in order (a bfloat16 painting with L-BFGS also has 'mixed':
+    float32's loss with the gradient of art.engine.backward), and `switch` moves to
+    another, carrying every variable (the image, Adam's moments) over.
+    """
+
+    def __init__(self, weights, content_image, style_image, *, configs=None, **options):
+        super().__init__(content_image, style_image, **options)
+        _, height, width, _ = self.shape
+        configs = painting_configs(configs, session_configs(FINISH_PRECISION))
+        self.phases = painting_phases(configs, mixed=self.optimizer == 'lbfgs')
+        self.weights, self.configs = weights, configs
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.model = load_vgg_model(weights, height, width, self.pooling,
+                                        last_layer=self.last_layer, weights='variables')
+            self.positions = {layer: losses.feature_sizes(self.model[layer].shape)[1]
+                              for layer in self.objective.layers()}
+            self.sessions = {name: tf1.Session(graph=self.graph, config=config)
+                             for name, config in configs.items()}
+            for session in self.sessions.values():
+                initialize(session, self.model)
+            # Each term's capture op, built once: it serves both the capture and the loss.
+            self._captures = capture_ops(self.objective, self.model)
+            self._fetches, self._train_steps = {}, {}
+            # One Adam for every session's step, so that they share its moments.
+            adam = tf1.train.AdamOptimizer(self.learning_rate) if self.optimizer == 'adam' \
+                else None
+            for precision, config in configs.items():
+                self.precision = precision
+                self._build_losses(precision, self.capture_targets(precision, config), adam)
+            self.initialize = tf1.global_variables_initializer()
+            self._variables = tf1.global_variables()
+            self._values = [tf1.placeholder(v.dtype.base_dtype, v.shape) for v in self._variables]
+            self._load = tf.group(*[v.assign(value)
+                                    for v, value in zip(self._variables, self._values)])
+        self.graph.finalize()
+        self.precision = self.phases[0]
+
+    def _build_losses(self, precision, targets, adam):
+        """`precision`'s fetches (content, style, total, gradient) against its `targets`,
+        'mixed' beside float32's, and `adam`'s step unless it is None."""
+        # Each loss built just before it is weighted and summed, as art.py's sums are.
+        groups = self.objective.groups(
+            term.loss(value, target, self.positions.get(term.layer))
+            for term, value, target in zip(self.objective.terms, self._captures, targets))
+        content, style = (tf.convert_to_tensor(loss, tf.float32)
+                          for loss in group_losses(groups))
+        total = self.objective.total(groups)
+        gradient = tf1.gradients(total, self.model['input'])[0]
+        self._fetches[precision] = (content, style, total, gradient)
+        if precision == FINISH_PRECISION and MIXED_PRECISION in self.phases:
+            self._fetches[MIXED_PRECISION] = (content, style, total,
+                                              backward.image_gradient(self.model, total))
+        if adam is not None:
+            self._train_steps[precision] = adam.minimize(total, var_list=[self.model['input']])
+
+    def _capture(self, image, indices):
+        """sess.run of the terms' capture ops with `image` in the model's variable."""
+        self.assign(image)
+        return dict(zip(indices, self.sess.run([self._captures[index] for index in indices])))
+
+    def _capture_elsewhere(self, image, indices, config):
+        return capture_at_size(self.weights, image, [self.objective.terms[i] for i in indices],
+                               indices, self.pooling, config)
+
+    @property
+    def sess(self):
+        """The session of the precision the painting now runs in."""
+        return self.sessions[session_of(self.precision)]
+
+    @property
+    def _losses(self):
+        """(content, style, total) of the precision the painting now runs in."""
+        return self._fetches[self.precision][:3]
+
+    def switch(self, precision):
+        """Run in `precision` from now on, with every variable's value carried over."""
+        values = self.sess.run(self._variables)
+        moved = session_of(precision) != session_of(self.precision)
+        self.precision = precision
+        if moved:
+            self.sess.run(self._load, dict(zip(self._values, values)))
+
+    def close(self):
+        """Release the sessions."""
+        for session in self.sessions.values():
+            session.close()
+
+    def assign(self, image):
+        """Store `image` in the model's variable with the one assign op."""
+        self.sess.run(self.model['assign_input'], {self.model['image']: image})
+
+    def evaluate(self, image):
+        """Losses and gradient at `image`, in one sess.run that also assigns it.
+
+        Returns (content, style, total, gradient) as numpy values.
+        """
+        content, style, total, gradient = self.sess.run(
+            self._fetches[self.precision], {self.model['image']: image})
+        self.evaluations += 1
+        return content, style, total, gradient
+
+    def losses_at(self, image=None, precision=None):
+        """(content, style, total) at `image`, or at the variable's image, in `precision`
+        (the painting's own by default): forward only."""
+        precision = precision or self.precision
+        feed = None if image is None else {self.model['image']: image}
+        return self.sessions[session_of(precision)].run(self._fetches[precision][:3], feed)
+
+    def losses_and_image(self):
+        """(content, style, total, image) of the image now in the variable: forward only."""
+        return self.sess.run(self._losses + (self.model['input_value'],))
+
+    def reset_adam(self, image):
+        """As art.py before its loop: every variable (Adam's slots too) re-initialized,
+        then `image` assigned."""
+        self.sess.run(self.initialize)
+        self.assign(image)
+
+    def adam_step(self):
+        """One Adam step: (content, style, total, image) of the image it started from."""
+        _, content, style, total, image = self.sess.run(
+            (self._train_steps[self.precision],) + self._losses + (self.model['input_value'],))
+        self.evaluations += 1
+        return content, style, total, image
+
+
+def session_of(precision):
+    """The session a precision runs in: 'mixed' is float32's, with another gradient."""
+    return FINISH_PRECISION if precision == MIXED_PRECISION else precision
+
+
+def capture_ops(objective, model):
+    """Each term's capture op on `model`: its layer (POSITION), its statistic (STATISTIC),
+    the image (IMAGE)."""
+    ops = []
+    for term in objective.terms:
+        if term.kind == IMAGE:
+            ops.append(model['input_value'])
+        elif term.kind == STATISTIC:
+            ops.append(term.statistic(model[term.layer]))
+        else:
+            ops.append(model[term.layer])
+    return ops
+
+
+def capture_at_size(weights, image, terms, indices, pooling, config=None):
+    """({index: capture}, {layer: M}) of `terms` on an image whose size is not the
+    painting's, in a graph of the image's own size dropped after the capture.
+    `config` is the session's (float32's by default)."""
+    _, height, width, _ = np.shape(image)
+    layers = [term.layer for term in terms]
+    with tf.Graph().as_default() as graph:
+        model = load_vgg_model(weights, height, width, pooling, weights='variables',
+                               last_layer=deepest_layer(layers, pooling))
+        ops = [term.statistic(model[term.layer]) for term in terms]
+        with tf1.Session(graph=graph, config=config or session_config()) as sess:
+            initialize(sess, model)
+            sess.run(model['assign_input'], {model['image']: image})
+            captured = sess.run(ops)
+    positions = {layer: losses.feature_sizes(model[layer].shape)[1] for layer in layers}
+    return dict(zip(indices, captured)), positions

@@ -1,0 +1,84 @@
+"""The engine: a painting as a generator of Iterates, from arrays to arrays.
+
+`stylize` is art.py's main block for images already in network space.
+`paint` runs a Job on its pictures (uint8 RGB, art.app.runner.Pictures) already read: it prepares the
+images at each of the Job's scales, smallest first, starts from art.py's
+noise/content mix made at the first size, and carries each result up to
+the next size.
+"""
+import numpy as np
+
+from art.io import images
+from art.constants import LBFGS_HISTORY, NOISE_RATIO
+from art.engine.optimizers import counted_after, optimize
+from art.engine.painting import Painting
+from art.engine.tiling import TiledPainting
+
+
+def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
+            initial_image=None, noise_ratio=NOISE_RATIO, seed=None, bounds=False,
+            max_evaluations=None, history=LBFGS_HISTORY, tile=None, **painting_options):
+    """Paint content_image in the style of style_image, yielding each Iterate.
+
+    Images are (1, H, W, 3) float32 in network space (see `load_image`);
+    `style_image` may be a list. The start is `initial_image`, or art.py's
+    noise/content mix. Iterate 0 is the start; the last is the result.
+    `history` is L-BFGS's number of correction pairs. With `tile`, the network
+    is evaluated on tiles of that size (art.engine.tiling), with the same numbers.
+    `painting_options` go to Painting or TiledPainting (an objective or its
+    options: layers, content_weight/style_weight, style_blend_weights,
+    tv_weight, terms; pooling, learning_rate, configs: a painting whose first
+    config is not float32's finishes in float32).
+    """
+    if initial_image is None:
+        initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
+    with evaluator(weights, content_image, style_image, tile, optimizer=optimizer,
+                   **painting_options) as painting:
+        yield from optimize(painting, initial_image, iterations, bounds=bounds,
+                            max_evaluations=max_evaluations, history=history)
+
+
+def evaluator(weights, content_image, style_image, tile=None, **painting_options):
+    """The painting's evaluator: on tiles of `tile` pixels (art.engine.tiling), or untiled."""
+    if tile:
+        return TiledPainting(weights, content_image, style_image, tile, **painting_options)
+    return Painting(weights, content_image, style_image, **painting_options)
+
+
+def network_images(job, pictures, size):
+    """(content, styles) of the Job in network space for a painting of `size`."""
+    return (images.preprocess(pictures.content, *size),
+            [images.preprocess(pixels, *job.style_size(size)) for pixels in pictures.styles])
+
+
+def starting_image(job, pictures, content):
+    """Where the Job's optimizer starts, for `content` (network space) at its size:
+    the Job's --init, with its seed."""
+    size = np.shape(content)[1:3]
+    given = None if pictures.init is None else images.preprocess(pictures.init, *size)
+    return images.initial_image(job.init, content, job.noise_ratio, job.seed, given)
+
+
+def paint(job, weights, pictures, configs=None, tiles=None):
+    """Yield the Iterates of a Job's painting, over its scales in turn.
+
+    Each size has a graph of its own; the result of one size, resized
+    (bicubic), starts the next. Iterations and evaluations count on across
+    sizes; a size's iteration 0 (the previous result, resized) is not
+    yielded again. `configs` are the sessions' (art.engine.painting.session_configs);
+    `tiles` maps a size to its tile (art.app.runner.choose_tiles), None untiled.
+    """
+    start, done = None, None
+    for size in job.sizes():
+        content, styles = network_images(job, pictures, size)
+        if start is None:
+            start = starting_image(job, pictures, content)
+        elif np.shape(start)[1:3] != tuple(size):
+            start = images.resize_image(start, *size)
+        run = stylize(weights, content, styles, job.iterations, initial_image=start,
+                      bounds=job.pixel_bounds, history=job.lbfgs_history, configs=configs,
+                      tile=(tiles or {}).get(tuple(size)), **job.painting_options())
+        for iterate in counted_after(run, done):
+            yield iterate
+            last = iterate
+        start, done = last.image, last

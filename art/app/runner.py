@@ -77,11 +77,11 @@ def prepare(job, say, weights_md5=None, loaded=None):
     return Prepared(pictures, weights, described, *plan_memory(job, weights))
 
 
-def announce(job, prepared, precision, say):
-    """Say what will be painted, how and on what; the record's environment."""
+def announce(job, prepared, precision, configs, say):
+    """Say what will be painted, how and on what (the sessions of `configs`); the record's
+    environment."""
     if wants_system_allocator(job):
         os.environ.setdefault(cpu.SYSTEM_ALLOCATOR, '1')
-    from art.engine.painting import session_configs  # pylint: disable=import-outside-toplevel
     say('weights: %s' % prepared.described['note'])
     say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
         'memory %.1f GiB' % (job.content, ' + '.join(job.style), job.width, job.height,
@@ -89,7 +89,7 @@ def announce(job, prepared, precision, say):
                              ' at scales %s' % ' '.join('%g' % s for s in job.scales)
                              if len(job.scales) > 1 else '', job.seed, prepared.needed / 2**30))
     bulk, why, hint = precision
-    machine = environment(session_configs(bulk)[FINISH_PRECISION], (bulk, why))
+    machine = environment(configs[FINISH_PRECISION], (bulk, why))
     machine['tiling'] = describe_tiles(job, prepared.tiles)
     say('running on %s' % device_line(machine))
     if hint:
@@ -140,14 +140,13 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     """
     precision = choose_precision(job)
     prepared = prepare(job, say, weights_md5, loaded)
-    machine = announce(job, prepared, precision, say)
     from art.engine import stylize  # pylint: disable=import-outside-toplevel
     from art.engine.painting import session_configs  # pylint: disable=import-outside-toplevel
-    record = new_record(job, describe_inputs(job), prepared.described,
-                                machine)
+    configs = session_configs(precision[0])
+    machine = announce(job, prepared, precision, configs, say)
+    record = new_record(job, describe_inputs(job), prepared.described, machine)
     progress = Progress(job, record, say, prepared.pictures)
-    iterates = stylize.paint(job, prepared.weights, prepared.pictures,
-                             session_configs(precision[0]), prepared.tiles)
+    iterates = stylize.paint(job, prepared.weights, prepared.pictures, configs, prepared.tiles)
     ending, failure = drive(iterates, progress, job.total_iterations, last_iteration)
     try:
         code = progress.finish(ending)

@@ -41,6 +41,8 @@ STYLE_LAYERS = (
 # The optimizers a painting can run: scipy's L-BFGS-B (this project's
 # default) and art.py's Adam.
 OPTIMIZERS = ('lbfgs', 'adam')
+# The style statistic: art.py's Gram matrices, or the features' mean and covariance.
+STYLE_LOSSES = ('gram', 'mean-covariance')
 # art.py's Adam took 5000 steps; L-BFGS needs far fewer (bench/RESULTS.md).
 LBFGS_ITERATIONS = 1000
 # Correction pairs L-BFGS keeps (scipy's maxcor). bench/RESULTS.md: after 300

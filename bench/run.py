@@ -32,7 +32,9 @@
 - quality per compute: total loss after N evaluations for L-BFGS and Adam(2.0)
   from the same start, and the evaluations L-BFGS needs to reach Adam's last;
 - multi-resolution: the wall time to reach a loss at full size, painting at
-  half size first (`--scales 0.5 1`) against one size.
+  half size first (`--scales 0.5 1`) against one size;
+- the controls of "Where and how style lands": seconds per evaluation with two
+  masked regions, mean-covariance and normalized gradients against the Gram's.
 
 Each figure comes from its own worker process, so memory is per run. The
 networks are synthetic (random weights): speed and memory are the real
@@ -445,11 +447,51 @@ def worker_print(options):
             'tiling': record['environment'].get('tiling')}
 
 
-WORKERS = {'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
+# The controls of issue 24 the controls table times, each against art.py's Gram matrices.
+CONTROLS = ('gram', 'two masked regions', 'mean-covariance', 'normalized gradients')
+
+
+def worker_control(options):
+    """Seconds per untiled evaluation at one size with one of CONTROLS (options.arguments)."""
+    import numpy as np
+    import art
+    from art.engine.terms import standard_objective
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    left = np.zeros((height, width))
+    left[:, :width // 2] = 1
+    objective = standard_objective(**{
+        'gram': {}, 'two masked regions': dict(style_masks=(left, 1 - left)),
+        'mean-covariance': dict(style_loss='mean-covariance'),
+        'normalized gradients': dict(normalize_gradients=True)}[options.arguments])
+    styles = [style, style] if 'regions' in options.arguments else [style]
+    with art.Painting(art.synthetic_weights(), content, styles, objective=objective) as painting:
+        seconds = timed(lambda: painting.evaluate(start), options.warmups, options.repeats)
+    return {'seconds': seconds, 'peak_rss': peak_rss_bytes()}
+
+
+WORKERS = {'control': worker_control, 'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
            'quality': worker_quality, 'scales': worker_scales, 'loop': worker_loop,
            'history': worker_history, 'matmul': worker_matmul, 'reach': worker_reach,
            'switch': worker_switch, 'tiled': worker_tiled, 'state': worker_state,
            'print': worker_print}
+
+
+def control_rows(options):
+    """Markdown rows: seconds per evaluation with each of CONTROLS, against the Gram's."""
+    rows = ['| control at %s | s/eval min | median | against gram | peak RSS |'
+            % options.controls_size, '|---|---|---|---|---|']
+    base = None
+    for control in CONTROLS:
+        result = run_worker('control', size=options.controls_size, arguments=control,
+                            warmups=options.warmups, repeats=options.repeats)
+        best = min(result['seconds'])
+        base = base or best
+        rows.append('| %s | %.3f | %.3f | %.2fx | %.2f GiB |' % (
+            control, best, median(result['seconds']), best / base, result['peak_rss'] / 2**30))
+        print(rows[-1], file=sys.stderr)
+    return rows
 
 
 def run_worker(name, env=None, **options):
@@ -821,9 +863,12 @@ def main():
     parser.add_argument('--batch-args', default='--width 256 --height 192 --iterations 25',
                         help='run_art.py flags of each small painting of the batch benchmark')
     parser.add_argument('--figure3-args', default='--width 256 --iterations 100')
+    parser.add_argument('--controls-size', default='400x300',
+                        help='WxH of the controls table (masks, mean-covariance, normalized '
+                             'gradients)')
     parser.add_argument('--skip', default='',
                         help='comma-separated: speed,loop,history,startup,quality,scales,reach,'
-                             'switch,tiled,state,print,batch')
+                             'switch,tiled,state,print,batch,controls')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
@@ -864,7 +909,8 @@ def main():
                 'print': lambda: print_rows(options), 'batch': lambda: batch_rows(options),
                 'loop': lambda: loop_rows(sizes, options), 'history': lambda: history_rows(options),
                 'startup': lambda: startup_rows(options), 'quality': lambda: quality_rows(options),
-                'scales': lambda: scales_rows(options)}
+                'scales': lambda: scales_rows(options),
+                'controls': lambda: control_rows(options)}
     for name, rows in sections.items():
         if name not in skip:
             lines += rows() + ['']

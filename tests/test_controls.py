@@ -202,9 +202,10 @@ def test_defaults_are_art_py_and_reproduce_the_reference(reference, reference_we
     assert options == dict(content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
                            content_weight=art.BETA, style_weight=art.ALPHA, pooling='avg',
                            optimizer='lbfgs', learning_rate=2.0, style_blend_weights=(1.0,),
-                           tv_weight=0.0)
+                           tv_weight=0.0, style_loss='gram', normalize_gradients=False)
     assert (job.style_scale, job.init, job.kernel_layout, job.scales,
             job.preserve_colors) == (1.0, 'mix', 'as-stored', (1.0,), False)
+    assert (job.style_masks, job.style_image_masks, job.color_control) == ((), (), 'none')
     assert (job.width, job.height, job.noise_ratio, job.iterations) == (800, 600, 0.6, 1000)
     arrays = reference.arrays
     with art.Painting(reference_weights, arrays['content'], [arrays['style']], **options) as painting:

@@ -9,10 +9,12 @@ import functools
 from art.app.job import DEFAULT_OUTPUT, DEFAULT_WEIGHTS, Job, check_number, flag
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LBFGS_STATE_LIMIT, LEARNING_RATE,
-                           MIN_LBFGS_HISTORY, NOISE_RATIO, OPTIMIZERS, PRECISIONS, STYLE_LAYERS)
+                           MIN_LBFGS_HISTORY, NOISE_RATIO, OPTIMIZERS, PRECISIONS, STYLE_LAYERS,
+                           STYLE_LOSSES)
 from art.network.download import VGG19_URL
 from art.app.errors import EXIT_USAGE
 from art.io.files import IMAGE_EXTENSIONS
+from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
 from art.io.images import INITS
 from art.network.layers import POOLINGS
 from art.app.record import TRAJECTORY_COLUMNS
@@ -82,6 +84,34 @@ def build_parser():
     files.add_argument('--preserve-colors', action='store_true', default=None,
                        help="keep the content's colours: every saved image takes only its "
                             'luminance from the painting (YCbCr, ITU-R BT.601)')
+    control = parser.add_argument_group('where and how style lands')
+    control.add_argument('--style-masks', metavar='PATH', nargs='+',
+                         help='one mask per --style image, resized to the output size: white '
+                              'is where that style goes, gray a soft blend, black none of it; '
+                              'where no mask covers a pixel only the content loss acts '
+                              '(guided Gram matrices, Gatys et al. 2017, section 4)')
+    control.add_argument('--style-image-masks', metavar='PATH', nargs='+',
+                         help='with --style-masks: one mask per style image, on that image, '
+                              'for the part of it its style is taken from (default: all of it)')
+    control.add_argument('--color-control', choices=COLOR_CONTROLS,
+                         help="none (the default), luminance (style transfer in luminance "
+                              "only, the painting joined with the content's chroma: every "
+                              "saved image keeps the content's colours) or histogram (each "
+                              "style's colours matched to the content's mean and covariance "
+                              'before its targets are captured); section 5 of Gatys et al. 2017')
+    control.add_argument('--color-match', choices=COLOR_MATCHES,
+                         help='the linear map of --color-control histogram: sym (the default: '
+                              'the map between the two Gaussians that moves colours least), '
+                              'pca (square roots of the eigen-decompositions) or chol (Cholesky '
+                              'factors)')
+    control.add_argument('--style-loss', choices=STYLE_LOSSES,
+                         help="the style statistic: gram (art.py's, the default) or "
+                              'mean-covariance (the 2-Wasserstein distance of the features\' '
+                              'Gaussian fits; --style-weight needs retuning for it)')
+    control.add_argument('--normalize-gradients', action='store_true', default=None,
+                         help="scale each loss term's gradient to unit L1 norm at its layer, as "
+                              "jcjohnson's -normalize_gradients (--content-weight and "
+                              '--style-weight need retuning for it)')
     files.add_argument('--init', choices=INITS,
                        help="starting image: art.py's noise/content mix, pure noise, the content, "
                             'or --init-image (default: %s)' % default('init'))

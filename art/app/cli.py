@@ -11,7 +11,7 @@ import sys
 
 from tqdm import tqdm
 
-from art.app.job import flag, resolve
+from art.app.job import INPUT_PATHS, flag, resolve
 from art.app.arguments import build_parser, job_settings
 from art.app.errors import EXIT_FAILED, EXPECTED_ERRORS, STOPS, UsageError, Terminated, ending_of
 from art.app.job_files import check_files
@@ -19,8 +19,7 @@ from art.io.files import WriteError
 from art.app.verification import IMAGE_TOLERANCE, LOSS_TOLERANCE
 
 # Flags a replay may change: where files are, not what is painted.
-REPLAY_FLAGS = ('output', 'content', 'style', 'init_image', 'weights', 'loss_log', 'offline',
-                'weights_url', 'weights_md5')
+REPLAY_FLAGS = ('output', 'loss_log', 'offline', 'weights_url', 'weights_md5') + INPUT_PATHS
 
 
 def _given(args, names):
@@ -59,7 +58,7 @@ def check_modes(args):
 
 def moved_inputs(args):
     """New paths of a record's inputs given on the command line."""
-    return {name: getattr(args, name) for name in ('content', 'style', 'init_image', 'weights')
+    return {name: getattr(args, name) for name in INPUT_PATHS
             if getattr(args, name) is not None}
 
 

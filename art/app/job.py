@@ -23,10 +23,12 @@ import numpy as np
 from art import examples
 from art.engine.costs import lbfgs_history_for
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
-                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
-                           PRECISIONS, STYLE_LAYERS, VGG_MODEL)
+                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO,
+                           OPTIMIZERS, OUTPUT_DIR, PRECISIONS, STYLE_LAYERS, STYLE_LOSSES,
+                           VGG_MODEL)
 from art.network.download import VGG19_URL
 from art.io.files import picture_size
+from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
 from art.io.images import INITS
 from art.network.layers import POOLINGS, deepest_layer
 from art.network.weights import KERNEL_LAYOUTS
@@ -34,6 +36,8 @@ from art.network.weights import KERNEL_LAYOUTS
 DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
 DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
 SYNTHETIC = 'synthetic'
+# The settings that name a file the Job reads: a replay may give their new paths.
+INPUT_PATHS = ('content', 'style', 'init_image', 'weights', 'style_masks', 'style_image_masks')
 
 # Numeric settings: (type, minimum, minimum allowed?, maximum or None).
 BOUNDS = {
@@ -56,7 +60,8 @@ BOUNDS = {
     'scales': (float, 0, False, 1),
 }
 CHOICES = {'optimizer': OPTIMIZERS, 'pooling': POOLINGS, 'kernel_layout': KERNEL_LAYOUTS,
-           'init': INITS, 'precision': PRECISIONS}
+           'init': INITS, 'precision': PRECISIONS, 'color_control': COLOR_CONTROLS,
+           'color_match': COLOR_MATCHES, 'style_loss': tuple(STYLE_LOSSES)}
 
 
 class JobError(ValueError):
@@ -128,6 +133,12 @@ class Job:
     pixel_bounds: bool = False
     tv_weight: float = 0.0
     preserve_colors: bool = False
+    style_masks: tuple = ()
+    style_image_masks: tuple = ()
+    color_control: str = 'none'
+    color_match: str = 'sym'
+    style_loss: str = 'gram'
+    normalize_gradients: bool = False
     pooling: str = 'avg'
     kernel_layout: str = 'as-stored'
     weights: str = DEFAULT_WEIGHTS
@@ -142,14 +153,16 @@ class Job:
             object.__setattr__(self, name, value)
 
         # Paths are kept absolute, so a record names its files from anywhere.
-        put('style', tuple(os.path.abspath(path) for path in (
-            [self.style] if isinstance(self.style, (str, os.PathLike)) else self.style)))
+        for name in ('style', 'style_masks', 'style_image_masks'):
+            paths = getattr(self, name)
+            put(name, tuple(os.path.abspath(path) for path in (
+                [paths] if isinstance(paths, (str, os.PathLike)) else paths)))
         for name in ('content', 'output', 'weights', 'init_image', 'loss_log'):
             value = getattr(self, name)
             if value is not None and not (name == 'weights' and value == SYNTHETIC):
                 put(name, os.path.abspath(value))
         put('weights_md5', tuple(str(md5).lower() for md5 in self.weights_md5))
-        for name in ('pixel_bounds', 'preserve_colors', 'offline'):
+        for name in ('pixel_bounds', 'preserve_colors', 'offline', 'normalize_gradients'):
             put(name, bool(getattr(self, name)))
         for field in dataclasses.fields(self):
             if field.type in (int, float) and getattr(self, field.name) is not None:
@@ -185,6 +198,13 @@ class Job:
                            % (len(self.style_blend_weights), len(self.style)))
         if sum(self.style_blend_weights) <= 0:
             raise JobError('--style-blend-weights are all zero')
+        for name in ('style_masks', 'style_image_masks'):
+            if getattr(self, name) and len(getattr(self, name)) != len(self.style):
+                raise JobError('%s gives %d mask(s) for %d style image(s)' % (
+                    flag(name), len(getattr(self, name)), len(self.style)))
+        if self.style_image_masks and not self.style_masks:
+            raise JobError('--style-image-masks needs --style-masks: a mask per style for '
+                           'where it goes in the painting')
         if not self.scales or self.scales[-1] != 1 or list(self.scales) != sorted(set(self.scales)):
             raise JobError('--scales must increase and end at 1 (the output size), e.g. '
                            '0.25 0.5 1')
@@ -217,12 +237,19 @@ class Job:
         return scaled(size, self.style_scale)
 
     def painting_options(self):
-        """The keyword arguments of art.engine.painting.Painting this Job asks for."""
+        """The keyword arguments of art.engine.painting.Painting this Job asks for (the
+        masks, pictures at each size, are art.engine.stylize.painting_options')."""
         return dict(content_layers=self.content_layers, style_layers=self.style_layers,
                     content_weight=self.content_weight, style_weight=self.style_weight,
                     pooling=self.pooling, optimizer=self.optimizer,
                     learning_rate=self.learning_rate,
-                    style_blend_weights=self.style_blend_weights, tv_weight=self.tv_weight)
+                    style_blend_weights=self.style_blend_weights, tv_weight=self.tv_weight,
+                    style_loss=self.style_loss, normalize_gradients=self.normalize_gradients)
+
+    @property
+    def keeps_content_colors(self):
+        """True when every saved image takes its chroma from the content."""
+        return self.preserve_colors or self.color_control == 'luminance'
 
     @property
     def total_iterations(self):

@@ -5,7 +5,8 @@ import re
 
 from art.app.job import JobError
 from art.constants import VGG_MODEL
-from art.io.files import WriteError, check_image_type, check_writable, picture_size
+from art.io.colors import mask_of
+from art.io.files import WriteError, check_image_type, check_writable, picture_size, read_rgb
 
 
 
@@ -30,6 +31,8 @@ def inputs(job):
     """{what: path} of every file the Job reads, the weights included unless synthetic."""
     found = {'content image': job.content}
     found.update(('style image %s' % path, path) for path in job.style)
+    found.update(('style mask %s' % path, path) for path in job.style_masks)
+    found.update(('style image mask %s' % path, path) for path in job.style_image_masks)
     if job.init_image:
         found['--init-image'] = job.init_image
     if not job.synthetic:
@@ -62,11 +65,24 @@ def check_weights_path(path):
                        'again to download %s' % (path, VGG_MODEL))
 
 
+def check_masks(job):
+    """JobError for a mask that is black everywhere: it marks no region (ImageError for one
+    that cannot be read)."""
+    for name, paths in (('--style-masks', job.style_masks),
+                        ('--style-image-masks', job.style_image_masks)):
+        for path in paths:
+            if mask_of(read_rgb(path)).max() <= 0:
+                raise JobError('%s: %s is black everywhere, so its style has no region; '
+                               'paint white where the style goes' % (name, path))
+
+
 def check_files(job, writes=True):
-    """Every input readable, the weights path usable; with `writes`, every output writable,
-    of a known image type, and none of them an input. Raises JobError or ImageError."""
+    """Every input readable, every mask marking a region, the weights path usable; with
+    `writes`, every output writable, of a known image type, and none of them an input.
+    Raises JobError or ImageError."""
     for path in (job.content,) + job.style + ((job.init_image,) if job.init_image else ()):
         picture_size(path)
+    check_masks(job)
     if not job.synthetic:
         check_weights_path(job.weights)
     if not writes:

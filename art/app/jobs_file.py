@@ -8,7 +8,7 @@ import json
 import os
 
 from art.app import arguments, grid
-from art.app.job import Job, JobError, SYNTHETIC, resolve
+from art.app.job import INPUT_PATHS, Job, JobError, SYNTHETIC, resolve
 from art.app.record import RecordError, read_record
 from art.app.errors import UsageError
 from art.app.job_files import check_files
@@ -28,7 +28,6 @@ BATCH_SEED = 0
 PLACED = ('output', 'loss_log')
 
 
-PATH_KEYS = ('content', 'style', 'init_image', 'weights')
 
 
 # One job of a batch: its `name` (its files' stem), the Job, the JOBS line it
@@ -79,7 +78,7 @@ def expand(values, where):
 
 def _relative_to(folder, values):
     """Paths a line gives, relative to the JOBS file's folder."""
-    for key in PATH_KEYS:
+    for key in INPUT_PATHS:
         if isinstance(values.get(key), str) and values[key] != SYNTHETIC:
             values[key] = os.path.join(folder, values[key])
         elif isinstance(values.get(key), list):

@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from art.app.errors import UsageError
 from art.io import files
+from art.io.colors import mask_of
 from art.network.cache import read_vgg19_cached
 from art.network.download import DownloadError, download
 from art.network.layers import convs_up_to
@@ -14,14 +15,18 @@ from art.network.weights import KNOWN_FILES
 
 
 
-# The pictures a Job paints with, uint8 RGB: `init` is None unless --init image.
-Pictures = collections.namedtuple('Pictures', 'content styles init')
+# The pictures a Job paints with, uint8 RGB (`init` None unless --init image), and its
+# masks, (height, width) in [0, 1] (empty lists without masks).
+Pictures = collections.namedtuple('Pictures', 'content styles init masks image_masks',
+                                  defaults=((), ()))
 
 
 def read_pictures(job):
-    """The Job's content, style and init pictures, uint8 RGB."""
+    """The Job's content, style and init pictures, uint8 RGB, and its masks."""
     return Pictures(files.read_rgb(job.content), [files.read_rgb(path) for path in job.style],
-                    files.read_rgb(job.init_image) if job.init_image else None)
+                    files.read_rgb(job.init_image) if job.init_image else None,
+                    [mask_of(files.read_rgb(path)) for path in job.style_masks],
+                    [mask_of(files.read_rgb(path)) for path in job.style_image_masks])
 
 
 def _missing_weights(job, reason):

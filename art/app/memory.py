@@ -25,16 +25,23 @@ def plan_memory(job, weights):
     widths, last = weights.widths(), job.last_layer
     stride, halo = halo_for(last, job.pooling)
     peak, tiles = 0, {}
+
+    def statistic(height, width):
+        return costs.statistic_bytes(height, width, [name for name, _ in job.style_layers],
+                                     job.style_loss, widths, last)
+
     for size in job.sizes():
         largest = max([size, job.style_size(size)], key=lambda side: side[0] * side[1])
         bounds = costs.bounds_bytes(*size) if job.pixel_bounds and history else 0
-        needed, tile = costs.estimate_memory(*largest, widths, last, history) + bounds, None
+        needed, tile = (costs.estimate_memory(*largest, widths, last, history) + bounds
+                        + statistic(*largest)), None
         if job.tile_size or (job.tile_size is None and needed > available):
-            tiled = [(costs.estimate_tiled_memory(
-                *largest, crop_shape(largest, candidate, halo, stride), widths, last, history)
-                      + bounds, candidate)
-                     for candidate in ([aligned_tile(job.tile_size, stride)] if job.tile_size
-                                       else TILE_SIZES)]
+            tiled = []
+            for candidate in ([aligned_tile(job.tile_size, stride)] if job.tile_size
+                              else TILE_SIZES):
+                crop = crop_shape(largest, candidate, halo, stride)
+                tiled.append((costs.estimate_tiled_memory(*largest, crop, widths, last, history)
+                              + bounds + statistic(*crop), candidate))
             needed, tile = next((option for option in tiled if option[0] <= available),
                                 tiled[-1])
         if needed > available:

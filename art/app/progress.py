@@ -6,7 +6,7 @@ import numpy as np
 
 from art.app.record import TRAJECTORY_COLUMNS, TrajectoryRow, write_record
 from art.app.errors import EXIT_FAILED, UsageError
-from art.io import files, images, sheets
+from art.io import colors, files, images, sheets
 
 
 
@@ -53,6 +53,26 @@ def _thumbnail(pixels):
                              sheets.thumbnail_width(*pixels.shape[:2]))
 
 
+def sheet_inputs(job, pictures):
+    """The contact sheet's inputs (label, uint8 pixels), as the network sees them (under
+    --color-control), each style followed by its masks."""
+    content, styles = colors.controlled(pictures.content, pictures.styles, job.color_control,
+                                        job.color_match)
+    size, style_size = job.size, job.style_size(job.size)
+    masks = list(pictures.masks) or [None] * len(styles)
+    image_masks = list(pictures.image_masks) or [None] * len(styles)
+    items = [('content' if job.color_control == 'none' else 'content, ' + job.color_control,
+              images.displayable(images.resize_rgb(content, *size)))]
+    for index, (style, mask, image_mask) in enumerate(zip(styles, masks, image_masks)):
+        name = 'style %d' % (index + 1) if len(styles) > 1 else 'style'
+        items.append((name, images.displayable(images.resize_rgb(style, *style_size))))
+        for what, plane, at in (('mask', mask, size), ('image mask', image_mask, style_size)):
+            if plane is not None:
+                items.append(('%s %s' % (name, what), images.displayable(
+                    colors.gray(255 * images.resize_mask(plane, *at)))))
+    return items
+
+
 class Progress:
     """One painting's progress on disk: log rows, checkpoints, the record, the last files."""
 
@@ -62,10 +82,7 @@ class Progress:
         self.job, self.record, self.say = job, record, say
         self.started = time.time()
         self.content_pixels = images.resize_rgb(pictures.content, *job.size)
-        styles = [images.resize_rgb(pixels, *job.style_size(job.size)) for pixels in pictures.styles]
-        self.inputs = [('content', self.content_pixels)] + [
-            ('style %d' % (index + 1) if len(styles) > 1 else 'style', pixels)
-            for index, pixels in enumerate(styles)]
+        self.inputs = sheet_inputs(job, pictures)
         self.rows = []  # TrajectoryRows, into the record each time it is written
         self.thumbnails = []
         self.last = None
@@ -83,7 +100,7 @@ class Progress:
     def pixels(self, iterate):
         """The picture an iterate stands for, with the content's colours if asked."""
         pixels = images.to_pixels(iterate.image)
-        if self.job.preserve_colors:
+        if self.job.keeps_content_colors:
             pixels = images.preserve_colors(pixels, self.content_pixels)
         return pixels
 

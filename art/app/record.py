@@ -16,7 +16,7 @@ from art import __version__
 from art.engine import cpu
 from art.constants import FINISH_PRECISION
 from art.io.files import file_sha256, write_text
-from art.app.job import Job, JobError
+from art.app.job import Job, JobError, flag
 from art.network.weights import KNOWN_FILES
 
 FORMAT = 'art-record'
@@ -43,7 +43,9 @@ def describe_inputs(job):
     """The content, style and init images as a record lists them."""
     return {'content': describe_file(job.content),
             'style': [describe_file(path) for path in job.style],
-            'init_image': describe_file(job.init_image) if job.init_image else None}
+            'init_image': describe_file(job.init_image) if job.init_image else None,
+            'style_masks': [describe_file(path) for path in job.style_masks],
+            'style_image_masks': [describe_file(path) for path in job.style_image_masks]}
 
 
 def device_line(environment_now):
@@ -160,18 +162,20 @@ def recorded_job(record, path, **overrides):
 def check_inputs(record, job, path):
     """RecordError unless every input of `job` has the SHA-256 the record holds."""
     recorded = record['inputs']
-    styles = recorded.get('style') or []
-    if len(styles) != len(job.style):
-        raise RecordError('%s: the record has %d style images, %d given' % (
-            path, len(styles), len(job.style)))
     checks = [('content image', '--content', recorded.get('content'), job.content)]
-    checks += [('style image', '--style', entry, style) for entry, style in zip(styles, job.style)]
+    for name, what in (('style', 'style image'), ('style_masks', 'style mask'),
+                       ('style_image_masks', 'style image mask')):
+        entries, given = recorded.get(name) or [], getattr(job, name)
+        if len(entries) != len(given):
+            raise RecordError('%s: the record has %d %ss, %d given' % (
+                path, len(entries), what, len(given)))
+        checks += [(what, flag(name), entry, actual) for entry, actual in zip(entries, given)]
     if job.init_image:
         checks.append(('init image', '--init-image', recorded.get('init_image'), job.init_image))
-    for what, flag, entry, actual in checks:
+    for what, option, entry, actual in checks:
         if not os.path.isfile(actual):
             raise RecordError('%s %s: file not found; if it moved, give its new path with %s'
-                              % (what, actual, flag))
+                              % (what, actual, option))
         if file_sha256(actual) != (entry or {}).get('sha256'):
             raise RecordError('%s %s has changed: its SHA-256 is not the one in %s'
                               % (what, actual, path))

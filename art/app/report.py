@@ -5,6 +5,8 @@ The answers to the questions readers of art.py ask: where the image lives
 with sess.run and frozen into the graph as constants), what is built once and
 never again (the op count), and what one evaluation costs.
 """
+import numpy as np
+
 from art.engine import costs
 from art.constants import FINISH_PRECISION
 
@@ -27,10 +29,24 @@ def term_lines(painting):
                                                                term.weight))
             continue
         filters = target.shape[-1]
-        lines.append('  %-8s %-8s %s  %-20s %10s  weight %g  %s' % (
+        lines.append('  %-8s %-8s %s  %-20s %10s  weight %g  %s%s' % (
             term.group, term.layer, term.symbol, tuple(target.shape), _size(target.nbytes),
-            term.weight, term.constants(filters, painting.positions[term.layer])))
+            term.weight, term.constants(filters, painting.positions[term.layer]),
+            _region(term)))
+    if painting.objective.normalize_gradients:
+        lines.append('  each term\'s gradient at its layer scaled to unit L1 norm, then '
+                     'weighted (--normalize-gradients)')
     return lines
+
+
+def _region(term):
+    """', style K on R% of the painting' for a term guided by a mask, else ''."""
+    if term.guide is None:
+        return ''
+    return ', %s on %.0f%% of the painting (mask mean)%s' % (
+        term.source, 100 * float(np.mean(term.guide)),
+        '' if term.source_guide is None else ', of %.0f%% of its image'
+        % (100 * float(np.mean(term.source_guide))))
 
 
 def graph_lines(painting, widths):

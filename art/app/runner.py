@@ -172,7 +172,7 @@ def explain(job, say):
     content, styles = stylize.network_images(job, pictures, job.size)
     start = stylize.starting_image(job, pictures, content)
     with stylize.evaluator(weights, content, styles, tiles[tuple(job.size)],
-                          **job.painting_options()) as built:
+                          **stylize.painting_options(job, pictures, job.size)) as built:
         for line in report.report_lines(built, start, job, described['note'],
                                         weights.widths(), needed):
             say(line)

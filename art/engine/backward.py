@@ -9,9 +9,12 @@ pooling's gradient in float32. The loss stays exact: the forward pass is
 float32's; only the gradient carries bfloat16's rounding, relative to the
 gradient itself, so it does not grow as the loss falls (bench/RESULTS.md).
 """
+from art.engine.terms import IMAGE
 from art.engine.tf1 import tf, tf1
 
 STRIDES = [1, 1, 1, 1]
+# jcjohnson's: a term's gradient g becomes g / (|g|_1 + NORM_EPSILON).
+NORM_EPSILON = 1e-8
 
 
 def _sum(first, second):
@@ -46,3 +49,21 @@ def image_gradient(model, loss, dtype=tf.bfloat16):
         else:
             gradient = tf1.gradients(after, before, grad_ys=gradient)[0]
     return _sum(gradient, own[0])
+
+
+def normalized_surrogate(objective, model, term_losses):
+    """A scalar whose gradient is the objective's with each term's gradient at its layer
+    scaled to unit L1 norm (Objective.normalize_gradients), times the term's weight:
+    sum over layers of <stop_gradient(upstream), F>, plus the IMAGE terms' weighted
+    losses. Its value is not a loss; its gradient serves tf.gradients, the 'mixed'
+    backward pass and Adam alike."""
+    parts = []
+    for term, loss in zip(objective.terms, term_losses):
+        if term.kind == IMAGE:
+            parts.append(objective.factor(term) * loss)
+            continue
+        features = model[term.layer]
+        gradient = tf1.gradients(loss, features)[0]
+        scale = objective.factor(term) / (tf.reduce_sum(tf.abs(gradient)) + NORM_EPSILON)
+        parts.append(tf.reduce_sum(tf.stop_gradient(scale * gradient) * features))
+    return tf.add_n(parts)

@@ -80,6 +80,17 @@ def activation_bytes(height, width, widths=None, last_layer=LAST_LAYER):
     return BYTES_PER_FLOAT * (convs + pooled)
 
 
+def statistic_bytes(height, width, style_layers, style_loss, widths=None,
+                    last_layer=LAST_LAYER):
+    """Bytes the style statistic adds at height x width: none for the Gram matrix; for
+    mean-covariance, float64 copies of each style layer's features with their column of
+    ones, forward and backward."""
+    if style_loss != 'mean-covariance':
+        return 0
+    return sum(2 * 8 * h * w * (cout + 1) for name, h, w, _, cout
+               in conv_shapes(height, width, widths, last_layer) if name in style_layers)
+
+
 def weight_bytes(widths=None, last_layer=LAST_LAYER):
     """Bytes of the conv kernels and biases up to last_layer."""
     return BYTES_PER_FLOAT * sum(9 * cin * cout + cout for _, _, _, cin, cout

@@ -1,6 +1,7 @@
 """The graphs a tiled painting runs: one per crop shape (`CropGraph`: the interiors' captures,
 and pass 2's losses and gradient), and one of the whole image for its IMAGE terms
 (`ImageTerms`). art.engine.tiling drives them."""
+from art.engine.painting import statistic_of
 from art.engine.terms import IMAGE, POSITION, STATISTIC
 from art.engine.tf1 import tf, tf1
 from art.engine.vgg import initialize, load_vgg_model
@@ -32,9 +33,14 @@ class CropGraph:
             self.image = model['image']
             interiors, self.slices = interiors_of(model, crops.strides)
             self.captures, self.statistics = {}, {}
+            # A guided term's position weights at its interior, fed per crop.
+            self.weights = {index: tf1.placeholder(tf.float32, (1, None, None, 1))
+                            for index, term in enumerate(objective.terms)
+                            if term.guide is not None}
             for index, term in enumerate(objective.terms):
                 if term.kind == STATISTIC:
-                    self.statistics[index] = term.statistic(interiors[term.layer])
+                    self.statistics[index] = statistic_of(term, interiors[term.layer],
+                                                          self.weights.get(index))
                     self.captures[index] = self.statistics[index]
                 elif term.kind == POSITION:
                     self.captures[index] = interiors[term.layer]
@@ -42,31 +48,17 @@ class CropGraph:
             # 1 in the run that completes pass 1: S is then the fed part plus this
             # crop's own, held constant as the fed part is.
             self.own = tf1.placeholder_with_default(tf.constant(0.0, tf.float64), ())
-            self.losses, upstream = {}, {}
+            self.losses, self.norms, self.scales, upstream = {}, {}, {}, {}
             for index, term in enumerate(objective.terms):
                 if term.kind == IMAGE:
                     continue
-                features = interiors[term.layer]
-                captured = self.captures[index]
-                if term.kind == POSITION:
-                    if term.source:
-                        self.targets[index] = tf1.placeholder(tf.float32, captured.shape)
-                    loss = term.loss(features, self.targets.get(index),
-                                     crops.positions[term.layer])
-                    part = tf1.gradients(objective.factor(term) * loss, features)[0]
-                else:
-                    # S, A and f(S) in float64, as S is summed over the crops: f's
-                    # differences (G - A) are small beside S near the optimum.
-                    if term.source:
-                        self.targets[index] = tf1.placeholder(tf.float64, captured.shape)
-                    self.fed[index] = tf1.placeholder(tf.float64, captured.shape)
-                    whole = self.fed[index] + self.own * tf.cast(tf.stop_gradient(captured),
-                                                                 tf.float64)
-                    loss = term.loss(whole, self.targets.get(index),
-                                     crops.positions[term.layer])
-                    part = term.upstream(features, tf.cast(tf1.gradients(
-                        objective.factor(term) * loss, whole)[0], features.dtype))
-                self.losses[index] = loss
+                self.losses[index], part = self._loss_and_part(index, term, interiors, crops)
+                if objective.normalize_gradients:
+                    # |part|_1 over the crops gives each term's scale, fed back in pass 2.
+                    self.norms[index] = tf.reduce_sum(tf.abs(tf.cast(part, tf.float64)))
+                    self.scales[index] = tf1.placeholder_with_default(
+                        tf.constant(1.0, part.dtype), ())
+                    part = part * self.scales[index]
                 upstream[term.layer] = upstream.get(term.layer, 0) + part
             names = sorted(upstream)
             self.gradient = tf1.gradients([interiors[name] for name in names], model['input'],
@@ -77,6 +69,27 @@ class CropGraph:
                 initialize(session, model)
         self.graph.finalize()
         self.crops = crops
+
+    def _loss_and_part(self, index, term, interiors, crops):
+        """A term's loss and dL/dF at its layer's interior, its weight included."""
+        factor = crops.objective.factor(term)
+        features, captured = interiors[term.layer], self.captures[index]
+        if term.kind == POSITION:
+            if term.source:
+                self.targets[index] = tf1.placeholder(tf.float32, captured.shape)
+            loss = term.loss(features, self.targets.get(index), crops.positions[term.layer])
+            return loss, tf1.gradients(factor * loss, features)[0]
+        # S, A and f(S) in float64, as S is summed over the crops: f's differences
+        # (G - A) are small beside S near the optimum.
+        if term.source:
+            self.targets[index] = tf1.placeholder(tf.float64, captured.shape)
+        self.fed[index] = tf1.placeholder(tf.float64, captured.shape)
+        whole = self.fed[index] + self.own * tf.cast(tf.stop_gradient(captured), tf.float64)
+        loss = term.loss(whole, self.targets.get(index), crops.positions[term.layer])
+        d_statistic = tf.cast(tf1.gradients(factor * loss, whole)[0], captured.dtype)
+        if index not in self.weights:
+            return loss, term.upstream(features, d_statistic)
+        return loss, term.upstream(features, d_statistic, self.weights[index])
 
     def run(self, fetch, crop, interior, row, column, feeds):
         """sess.run of `fetch` on `crop`, with its interior at every layer and `feeds`."""

@@ -5,13 +5,19 @@ the style images' blend and the rescaling of statistics taken at another size.
 Painting (art.engine.painting) evaluates the whole image in one graph; TiledPainting
 (art.engine.tiling) crop by crop. The optimizers see only this Protocol.
 """
+import collections
 from typing import Protocol, Tuple, runtime_checkable
 
 import numpy as np
 
 from art.constants import FINISH_PRECISION, LEARNING_RATE, MIXED_PRECISION, OPTIMIZERS
-from art.network.layers import deepest_layer
-from art.engine.terms import CONTENT, STATISTIC, STYLE, standard_objective
+from art.engine.guides import position_weights
+from art.network.layers import deepest_layer, receptive_field
+from art.engine.terms import CONTENT, STATISTIC, STYLE, standard_objective, style_index
+
+# A guided term's position weights (art.engine.guides), (1, h, w, 1) at its layer: in
+# the painting's loss, and where its target is captured from its source image.
+Guide = collections.namedtuple('Guide', 'painting source')
 
 
 @runtime_checkable
@@ -118,17 +124,47 @@ class ObjectiveEvaluator:
         self.evaluations = 0
         self.positions = {}
         self.targets = {}
+        self.guides = {index: self._guide(term) for index, term in
+                       enumerate(self.objective.terms) if term.guide is not None}
+
+    def _source_images(self, source):
+        """The (image, share) pairs a source's targets are captured from and blended."""
+        if source == CONTENT:
+            return [(self.content_image, 1.0)]
+        if source == STYLE:
+            return list(zip(self.style_images, self.blend))
+        index = style_index(source)
+        if index is None or index >= len(self.style_images):
+            raise ValueError('a term takes its target from %r; there are %d style images'
+                             % (source, len(self.style_images)))
+        return [(self.style_images[index], 1.0)]
+
+    def _guide(self, term):
+        """A guided term's Guide: its masks' position weights at its layer."""
+        sources = self._source_images(term.source) if term.source else []
+        if term.kind != STATISTIC or len(sources) != 1:
+            raise ValueError('%s: a mask guides a statistic with its target from one image'
+                             % term.describe())
+        source_size = np.shape(sources[0][0])[1:3]
+        source_mask = np.ones(source_size) if term.source_guide is None else term.source_guide
+        for mask, size, what in ((term.guide, self.shape[1:3], 'the painting'),
+                                 (source_mask, source_size, 'its source image')):
+            if np.shape(mask) != tuple(size):
+                raise ValueError('%s: a mask of %s pixels for %s of %s' % (
+                    term.describe(), np.shape(mask), what, tuple(size)))
+        stride = receptive_field(term.layer, self.pooling)[0]
+        return Guide(position_weights(term.guide, stride), position_weights(source_mask, stride))
 
     def capture_targets(self, precision, config):
         """Each term's target (None for a term without a source) in `precision`, which the
         painting runs in now: the content image's captures, and the blend of the style
-        images', statistics of another size rescaled to the painting's positions."""
+        images' (or one style image's), statistics of another size rescaled to the
+        painting's positions."""
         terms = self.objective.terms
         targets = [None] * len(terms)
-        for source, pairs in ((CONTENT, [(self.content_image, 1.0)]),
-                              (STYLE, list(zip(self.style_images, self.blend)))):
+        for source in dict.fromkeys(term.source for term in terms if term.source):
             indices = [index for index, term in enumerate(terms) if term.source == source]
-            for image, share in pairs if indices else ():
+            for image, share in self._source_images(source):
                 captured, theirs = self._captured(image, indices, config)
                 for index in indices:
                     scaled = captured[index]

@@ -67,10 +67,65 @@ def content_loss_func(sess, model, layers=CONTENT_LAYERS):
     return content_loss(model, capture_content_targets(sess, model, layers), layers)
 
 
-def gram_matrix(features):
-    """Eq. 3: G = F^T F, with F the features reshaped to (M, N); M may be unknown until run."""
+def gram_matrix(features, weights=None):
+    """Eq. 3: G = F^T F, with F the features reshaped to (M, N); M may be unknown until run.
+
+    With `weights` w ((1, H, W, 1), art.engine.guides) the guided Gram matrix
+    sum_p w_p F_p F_p^T (arXiv 1611.07865, eq. 6 with w = the mask squared).
+    """
     flat = tf.reshape(features, (-1, int(features.shape[3])))
-    return tf.matmul(flat, flat, transpose_a=True)
+    weighted = flat if weights is None else flat * tf.reshape(weights, (-1, 1))
+    return tf.matmul(weighted, flat, transpose_a=True)
+
+
+# Added to both covariances' diagonals, relative to the style's mean second moment.
+COVARIANCE_FLOOR = 1e-4
+
+
+def gaussian_moments(augmented):
+    """(mean, covariance) from S = sum_p w_p [F_p, 1][F_p, 1]^T: mu = s / m, Sigma = G / m -
+    mu mu^T, with m = S's last diagonal entry (the weights' total), s its last column."""
+    filters = int(augmented.shape[0]) - 1
+    count = augmented[filters, filters]
+    mean = augmented[:filters, filters] / count
+    covariance = augmented[:filters, :filters] / count - mean[:, None] * mean[None, :]
+    return mean, covariance
+
+
+def trace_sqrt(matrix):
+    """tr(X^(1/2)) of a symmetric positive definite X: the sum of its eigenvalues' square
+    roots (tf.linalg.eigvalsh's gradient holds where eigenvalues repeat)."""
+    return tf.reduce_sum(tf.sqrt(tf.maximum(tf.linalg.eigvalsh(matrix), 0.0)))
+
+
+def gaussian_wasserstein(value, target):
+    """The squared 2-Wasserstein distance of the Gaussian fits of two feature sets, per filter:
+
+        W = (|mu - mu_t|^2 + tr(Sigma) + tr(Sigma_t) - 2 tr((R Sigma R)^(1/2))) / N,
+        R = Sigma_t^(1/2),
+
+    with (mu, Sigma) of the painting's S (`value`) and (mu_t, Sigma_t) of the style's
+    (`target`), each as gaussian_moments reads them; N filters. Both covariances get
+    COVARIANCE_FLOOR times the style's mean second moment on their diagonal: a filter
+    that never fires (or fewer positions than filters) leaves a covariance singular,
+    where the square root's slope is infinite. Computed in float64 (the trace terms nearly
+    cancel near the optimum); the result in `value`'s dtype.
+    """
+    mean, covariance = gaussian_moments(tf.cast(value, tf.float64))
+    target_mean, target_covariance = gaussian_moments(tf.cast(target, tf.float64))
+    filters = int(mean.shape[0])
+    # The style's mean second moment sets the scale: its variance alone is 0 where the
+    # layer has one position.
+    scale = (tf.linalg.trace(target_covariance) + tf.reduce_sum(tf.square(target_mean))) / filters
+    floor = (COVARIANCE_FLOOR * scale + 1e-30) * tf.eye(filters, dtype=tf.float64)
+    covariance, target_covariance = covariance + floor, target_covariance + floor
+    eigenvalues, vectors = tf.linalg.eigh(target_covariance)
+    root = tf.matmul(vectors * tf.sqrt(tf.maximum(eigenvalues, 0.0)), vectors, transpose_b=True)
+    product = tf.matmul(root, tf.matmul(covariance, root))
+    distance = (tf.reduce_sum(tf.square(mean - target_mean)) + tf.linalg.trace(covariance)
+                + tf.linalg.trace(target_covariance)
+                - 2 * trace_sqrt(0.5 * (product + tf.transpose(product))))
+    return tf.cast(distance / filters, value.dtype)
 
 
 def style_layer_loss(a_gram, g_gram, filters, positions):

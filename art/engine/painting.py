@@ -94,8 +94,7 @@ class Painting(ObjectiveEvaluator):
                              for name, config in configs.items()}
             for session in self.sessions.values():
                 initialize(session, self.model)
-            # Each term's capture op, built once: it serves both the capture and the loss.
-            self._captures = capture_ops(self.objective, self.model)
+            self._captures, self._values = self._capture_and_loss_ops()
             self._fetches, self._train_steps = {}, {}
             # One Adam for every session's step, so that they share its moments.
             adam = tf1.train.AdamOptimizer(self.learning_rate) if self.optimizer == 'adam' \
@@ -105,29 +104,48 @@ class Painting(ObjectiveEvaluator):
                 self._build_losses(precision, self.capture_targets(precision, config), adam)
             self.initialize = tf1.global_variables_initializer()
             self._variables = tf1.global_variables()
-            self._values = [tf1.placeholder(v.dtype.base_dtype, v.shape) for v in self._variables]
+            self._fed = [tf1.placeholder(v.dtype.base_dtype, v.shape) for v in self._variables]
             self._load = tf.group(*[v.assign(value)
-                                    for v, value in zip(self._variables, self._values)])
+                                    for v, value in zip(self._variables, self._fed)])
         self.graph.finalize()
         self.precision = self.phases[0]
+
+    def _capture_and_loss_ops(self):
+        """Each term's capture op and the value its loss reads, built once: one op for both
+        but for a guided term, whose loss weighs the painting's positions and whose
+        capture its source image's (where that has the painting's size)."""
+        captures = capture_ops(self.objective, self.model, {
+            index: guide.source if guide.source.shape == guide.painting.shape
+            else guide.painting for index, guide in self.guides.items()})
+        return captures, capture_ops(self.objective, self.model, {
+            index: guide.painting for index, guide in self.guides.items()}, captures)
 
     def _build_losses(self, precision, targets, adam):
         """`precision`'s fetches (content, style, total, gradient) against its `targets`,
         'mixed' beside float32's, and `adam`'s step unless it is None."""
-        # Each loss built just before it is weighted and summed, as art.py's sums are.
-        groups = self.objective.groups(
-            term.loss(value, target, self.positions.get(term.layer))
-            for term, value, target in zip(self.objective.terms, self._captures, targets))
+        term_losses = []
+
+        def each_loss():
+            # Each loss built just before it is weighted and summed, as art.py's sums are.
+            for term, value, target in zip(self.objective.terms, self._values, targets):
+                term_losses.append(term.loss(value, target, self.positions.get(term.layer)))
+                yield term_losses[-1]
+
+        groups = self.objective.groups(each_loss())
         content, style = (tf.convert_to_tensor(loss, tf.float32)
                           for loss in group_losses(groups))
         total = self.objective.total(groups)
-        gradient = tf1.gradients(total, self.model['input'])[0]
+        # What the gradient is taken of: the total, or a surrogate with the normalised one.
+        descended = (backward.normalized_surrogate(self.objective, self.model, term_losses)
+                     if self.objective.normalize_gradients else total)
+        gradient = tf1.gradients(descended, self.model['input'])[0]
         self._fetches[precision] = (content, style, total, gradient)
         if precision == FINISH_PRECISION and MIXED_PRECISION in self.phases:
             self._fetches[MIXED_PRECISION] = (content, style, total,
-                                              backward.image_gradient(self.model, total))
+                                              backward.image_gradient(self.model, descended))
         if adam is not None:
-            self._train_steps[precision] = adam.minimize(total, var_list=[self.model['input']])
+            self._train_steps[precision] = adam.minimize(descended,
+                                                         var_list=[self.model['input']])
 
     def _capture(self, image, indices):
         """sess.run of the terms' capture ops with `image` in the model's variable."""
@@ -136,7 +154,9 @@ class Painting(ObjectiveEvaluator):
 
     def _capture_elsewhere(self, image, indices, config):
         return capture_at_size(self.weights, image, [self.objective.terms[i] for i in indices],
-                               indices, self.pooling, config)
+                               indices, self.pooling, config,
+                               [self.guides[i].source if i in self.guides else None
+                                for i in indices])
 
     @property
     def sess(self):
@@ -154,7 +174,7 @@ class Painting(ObjectiveEvaluator):
         moved = session_of(precision) != session_of(self.precision)
         self.precision = precision
         if moved:
-            self.sess.run(self._load, dict(zip(self._values, values)))
+            self.sess.run(self._load, dict(zip(self._fed, values)))
 
     def close(self):
         """Release the sessions."""
@@ -205,30 +225,41 @@ def session_of(precision):
     return FINISH_PRECISION if precision == MIXED_PRECISION else precision
 
 
-def capture_ops(objective, model):
-    """Each term's capture op on `model`: its layer (POSITION), its statistic (STATISTIC),
-    the image (IMAGE)."""
+def statistic_of(term, features, weights=None):
+    """A STATISTIC term's S of `features`, weighted by `weights` where given."""
+    return term.statistic(features) if weights is None else term.statistic(features, weights)
+
+
+def capture_ops(objective, model, weights=None, built=None):
+    """Each term's capture op on `model`: its layer (POSITION), its statistic (STATISTIC;
+    weighted by `weights`, {index: position weights}, where given), the image (IMAGE);
+    `built`'s op where a term has no weights, so that an op is built once."""
     ops = []
-    for term in objective.terms:
-        if term.kind == IMAGE:
+    weights = weights or {}
+    for index, term in enumerate(objective.terms):
+        if built is not None and index not in weights:
+            ops.append(built[index])
+        elif term.kind == IMAGE:
             ops.append(model['input_value'])
         elif term.kind == STATISTIC:
-            ops.append(term.statistic(model[term.layer]))
+            ops.append(statistic_of(term, model[term.layer], weights.get(index)))
         else:
             ops.append(model[term.layer])
     return ops
 
 
-def capture_at_size(weights, image, terms, indices, pooling, config=None):
+def capture_at_size(weights, image, terms, indices, pooling, config=None, guides=None):
     """({index: capture}, {layer: M}) of `terms` on an image whose size is not the
     painting's, in a graph of the image's own size dropped after the capture.
-    `config` is the session's (float32's by default)."""
+    `config` is the session's (float32's by default); `guides` each term's position
+    weights at this size, or None."""
     _, height, width, _ = np.shape(image)
     layers = [term.layer for term in terms]
     with tf.Graph().as_default() as graph:
         model = load_vgg_model(weights, height, width, pooling, weights='variables',
                                last_layer=deepest_layer(layers, pooling))
-        ops = [term.statistic(model[term.layer]) for term in terms]
+        ops = [statistic_of(term, model[term.layer], guide)
+               for term, guide in zip(terms, guides or [None] * len(terms))]
         with tf1.Session(graph=graph, config=config or session_config()) as sess:
             initialize(sess, model)
             sess.run(model['assign_input'], {model['image']: image})

@@ -8,7 +8,7 @@ the next size.
 """
 import numpy as np
 
-from art.io import images
+from art.io import colors, images
 from art.constants import LBFGS_HISTORY, NOISE_RATIO
 from art.engine.optimizers import counted_after, optimize
 from art.engine.painting import Painting
@@ -46,16 +46,38 @@ def evaluator(weights, content_image, style_image, tile=None, **painting_options
 
 
 def network_images(job, pictures, size):
-    """(content, styles) of the Job in network space for a painting of `size`."""
-    return (images.preprocess(pictures.content, *size),
-            [images.preprocess(pixels, *job.style_size(size)) for pixels in pictures.styles])
+    """(content, styles) of the Job in network space for a painting of `size`, as its
+    --color-control has them seen."""
+    content, styles = colors.controlled(pictures.content, pictures.styles, job.color_control,
+                                        job.color_match)
+    return (images.preprocess(content, *size),
+            [images.preprocess(pixels, *job.style_size(size)) for pixels in styles])
+
+
+def painting_options(job, pictures, size):
+    """The Painting's options for the Job at `size`: its settings, and its masks resized
+    to the painting (and each style image mask to its style image)."""
+    options = job.painting_options()
+    if pictures.masks:
+        style_size = job.style_size(size)
+        options.update(
+            style_masks=[images.resize_mask(mask, *size) for mask in pictures.masks],
+            style_image_masks=[images.resize_mask(mask, *style_size)
+                               for mask in pictures.image_masks] or None)
+    return options
 
 
 def starting_image(job, pictures, content):
     """Where the Job's optimizer starts, for `content` (network space) at its size:
-    the Job's --init, with its seed."""
+    the Job's --init, with its seed (a given image in luminance under --color-control
+    luminance, as the content is)."""
     size = np.shape(content)[1:3]
-    given = None if pictures.init is None else images.preprocess(pictures.init, *size)
+    given = None
+    if pictures.init is not None:
+        init = pictures.init
+        if job.color_control == 'luminance':
+            init = colors.gray(colors.luminance(init))
+        given = images.preprocess(init, *size)
     return images.initial_image(job.init, content, job.noise_ratio, job.seed, given)
 
 
@@ -77,7 +99,8 @@ def paint(job, weights, pictures, configs=None, tiles=None):
             start = images.resize_image(start, *size)
         run = stylize(weights, content, styles, job.iterations, initial_image=start,
                       bounds=job.pixel_bounds, history=job.lbfgs_history, configs=configs,
-                      tile=(tiles or {}).get(tuple(size)), **job.painting_options())
+                      tile=(tiles or {}).get(tuple(size)),
+                      **painting_options(job, pictures, size))
         for iterate in counted_after(run, done):
             yield iterate
             last = iterate

@@ -22,13 +22,25 @@ import operator
 from typing import Mapping, Optional, Tuple
 
 from art.engine import losses
-from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS
+from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS, STYLE_LOSSES
 from art.engine.tf1 import tf, tf1
 
 POSITION, STATISTIC, IMAGE = 'position', 'statistic', 'image'
 # The images a target is captured from: the content image, or the style images
-# (each captured, rescaled to the painting's positions and blended).
+# (each captured, rescaled to the painting's positions and blended), or one style
+# image alone (`style_source(index)`: a region's style).
 CONTENT, STYLE = 'content', 'style'
+
+
+def style_source(index):
+    """The source of a term whose target is the style image `index`'s alone (0-based)."""
+    return '%s %d' % (STYLE, index + 1)
+
+
+def style_index(source):
+    """The style image a `style_source` names (0-based), None for any other source."""
+    prefix = STYLE + ' '
+    return int(source[len(prefix):]) - 1 if source and source.startswith(prefix) else None
 
 
 class Term:
@@ -47,22 +59,33 @@ class Term:
     source: Optional[str] = None
     layer: Optional[str] = None
     weight = 1.0
+    # A STATISTIC term's masks (art.engine.guides), (height, width) in [0, 1]: `guide` at
+    # the painting's pixels, `source_guide` at its source image's (None: all of it).
+    guide = None
+    source_guide = None
 
-    def statistic(self, features):
-        """S over the positions of `features` (STATISTIC terms)."""
+    def statistic(self, features, weights=None):
+        """S over the positions of `features` (STATISTIC terms), each position's part
+        times `weights` ((1, h, w, 1), a guided term's) where given."""
         raise NotImplementedError
 
-    def upstream(self, features, d_statistic):
+    def upstream(self, features, d_statistic, weights=None):
         """dL/dF at `features` given dL/dS: by default phi's autodiff. A term may give
         the closed form instead, without the backward buffers of phi's products."""
-        return tf1.gradients(self.statistic(features), features, grad_ys=d_statistic)[0]
+        statistic = self.statistic(features) if weights is None else \
+            self.statistic(features, weights)
+        return tf1.gradients(statistic, features, grad_ys=d_statistic)[0]
 
     # The target's name in the paper (p, A), for --explain.
     symbol = 'T'
 
     def describe(self):
         """The term in words, for errors and --explain."""
-        return '%s term %s (%s)' % (self.group, self.layer or 'on the image', self.kind)
+        source = style_index(self.source)
+        return '%s term %s (%s%s%s)' % (
+            self.group, self.layer or 'on the image', self.kind,
+            '' if source is None else ', style %d' % (source + 1),
+            '' if self.guide is None else ', masked')
 
     def constants(self, filters, positions):
         """The term's constants at a layer of N `filters` and M `positions`, in words."""
@@ -88,32 +111,68 @@ class ContentTerm(Term):
         return 'x 1/(4NM) = 1/(4*%d*%d)' % (filters, positions)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class GramTerm(Term):
-    """Eq. 4 at `layer`: the Gram matrix G = F^T F (eq. 3) against the style images' A."""
+    """Eq. 4 at `layer`: the Gram matrix G = F^T F (eq. 3) against the style images' A;
+    with a `guide`, the guided Gram matrix of art.engine.guides (the region's style)."""
     layer: str
     weight: float = 1.0
+    source: str = STYLE
+    guide: Optional[object] = None
+    source_guide: Optional[object] = None
     kind = STATISTIC
     group = STYLE
-    source = STYLE
     symbol = 'A'
 
-    def statistic(self, features):
-        return losses.gram_matrix(features)
+    def statistic(self, features, weights=None):
+        return losses.gram_matrix(features, weights)
 
     def loss(self, value, target, positions):
         return losses.style_layer_loss(target, value, int(value.shape[0]), positions)
 
-    def upstream(self, features, d_statistic):
-        # dE/dF = F (D + D^T) with D = dE/dG: eq. 4's gradient 4k F (G - A), from the
+    def upstream(self, features, d_statistic, weights=None):
+        # dE/dF = w F (D + D^T) with D = dE/dG: eq. 4's gradient 4k F (G - A), from the
         # interior directly.
         filters = int(features.shape[3])
         flat = tf.reshape(features, (-1, filters))
+        if weights is not None:
+            flat = flat * tf.reshape(weights, (-1, 1))
         return tf.reshape(tf.matmul(flat, d_statistic + tf.transpose(d_statistic)),
                           tf.shape(features))
 
     def constants(self, filters, positions):
         return 'x 1/(4N^2M^2) = 1/(4*%d^2*%d^2)' % (filters, positions)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MeanCovarianceTerm(GramTerm):
+    """The features' mean and covariance against the style's, by the 2-Wasserstein
+    distance of their Gaussian fits (losses.gaussian_wasserstein).
+
+    S is the Gram matrix of the features with a column of ones appended,
+    sum_p w_p [F_p, 1][F_p, 1]^T: a sum over positions that holds the weight total,
+    the sum of the features and their products, so it tiles as the Gram matrix does
+    and a mask's normalisation cancels in the mean and covariance.
+    S is taken in float64, untiled as on tiles: the covariance G/m - mu mu^T cancels
+    most of G where the features' mean is large beside their spread.
+    """
+    symbol = '(mu, Sigma)'
+
+    def statistic(self, features, weights=None):
+        augmented = tf.cast(tf.concat([features, tf.ones_like(features[..., :1])], axis=3),
+                            tf.float64)
+        return losses.gram_matrix(augmented, None if weights is None
+                                  else tf.cast(weights, tf.float64))
+
+    def loss(self, value, target, positions):
+        return tf.cast(losses.gaussian_wasserstein(value, target), tf.float32)
+
+    def upstream(self, features, d_statistic, weights=None):
+        return Term.upstream(self, features, d_statistic, weights)
+
+    def constants(self, filters, positions):
+        # `filters` is S's side: N + 1, with the column of ones.
+        return 'x 1/N = 1/%d' % (filters - 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,11 +192,16 @@ class Objective:
     """The terms, each group's weight in the total, and the style images' blend.
 
     `blend` holds one share per style image (normalised to sum 1; equal by
-    default): A of a STATISTIC term is the blend of each style image's S.
+    default): A of a STATISTIC term is the blend of each style image's S. With
+    `normalize_gradients` (jcjohnson's -normalize_gradients), each term's
+    gradient at its layer is scaled to unit L1 norm before its weight and the
+    backward pass (art.engine.backward.NORM_EPSILON); IMAGE terms' are not.
+    The losses stay the terms' own.
     """
     terms: Tuple[Term, ...]
     weights: Mapping[str, float]
     blend: Optional[Tuple[float, ...]] = None
+    normalize_gradients: bool = False
 
     def layers(self):
         """The layers the terms read, in order, each once."""
@@ -165,14 +229,37 @@ class Objective:
         return functools.reduce(operator.add, weighted)
 
 
+STYLE_TERMS = dict(zip(STYLE_LOSSES, (GramTerm, MeanCovarianceTerm)))
+
+
 def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
                        content_weight=BETA, style_weight=ALPHA, tv_weight=0.0,
-                       style_blend_weights=None, terms=()):
+                       style_blend_weights=None, terms=(), style_loss='gram',
+                       style_masks=None, style_image_masks=None, normalize_gradients=False):
     """art.py's objective (its layers and weights by default), with total variation where
     `tv_weight` is set and any further `terms` (each in a group of its own weight 1
-    unless `terms` are (term, group weight) pairs)."""
+    unless `terms` are (term, group weight) pairs).
+
+    `style_loss` names the style statistic (STYLE_TERMS). With `style_masks`, one mask
+    per style image at the painting's pixels, each style is a region's: its terms are
+    guided by its mask and take their targets from that image alone (masked by its
+    `style_image_masks` entry, at the style image's pixels, where given), weighted by
+    its blend weight relative to the mean, so equal weights give every region the
+    strength of a single style.
+    """
+    style_term = STYLE_TERMS[style_loss]
     declared = [ContentTerm(layer, weight) for layer, weight in content_layers]
-    declared += [GramTerm(layer, weight) for layer, weight in style_layers]
+    blend = None if style_blend_weights is None else tuple(style_blend_weights)
+    if style_masks is None:
+        declared += [style_term(layer, weight) for layer, weight in style_layers]
+    else:
+        shares = blend or (1.0,) * len(style_masks)
+        source_masks = style_image_masks or (None,) * len(style_masks)
+        for index, (mask, source_mask) in enumerate(zip(style_masks, source_masks)):
+            share = shares[index] * len(shares) / sum(shares)
+            declared += [style_term(layer, weight * share, style_source(index), mask,
+                                    source_mask) for layer, weight in style_layers]
+        blend = None
     weights = {CONTENT: content_weight, STYLE: style_weight}
     if tv_weight:
         declared.append(TotalVariationTerm())
@@ -181,5 +268,4 @@ def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
         term, group_weight = extra if isinstance(extra, tuple) else (extra, 1.0)
         declared.append(term)
         weights.setdefault(term.group, group_weight)
-    return Objective(tuple(declared), weights,
-                     None if style_blend_weights is None else tuple(style_blend_weights))
+    return Objective(tuple(declared), weights, blend, normalize_gradients)

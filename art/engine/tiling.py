@@ -30,6 +30,7 @@ finalized, with its input as its one variable, as art.py's graph has.
 import numpy as np
 
 from art.engine.adam_moments import AdamMoments
+from art.engine.backward import NORM_EPSILON
 from art.constants import FINISH_PRECISION
 from art.engine.crop_graph import CropGraph, ImageTerms
 from art.engine.crops import spans
@@ -44,6 +45,8 @@ from art.engine.terms import IMAGE, POSITION
 # computes anyway.
 FORWARD = ('captures',)
 BACKWARD = ('losses', 'gradient', 'statistics')
+# With normalized gradients, between the two: each term's |dL/dF|_1 at the interior.
+NORMS = ('norms',)
 
 
 def feature_rows(start, end, crop_start, stride):
@@ -104,19 +107,33 @@ class Crops:
             self.graphs[height, width] = CropGraph(self, height, width)
         return self.graphs[height, width]
 
-    def run(self, image, fetch, feeds=None, crops=None):
+    def run(self, image, fetch, weights, feeds=None, crops=None):
         """Yield (row span, column span, the fetched values) of each crop of `image`.
 
-        `fetch` names the crop graph's tensors, FORWARD or BACKWARD;
-        `feeds(graph, row, column)` adds to the feed; `crops` are (row span,
-        column span) pairs, every crop by default.
+        `fetch` names the crop graph's tensors, FORWARD or BACKWARD; `weights` are
+        the guided terms' position weights of the whole image ({index: (1, h, w, 1)}),
+        fed by each crop's interior; `feeds(graph, row, column)` adds to the feed;
+        `crops` are (row span, column span) pairs, every crop by default.
         """
         for row, column in self.crops() if crops is None else crops:
             crop = image[:, row.crop_start:row.crop_end, column.crop_start:column.crop_end, :]
             graph = self.graph(*crop.shape[1:3])
             tensors = tuple(getattr(graph, name) for name in fetch)
-            yield row, column, graph.run(tensors, crop, self.interior, row, column,
-                                         feeds(graph, row, column) if feeds else {})
+            feed = feeds(graph, row, column) if feeds else {}
+            for index, values in weights.items():
+                layer = self.objective.terms[index].layer
+                feed[graph.weights[index]] = values[self.placement(layer, row, column)]
+            yield row, column, graph.run(tensors, crop, self.interior, row, column, feed)
+
+    def fitting(self, guides, kept):
+        """Each guided term's weights on these crops: `kept`'s where they fit this size, else
+        ones (where a capture of this image is not the term's, its value is not kept)."""
+        weights = {}
+        for index, guide in guides.items():
+            shape = (1,) + self.feature_size(self.objective.terms[index].layer) + (1,)
+            chosen = getattr(guide, kept)
+            weights[index] = chosen if chosen.shape == shape else np.ones(shape, np.float32)
+        return weights
 
     def zeros(self):
         """{index: 0} of each STATISTIC term, of its statistic's shape (float64)."""
@@ -125,16 +142,16 @@ class Crops:
         return {index: np.zeros(graph.statistics[index].shape.as_list())
                 for index in graph.statistics}
 
-    def statistics(self, image, crops=None):
+    def statistics(self, image, weights, crops=None):
         """Pass 1: each STATISTIC term's S, summed over the crops' interiors (float64)."""
         return summed(self.zeros(), (captures for _, _, (captures,) in
-                                     self.run(image, FORWARD, crops=crops)))
+                                     self.run(image, FORWARD, weights, crops=crops)))
 
-    def capture(self, image):
+    def capture(self, image, weights):
         """Each term's capture of the whole image, by index: STATISTIC terms' S summed over
         the crops (float64), POSITION terms' features put together from them."""
         statistics, whole = self.zeros(), {}
-        for row, column, (captures,) in self.run(image, FORWARD):
+        for row, column, (captures,) in self.run(image, FORWARD, weights):
             for index, values in captures.items():
                 if index in statistics:
                     statistics[index] = statistics[index] + values
@@ -180,6 +197,7 @@ class TiledPainting(ObjectiveEvaluator):
         self.tile = aligned_tile(tile, stride)
         self.halo = radius_halo if halo is None else halo
         self.weights = weights
+        self.painting_weights = {index: guide.painting for index, guide in self.guides.items()}
         self.crops = self._crops(self.shape[1:3], configs)
         self.positions = self.crops.positions
         self.phases = painting_phases(configs, mixed=False)
@@ -198,14 +216,14 @@ class TiledPainting(ObjectiveEvaluator):
                      objective=self.objective, pooling=self.pooling, configs=configs)
 
     def _capture(self, image, indices):
-        captured = self.crops.capture(image)
+        captured = self.crops.capture(image, self.crops.fitting(self.guides, 'source'))
         return {index: captured[index] for index in indices}
 
     def _capture_elsewhere(self, image, indices, config):
         """Captures on crops of the image's own size (sessions of `config`)."""
         crops = self._crops(np.shape(image)[1:3], {FINISH_PRECISION: config})
         try:
-            captured = crops.capture(image)
+            captured = crops.capture(image, crops.fitting(self.guides, 'source'))
         finally:
             crops.close()
         return {index: captured[index] for index in indices}, crops.positions
@@ -214,24 +232,30 @@ class TiledPainting(ObjectiveEvaluator):
         """Run the crops in `precision`'s sessions from now on (they hold no state)."""
         self.precision = self.crops.precision = precision
 
-    def _second_pass(self, image, crops, statistics, own, gradient):
-        """Pass 2 over `crops` with S from `statistics`, plus each crop's own where `own` is
-        1, adding to `gradient`: ({index: loss} of the terms, POSITION ones summed over
-        the crops, and the crops' own statistics summed, where `own` is 1)."""
+    def _feeds(self, statistics, own, scales):
+        """The feeds of a pass-2 (or norms) run: S from `statistics`, `own`, the targets (a
+        POSITION term's at the crop's interior) and the normalised terms' `scales`."""
         targets = self.targets[self.precision]
 
         def feeds(graph, row, column):
             feed = {graph.fed[index]: value for index, value in statistics.items()}
             feed[graph.own] = own
+            feed.update((graph.scales[index], scale) for index, scale in scales.items())
             for index, target in graph.targets.items():
                 term = self.objective.terms[index]
                 feed[target] = (targets[index][self.crops.placement(term.layer, row, column)]
                                 if term.kind == POSITION else targets[index])
             return feed
+        return feeds
 
+    def _second_pass(self, image, crops, statistics, own, gradient, scales):
+        """Pass 2 over `crops` with S from `statistics`, plus each crop's own where `own` is
+        1, adding to `gradient`: ({index: loss} of the terms, POSITION ones summed over
+        the crops, and the crops' own statistics summed, where `own` is 1)."""
         term_losses, own_statistics = {}, []
         for row, column, (crop_losses, crop_gradient, crop_statistics) in self.crops.run(
-                image, BACKWARD, feeds, crops):
+                image, BACKWARD, self.painting_weights, self._feeds(statistics, own, scales),
+                crops):
             for index, loss in crop_losses.items():
                 term_losses[index] = term_losses.get(index, 0.0) + float(loss)
             gradient[:, row.crop_start:row.crop_end, column.crop_start:column.crop_end] += \
@@ -240,15 +264,34 @@ class TiledPainting(ObjectiveEvaluator):
                 own_statistics.append(crop_statistics)
         return term_losses, summed(self.crops.zeros(), own_statistics)
 
+    def _scales(self, image, whole):
+        """{index: weight / (|weight dL/dF|_1 + weight eps)} of each non-IMAGE term: its
+        gradient's normalisation (Objective.normalize_gradients), over every crop."""
+        norms = {}
+        for _, _, (crop_norms,) in self.crops.run(image, NORMS, self.painting_weights,
+                                                  self._feeds(whole, 0.0, {})):
+            for index, norm in crop_norms.items():
+                norms[index] = norms.get(index, 0.0) + float(norm)
+        factors = {index: self.objective.factor(self.objective.terms[index]) for index in norms}
+        return {index: factors[index] / (norm + factors[index] * NORM_EPSILON)
+                for index, norm in norms.items()}
+
     def _evaluate(self, image):
         """(the terms' losses in order, gradient) at `image`: pass 1 for S of every crop but
-        the last, then pass 2 per crop, the last first (it completes S)."""
+        the last, then pass 2 per crop, the last first (it completes S). With normalized
+        gradients, pass 1 covers every crop and the norms' pass comes before pass 2."""
         *others, last = self.crops.crops()
-        rest = self.crops.statistics(image, others)
         gradient = np.zeros(self.shape, np.float32)
-        first, last_statistics = self._second_pass(image, [last], rest, 1.0, gradient)
-        whole = {index: rest[index] + last_statistics[index] for index in rest}
-        second, _ = self._second_pass(image, others, whole, 0.0, gradient)
+        if self.objective.normalize_gradients:
+            whole = self.crops.statistics(image, self.painting_weights)
+            scales = self._scales(image, whole)
+            first, _ = self._second_pass(image, [last], whole, 0.0, gradient, scales)
+        else:
+            rest = self.crops.statistics(image, self.painting_weights, others)
+            first, last_statistics = self._second_pass(image, [last], rest, 1.0, gradient, {})
+            whole = {index: rest[index] + last_statistics[index] for index in rest}
+            scales = {}
+        second, _ = self._second_pass(image, others, whole, 0.0, gradient, scales)
         term_losses = [0.0] * len(self.objective.terms)
         for index, loss in first.items():
             # A STATISTIC term's loss is the whole image's in every run: once, from the first.

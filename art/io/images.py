@@ -13,11 +13,35 @@ from art.io.files import read_rgb, save_rgb
 
 
 def resize_rgb(pixels, height, width):
-    """Resample uint8 RGB to (height, width) with Lanczos; unchanged if already so."""
+    """Resample RGB (uint8, or float as colour control leaves it) to (height, width) with
+    Lanczos; unchanged if already so."""
     if pixels.shape[:2] == (height, width):
         return pixels
+    if pixels.dtype != np.uint8:
+        return np.stack([resize_plane(pixels[..., channel], height, width, Image.LANCZOS)
+                         for channel in range(pixels.shape[2])], axis=-1)
     resized = Image.fromarray(pixels).resize((width, height), Image.LANCZOS)
     return np.asarray(resized)
+
+
+def resize_plane(values, height, width, method=Image.BILINEAR):
+    """One float channel (a mask, or a colour) resampled to (height, width)."""
+    if values.shape == (height, width):
+        return np.asarray(values, np.float64)
+    plane = Image.fromarray(np.asarray(values, np.float32), mode='F')
+    return np.asarray(plane.resize((width, height), method), np.float64)
+
+
+def resize_mask(mask, height, width):
+    """A mask in [0, 1] resampled to (height, width): bilinear, which rings less than
+    Lanczos at a hard edge, clipped back to [0, 1]."""
+    return np.clip(resize_plane(mask, height, width), 0.0, 1.0)
+
+
+def displayable(pixels):
+    """RGB of any range as uint8: rounded and clipped to 0..255."""
+    return pixels if pixels.dtype == np.uint8 else \
+        np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
 
 
 def preprocess(pixels, height, width):
@@ -86,8 +110,7 @@ def initial_image(kind, content_image, noise_ratio=NOISE_RATIO, seed=None, image
 
 def resize_image(image, height, width):
     """A network-space batch resampled to (height, width), bicubic, in float."""
-    channels = [np.asarray(Image.fromarray(image[0, :, :, c].astype(np.float32), mode='F')
-                           .resize((width, height), Image.BICUBIC))
+    channels = [resize_plane(image[0, :, :, c], height, width, Image.BICUBIC)
                 for c in range(image.shape[3])]
     return np.stack(channels, axis=-1)[None].astype(np.float32)
 

@@ -42,6 +42,8 @@ def contact_sheet(path, items, columns=COLUMNS):
         thumb = Image.fromarray(pixels).resize((thumbnail_width(h, w), THUMB_HEIGHT),
                                                Image.LANCZOS)
         sheet.paste(thumb, (x, y))
+        # A frame, so that a white picture (a mask) shows against the white sheet.
+        draw.rectangle((x - 1, y - 1, x + thumb.width, y + THUMB_HEIGHT), outline=(190, 190, 190))
         draw.text((x, y + THUMB_HEIGHT + 3), label, fill=(0, 0, 0), font=font)
         x += thumb.width + GAP
     save_rgb(path, np.asarray(sheet))

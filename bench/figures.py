@@ -1,0 +1,84 @@
+"""The README's figures of issue 24, painted with a synthetic network (random weights) and
+labelled so: `python bench/figures.py [--out docs/figures]`.
+
+- regions.png: the contact sheet of a two-region painting (the example harbour, the
+  example strokes on the left and the same strokes with their colours turned on the
+  right, a mask each);
+- color-control.png: one row, content and style, then --color-control none,
+  luminance and histogram from the same start.
+
+Random weights transfer colour and texture statistics, not artistic structure: these
+figures show where style lands and how colour is controlled, not what VGG-19 paints.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from art import examples  # noqa: E402  pylint: disable=wrong-import-position
+from art.io import files, images, sheets  # noqa: E402  pylint: disable=wrong-import-position
+
+SYNTHETIC = ', synthetic weights'
+
+
+def paint(folder, name, *arguments, width=240, iterations=60):
+    """Run run_art.py into `folder`/name.png; the painting's pixels."""
+    output = os.path.join(folder, name + '.png')
+    subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights', 'synthetic',
+                    '--width', str(width), '--iterations', str(iterations), '--seed', '1',
+                    '--checkpoint-every', '0', '--output', output] + list(arguments),
+                   check=True, stdout=subprocess.DEVNULL)
+    return files.read_rgb(output)
+
+
+def inputs(folder):
+    """The example pair, the style with its colours turned (RGB -> BRG), and left/right
+    masks at the content's size: their paths."""
+    content = files.read_rgb(examples.CONTENT)
+    height, width = content.shape[:2]
+    turned = files.read_rgb(examples.STYLE)[..., [2, 0, 1]]
+    left = np.zeros((height, width), np.uint8)
+    left[:, :width // 2] = 255
+    paths = {name: os.path.join(folder, name + '.png') for name in ('turned', 'left', 'right')}
+    for name, pixels in (('turned', turned), ('left', left), ('right', 255 - left)):
+        Image.fromarray(pixels).save(paths[name])
+    return paths
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--out', default=os.path.join(ROOT, 'docs', 'figures'))
+    out = parser.parse_args().out
+    os.makedirs(out, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        paths = inputs(folder)
+        regions = paint(folder, 'regions', '--style', examples.STYLE, paths['turned'],
+                        '--style-masks', paths['left'], paths['right'])
+        height, width = regions.shape[:2]
+
+        def shown(path):
+            return images.resize_rgb(files.read_rgb(path), height, width)
+
+        sheets.contact_sheet(os.path.join(out, 'regions.png'), [
+            ('content', shown(examples.CONTENT)), ('style 1', shown(examples.STYLE)),
+            ('style 1 mask', shown(paths['left'])), ('style 2', shown(paths['turned'])),
+            ('style 2 mask', shown(paths['right'])), ('result' + SYNTHETIC, regions)],
+            columns=3)
+        row = [('content', shown(examples.CONTENT)), ('style', shown(paths['turned']))]
+        for control in ('none', 'luminance', 'histogram'):
+            row.append((control + SYNTHETIC, paint(folder, control, '--style', paths['turned'],
+                                                   '--color-control', control)))
+        sheets.contact_sheet(os.path.join(out, 'color-control.png'), row, columns=5)
+    print('wrote %s and %s' % (os.path.join(out, 'regions.png'),
+                               os.path.join(out, 'color-control.png')))
+
+
+if __name__ == '__main__':
+    main()

@@ -22,6 +22,11 @@ is evaluated crop by crop with the untiled numbers, to float rounding:
   does.
 - IMAGE terms (total variation) couple neighbouring pixels across tiles: a
   small graph of the whole image evaluates them.
+- A guided term's position weights (art.engine.guides) are the whole image's,
+  fed per crop at its interior, as a POSITION term's target is.
+- With normalized gradients each term's scale needs its gradient's L1 norm
+  over the whole image: pass 1 covers every crop, a forward pass sums the
+  norms, and pass 2 is fed the scales (3K crop passes).
 
 Every crop of an image is one shape, so its crop graph is built once and
 finalized, with its input as its one variable, as art.py's graph has.
@@ -125,14 +130,15 @@ class Crops:
                 feed[graph.weights[index]] = values[self.placement(layer, row, column)]
             yield row, column, graph.run(tensors, crop, self.interior, row, column, feed)
 
-    def fitting(self, guides, kept):
-        """Each guided term's weights on these crops: `kept`'s where they fit this size, else
-        ones (where a capture of this image is not the term's, its value is not kept)."""
+    def source_weights(self, guides):
+        """Each guided term's weights for a capture on these crops: its source image's where
+        they fit this size, else ones (where the image captured is not the term's source,
+        its capture is not kept)."""
         weights = {}
         for index, guide in guides.items():
             shape = (1,) + self.feature_size(self.objective.terms[index].layer) + (1,)
-            chosen = getattr(guide, kept)
-            weights[index] = chosen if chosen.shape == shape else np.ones(shape, np.float32)
+            weights[index] = (guide.source if guide.source.shape == shape
+                              else np.ones(shape, np.float32))
         return weights
 
     def zeros(self):
@@ -216,14 +222,14 @@ class TiledPainting(ObjectiveEvaluator):
                      objective=self.objective, pooling=self.pooling, configs=configs)
 
     def _capture(self, image, indices):
-        captured = self.crops.capture(image, self.crops.fitting(self.guides, 'source'))
+        captured = self.crops.capture(image, self.crops.source_weights(self.guides))
         return {index: captured[index] for index in indices}
 
     def _capture_elsewhere(self, image, indices, config):
         """Captures on crops of the image's own size (sessions of `config`)."""
         crops = self._crops(np.shape(image)[1:3], {FINISH_PRECISION: config})
         try:
-            captured = crops.capture(image, crops.fitting(self.guides, 'source'))
+            captured = crops.capture(image, crops.source_weights(self.guides))
         finally:
             crops.close()
         return {index: captured[index] for index in indices}, crops.positions

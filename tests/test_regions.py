@@ -2,7 +2,9 @@
 control, the mean-covariance statistic and normalized gradients, each untiled and tiled,
 and on the command line with its record, replay, batches and errors."""
 import dataclasses
+import hashlib
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -340,3 +342,29 @@ def test_the_memory_check_counts_the_mean_covariance_copies(reference, monkeypat
         assert added > 2 * 8 * (tile or 300) * (tile or 400) * 5
     assert needed['mean-covariance', 0] - needed['gram', 0] > \
         needed['mean-covariance', 128] - needed['gram', 128]
+
+
+def test_a_ray_task_paints_masks_it_was_sent(tmp_path, picture_files, synthetic_files):
+    """A Ray task's node need not see the driver's files: the masks travel as bytes with
+    the pictures, and the task paints from its own copies (the driver's are gone here)."""
+    from art.app import job_files, ray_tasks
+    from art.app.job import Job
+    from art.app.loading import load_weights
+    job = Job(content=str(picture_files['content']), style=(str(picture_files['red']),
+                                                           str(picture_files['blue'])),
+              style_masks=(str(picture_files['left']), str(picture_files['right'])),
+              style_image_masks=(str(picture_files['right']), str(picture_files['left'])),
+              output=str(tmp_path / 'out' / 'p.png'), loss_log=str(tmp_path / 'out' / 'p.csv'),
+              style_blend_weights=(1.0, 1.0), width=32, height=24, seed=1, iterations=2,
+              checkpoint_every=0,
+              weights=synthetic_files['new'])
+    sent = {path: open(path, 'rb').read() for path in job_files.pictures(job).values()}
+    assert len(sent) == 5
+    weights = load_weights(job, lambda message: None)
+    for path in sent:
+        pathlib.Path(path).unlink()
+    code, reason, written, paths = ray_tasks._remote_paint(job.to_dict(), sent, weights)  # pylint: disable=protected-access
+    assert (code, reason) == (0, None)
+    record = json.loads(written['p.json'])
+    assert [entry['sha256'] for entry in record['inputs']['style_masks']] == [
+        hashlib.sha256(sent[path]).hexdigest() for path in job.style_masks]

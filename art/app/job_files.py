@@ -27,14 +27,20 @@ def _check_writable(path, what):
         raise JobError('cannot write %s %s: %s' % (what, path, error.reason)) from None
 
 
-def inputs(job):
-    """{what: path} of every file the Job reads, the weights included unless synthetic."""
+def pictures(job):
+    """{what: path} of every picture the Job reads: content, styles, masks, init image."""
     found = {'content image': job.content}
     found.update(('style image %s' % path, path) for path in job.style)
     found.update(('style mask %s' % path, path) for path in job.style_masks)
     found.update(('style image mask %s' % path, path) for path in job.style_image_masks)
     if job.init_image:
         found['--init-image'] = job.init_image
+    return found
+
+
+def inputs(job):
+    """{what: path} of every file the Job reads, the weights included unless synthetic."""
+    found = pictures(job)
     if not job.synthetic:
         found['weights file'] = job.weights
     return found

@@ -12,6 +12,7 @@ from art.app.jobs_file import BatchError
 from art.app.loading import load_weights
 from art.app.memory import wants_system_allocator
 from art.app.worker import Outcome, outcome_of, paint_one
+from art.app import job_files
 from art.io.files import write_atomic
 from art.network.layers import CONV_LAYERS
 
@@ -32,6 +33,8 @@ def _remote_paint(values, inputs, loaded):
         os.makedirs(folder)
         local = dataclasses.replace(
             job, content=moved[job.content], style=tuple(moved[path] for path in job.style),
+            style_masks=tuple(moved[path] for path in job.style_masks),
+            style_image_masks=tuple(moved[path] for path in job.style_image_masks),
             init_image=moved.get(job.init_image), output=os.path.join(folder, os.path.basename(
                 job.output)), loss_log=os.path.join(folder, os.path.basename(job.loss_log)))
         lines = []
@@ -121,8 +124,7 @@ def paint_on_ray(ray, entries, out_dir, report):
                 sent[key] = ray.put(load_weights(job, lambda message: None,
                                                  layers=list(CONV_LAYERS)))
             inputs = {}
-            for path in (job.content,) + job.style + ((job.init_image,) if job.init_image
-                                                      else ()):
+            for path in job_files.pictures(job).values():
                 with open(path, 'rb') as handle:
                     inputs[path] = handle.read()
             chosen = alone if wants_system_allocator(job) else task

@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import functools
 
-from art.app.job import DEFAULT_OUTPUT, DEFAULT_WEIGHTS, Job, check_number, flag
+from art.app.job import DEFAULT_OUTPUT, DEFAULT_WEIGHTS, INPUT_PATHS, Job, check_number, flag
 from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LBFGS_STATE_LIMIT, LEARNING_RATE,
                            MIN_LBFGS_HISTORY, NOISE_RATIO, OPTIMIZERS, PRECISIONS, STYLE_LAYERS,
@@ -223,7 +223,8 @@ def build_parser():
     modes.add_argument('--replay', metavar='RECORD',
                        help='paint the job of a record (OUTPUT.json) again, by default to '
                             'OUTPUT-replay.EXT; inputs are checked against their SHA-256, and '
-                            '--content/--style/--init-image/--weights point at moved files')
+                            '%s point at moved files'
+                            % '/'.join(flag(name) for name in INPUT_PATHS))
     modes.add_argument('--verify', metavar='RECORD',
                        help='replay a record in a temporary folder and compare losses, image '
                             'and environment; exit 0 within the tolerances, 1 outside')

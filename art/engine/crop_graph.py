@@ -1,8 +1,7 @@
 """The graphs a tiled painting runs: one per crop shape (`CropGraph`: the interiors' captures,
 and pass 2's losses and gradient), and one of the whole image for its IMAGE terms
 (`ImageTerms`). art.engine.tiling drives them."""
-from art.engine.painting import statistic_of
-from art.engine.terms import IMAGE, POSITION, STATISTIC
+from art.engine.terms import IMAGE, POSITION, STATISTIC, statistic_of
 from art.engine.tf1 import tf, tf1
 from art.engine.vgg import initialize, load_vgg_model
 

@@ -58,6 +58,18 @@ class Evaluator(Protocol):
         """Release the sessions."""
 
 
+def capture_weights(guides, layer_shape):
+    """Each guided term's position weights for a capture of an image whose features at the
+    term's layer are `layer_shape(index)`: its source image's where they fit (the image
+    may be its source), else ones (the capture is not the term's, and is not kept)."""
+    weights = {}
+    for index, guide in guides.items():
+        shape = layer_shape(index)
+        weights[index] = (guide.source if guide.source.shape == shape
+                          else np.ones(shape, np.float32))
+    return weights
+
+
 def blend_weights(weights, count):
     """`count` shares summing to 1: `weights` normalised, or equal ones."""
     if weights is None:

@@ -16,9 +16,10 @@ import numpy as np
 
 from art.engine import backward, losses
 from art.constants import FINISH_PRECISION, MIXED_PRECISION
-from art.engine.evaluator import ObjectiveEvaluator, group_losses, painting_configs, painting_phases
+from art.engine.evaluator import (ObjectiveEvaluator, capture_weights, group_losses,
+                                  painting_configs, painting_phases)
 from art.network.layers import deepest_layer
-from art.engine.terms import IMAGE, STATISTIC
+from art.engine.terms import IMAGE, STATISTIC, statistic_of
 from art.engine.tf1 import tf, tf1
 from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=wrong-import-order
 from art.engine.vgg import initialize, load_vgg_model
@@ -112,13 +113,15 @@ class Painting(ObjectiveEvaluator):
 
     def _capture_and_loss_ops(self):
         """Each term's capture op and the value its loss reads, built once: one op for both
-        but for a guided term, whose loss weighs the painting's positions and whose
-        capture its source image's (where that has the painting's size)."""
-        captures = capture_ops(self.objective, self.model, {
-            index: guide.source if guide.source.shape == guide.painting.shape
-            else guide.painting for index, guide in self.guides.items()})
-        return captures, capture_ops(self.objective, self.model, {
-            index: guide.painting for index, guide in self.guides.items()}, captures)
+        but for a guided term, whose capture weighs its source image's positions (where
+        that has the painting's size) and whose loss the painting's."""
+        captures = capture_ops(self.objective, self.model, capture_weights(
+            self.guides, lambda index: self.guides[index].painting.shape))
+        values = list(captures)
+        for index, guide in self.guides.items():
+            term = self.objective.terms[index]
+            values[index] = statistic_of(term, self.model[term.layer], guide.painting)
+        return captures, values
 
     def _build_losses(self, precision, targets, adam):
         """`precision`'s fetches (content, style, total, gradient) against its `targets`,
@@ -225,21 +228,13 @@ def session_of(precision):
     return FINISH_PRECISION if precision == MIXED_PRECISION else precision
 
 
-def statistic_of(term, features, weights=None):
-    """A STATISTIC term's S of `features`, weighted by `weights` where given."""
-    return term.statistic(features) if weights is None else term.statistic(features, weights)
-
-
-def capture_ops(objective, model, weights=None, built=None):
+def capture_ops(objective, model, weights=None):
     """Each term's capture op on `model`: its layer (POSITION), its statistic (STATISTIC;
-    weighted by `weights`, {index: position weights}, where given), the image (IMAGE);
-    `built`'s op where a term has no weights, so that an op is built once."""
+    weighted by `weights`, {index: position weights}, where given), the image (IMAGE)."""
     ops = []
     weights = weights or {}
     for index, term in enumerate(objective.terms):
-        if built is not None and index not in weights:
-            ops.append(built[index])
-        elif term.kind == IMAGE:
+        if term.kind == IMAGE:
             ops.append(model['input_value'])
         elif term.kind == STATISTIC:
             ops.append(statistic_of(term, model[term.layer], weights.get(index)))

@@ -72,9 +72,8 @@ class Term:
     def upstream(self, features, d_statistic, weights=None):
         """dL/dF at `features` given dL/dS: by default phi's autodiff. A term may give
         the closed form instead, without the backward buffers of phi's products."""
-        statistic = self.statistic(features) if weights is None else \
-            self.statistic(features, weights)
-        return tf1.gradients(statistic, features, grad_ys=d_statistic)[0]
+        return tf1.gradients(statistic_of(self, features, weights), features,
+                             grad_ys=d_statistic)[0]
 
     # The target's name in the paper (p, A), for --explain.
     symbol = 'T'
@@ -90,6 +89,12 @@ class Term:
     def constants(self, filters, positions):
         """The term's constants at a layer of N `filters` and M `positions`, in words."""
         return ''
+
+
+def statistic_of(term, features, weights=None):
+    """A STATISTIC term's S of `features`, weighted by `weights` where given (a term that
+    takes no mask may define `statistic(features)` alone)."""
+    return term.statistic(features) if weights is None else term.statistic(features, weights)
 
 
 @dataclasses.dataclass(frozen=True)

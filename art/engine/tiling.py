@@ -39,7 +39,8 @@ from art.engine.backward import NORM_EPSILON
 from art.constants import FINISH_PRECISION
 from art.engine.crop_graph import CropGraph, ImageTerms
 from art.engine.crops import spans
-from art.engine.evaluator import ObjectiveEvaluator, group_losses, painting_configs, painting_phases
+from art.engine.evaluator import (ObjectiveEvaluator, capture_weights, group_losses,
+                                  painting_configs, painting_phases)
 from art.network.layers import aligned_tile, deepest_layer, halo_for, receptive_field
 from art.engine.painting import session_configs
 from art.engine.terms import IMAGE, POSITION
@@ -131,15 +132,9 @@ class Crops:
             yield row, column, graph.run(tensors, crop, self.interior, row, column, feed)
 
     def source_weights(self, guides):
-        """Each guided term's weights for a capture on these crops: its source image's where
-        they fit this size, else ones (where the image captured is not the term's source,
-        its capture is not kept)."""
-        weights = {}
-        for index, guide in guides.items():
-            shape = (1,) + self.feature_size(self.objective.terms[index].layer) + (1,)
-            weights[index] = (guide.source if guide.source.shape == shape
-                              else np.ones(shape, np.float32))
-        return weights
+        """Each guided term's weights for a capture on these crops (capture_weights)."""
+        return capture_weights(guides, lambda index: (1,) + self.feature_size(
+            self.objective.terms[index].layer) + (1,))
 
     def zeros(self):
         """{index: 0} of each STATISTIC term, of its statistic's shape (float64)."""

@@ -38,7 +38,10 @@ setup(
         'gpu': ['tensorflow[and-cuda]>=2.16,<2.22'],
         # Batches on a Ray cluster (run_art.py --batch JOBS --ray ADDRESS).
         'cluster': ['ray>=2.9'],
-        'test': ['pytest>=7', 'matplotlib>=3.5', 'ray>=2.9'],
+        # Video (run_art.py --content clip.mp4): optical flow and ffmpeg, both from wheels.
+        'video': ['opencv-python-headless>=4.8', 'imageio-ffmpeg>=0.5'],
+        'test': ['pytest>=7', 'matplotlib>=3.5', 'ray>=2.9', 'opencv-python-headless>=4.8',
+                 'imageio-ffmpeg>=0.5'],
     },
     entry_points={'console_scripts': ['art-paint=art.app.cli:main']},
 )

@@ -1,0 +1,122 @@
+"""Clips in and out: a video file (through imageio-ffmpeg, which brings its own ffmpeg) or
+a folder of numbered frames. Frames are uint8 RGB (height, width, 3).
+
+A folder's frames are its pictures whose names hold a number, in the order of
+that number (frame1.png, frame2.png, ..., frame10.png); it has no frame rate of its
+own, so FOLDER_FPS stands for one.
+"""
+import collections
+import os
+import re
+
+import numpy as np
+
+from art.io.files import IMAGE_EXTENSIONS, read_rgb, save_rgb
+
+VIDEO_EXTENSIONS = ('.mp4', '.mov', '.webm', '.mkv', '.avi', '.gif')
+FOLDER_FPS = 24.0
+
+# A clip as probed: its path, frame count, frames per second, (height, width), and the
+# audio codec (None without sound).
+Clip = collections.namedtuple('Clip', 'path frames fps size audio')
+
+
+class VideoError(ValueError):
+    """A clip that cannot be read or written; the message names the file."""
+
+
+def is_clip(path):
+    """True when `path` names a clip: a folder, or a file with a video extension."""
+    return os.path.isdir(path) or os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS
+
+
+def _ffmpeg():
+    try:
+        import imageio_ffmpeg  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise VideoError("video needs imageio-ffmpeg: pip install -e '.[video]'") from None
+    return imageio_ffmpeg
+
+
+def folder_frames(folder):
+    """The paths of a folder's numbered pictures, in the order of their numbers."""
+    numbered = []
+    for name in os.listdir(folder):
+        digits = re.findall(r'\d+', os.path.splitext(name)[0])
+        if digits and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+            numbered.append((int(digits[-1]), name))
+    return [os.path.join(folder, name) for _, name in sorted(numbered)]
+
+
+def probe(path):
+    """The Clip at `path`; VideoError when it is no clip or holds no frame."""
+    if os.path.isdir(path):
+        frames = folder_frames(path)
+        if not frames:
+            raise VideoError('%s: a folder with no numbered frames (frame1.png, ...)' % path)
+        height, width = read_rgb(frames[0]).shape[:2]
+        return Clip(path, len(frames), FOLDER_FPS, (height, width), None)
+    if not os.path.isfile(path):
+        raise VideoError('%s: file not found' % path)
+    ffmpeg = _ffmpeg()
+    try:
+        reader = ffmpeg.read_frames(path)
+        meta = next(reader)
+        reader.close()
+        count, _ = ffmpeg.count_frames_and_secs(path)
+    except (OSError, RuntimeError, StopIteration) as error:
+        raise VideoError('%s: not a video ffmpeg can read (%s)' % (
+            path, str(error).strip().splitlines()[-1] if str(error).strip() else 'no frames'))
+    if not count:
+        raise VideoError('%s: a video with no frames' % path)
+    width, height = meta['size']
+    return Clip(path, count, float(meta['fps']), (height, width), meta.get('audio_codec'))
+
+
+def read_frames(clip, first=0, last=None):
+    """Yield (index, frame) of a probed Clip's frames first..last (last included; the clip's
+    last by default)."""
+    last = clip.frames - 1 if last is None else last
+    if os.path.isdir(clip.path):
+        for index, path in enumerate(folder_frames(clip.path)[first:last + 1], first):
+            yield index, read_rgb(path)
+        return
+    height, width = clip.size
+    reader = _ffmpeg().read_frames(clip.path)
+    next(reader)
+    try:
+        for index, data in enumerate(reader):
+            if index > last:
+                break
+            if index >= first:
+                yield index, np.frombuffer(data, np.uint8).reshape(height, width, 3).copy()
+    finally:
+        reader.close()
+
+
+def frame_path(folder, index):
+    """Where a folder clip's frame `index` (0-based) goes: frame00001.png for index 0."""
+    return os.path.join(folder, 'frame%05d.png' % (index + 1))
+
+
+def write_video(path, frames, fps, audio_from=None):
+    """Write `frames` (an iterable of uint8 RGB of one size) as the video `path`, at `fps`,
+    with the audio of the file `audio_from` copied where it has some."""
+    writer = None
+    try:
+        for frame in frames:
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = _ffmpeg().write_frames(
+                    path, (width, height), fps=fps, macro_block_size=1, quality=8,
+                    audio_path=audio_from, audio_codec='copy' if audio_from else None)
+                writer.send(None)
+            writer.send(np.ascontiguousarray(frame, np.uint8).tobytes())
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def write_frame(folder, index, frame):
+    """Write one frame of a folder clip (atomically, as every picture is written)."""
+    save_rgb(frame_path(folder, index), frame)

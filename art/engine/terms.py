@@ -21,6 +21,8 @@ import functools
 import operator
 from typing import Mapping, Optional, Tuple
 
+import numpy as np
+
 from art.engine import losses
 from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS, STYLE_LOSSES
 from art.engine.tf1 import tf, tf1
@@ -190,6 +192,24 @@ class TotalVariationTerm(Term):
 
     def loss(self, value, target, positions):
         return losses.total_variation_loss(value)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TemporalTerm(Term):
+    """Ruder et al.'s short-term temporal loss (arXiv 1604.08610, eq. 2) on the image:
+    (1/D) sum_x c(x) (x - w(x))^2, with w the previous painted frame warped to this one
+    (network space, (1, H, W, 3)), c the consistency weights (art.engine.flow; (H, W))
+    and D the number of values. Its constants are the term's own, not captured."""
+    warped: object
+    consistency: object
+    weight: float = 1.0
+    kind = IMAGE
+    group = 'temporal'
+
+    def loss(self, value, target, positions):
+        weights = tf.constant(np.asarray(self.consistency, np.float32)[None, :, :, None])
+        difference = value - tf.constant(np.asarray(self.warped, np.float32))
+        return tf.reduce_sum(weights * tf.square(difference)) / int(np.prod(value.shape))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,16 +34,20 @@ def frame_start(content, previous, flows, frame_init, noise_ratio, seed):
 
 
 def paint_clip(weights, frames, styles, *, iterations, frame_iterations, temporal_weight,
-               flows, frame_init='warped', noise_ratio=0.6, seed=0, **objective_options):
-    """Yield (index, painting) of each of `frames` (network space, one size) in turn.
+               flows, frame_init='warped', noise_ratio=0.6, seed=0, first=0, previous=None,
+               **objective_options):
+    """Yield (index, painting) of each of `frames` (network space, one size) in turn, the
+    first being frame `first` of the clip.
 
     `flows(index)` gives (forward, backward) between frame index - 1 and frame index
     (pixels, art.engine.flow). Frame 0 runs `iterations`, the others `frame_iterations`;
     with `temporal_weight` 0 the frames are painted independently (from the warped
-    previous painting or not, as `frame_init` says).
+    previous painting or not, as `frame_init` says). `previous` is frame first - 1's
+    painting when the clip goes on from there. Each painting is carried on as its saved
+    picture is (rounded to levels), so that a clip resumed from its saved frames paints
+    what an uninterrupted run does.
     """
-    previous = None
-    for index, content in enumerate(frames):
+    for index, content in enumerate(frames, first):
         start, temporal = frame_start(content, previous, flows(index) if index else None,
                                       frame_init, noise_ratio, seed)
         extra = [(TemporalTerm(*temporal), temporal_weight)] \
@@ -53,5 +57,11 @@ def paint_clip(weights, frames, styles, *, iterations, frame_iterations, tempora
         for last in stylize(weights, content, styles, iterations if index == 0
                             else frame_iterations, initial_image=start, objective=objective):
             pass
-        previous = last.image
+        previous = as_saved(last.image)
         yield index, previous
+
+
+def as_saved(image):
+    """A painting as its saved picture holds it: rounded to levels, back in network space."""
+    pixels = images.to_pixels(image)
+    return images.preprocess(pixels, *pixels.shape[:2])

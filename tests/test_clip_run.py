@@ -49,3 +49,26 @@ def test_an_interrupted_clip_goes_on_and_paints_the_same_frames(tmp_path, clip_f
                               files.read_rgb(video.frame_path(whole, index))), index
     with pytest.raises(ClipError, match='temporal_weight'):
         paint_clip_job(network, content, [style], stopped, **dict(settings, temporal_weight=0.0))
+
+
+def test_the_painted_frames_become_a_video_of_the_clips_rate_and_sound(tmp_path):
+    """A 12 fps clip with sound: the painted frames (here the clip's own, as a stand-in
+    for paintings) are written at 12 fps with the sound copied; a missing frame is refused."""
+    import subprocess
+    import imageio_ffmpeg
+    frames = [frame.astype(np.uint8) for frame in clip(6)[0]]
+    silent, source = str(tmp_path / 'silent.mp4'), str(tmp_path / 'clip.mp4')
+    video.write_video(silent, frames, fps=12)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-y', '-loglevel', 'error', '-f', 'lavfi',
+                    '-i', 'sine=duration=0.5', '-i', silent, '-c:v', 'copy', '-shortest',
+                    source], check=True)
+    painted = tmp_path / 'painted'
+    painted.mkdir()
+    for index, frame in enumerate(frames[:5]):
+        video.write_frame(str(painted), index, frame)
+    with pytest.raises(ClipError, match='5 of the clip.s 6 frames'):
+        clip_run.assemble(source, str(painted), str(tmp_path / 'out.mp4'))
+    video.write_frame(str(painted), 5, frames[5])
+    clip_run.assemble(source, str(painted), str(tmp_path / 'out.mp4'))
+    out = video.probe(str(tmp_path / 'out.mp4'))
+    assert (out.frames, out.fps, out.audio) == (6, 12.0, 'aac')

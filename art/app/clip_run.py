@@ -1,5 +1,6 @@
 """A clip painted to a folder of frames, each written as it is done, with a record of the
-clip (CLIP.json beside the folder) that a rerun of the same settings goes on from.
+clip (FOLDER.json beside the folder) that a rerun of the same settings goes on from;
+then the frames assembled into a video at the clip's frame rate, with its sound.
 
 The command line's video flags are not wired to this yet; `paint_clip_job` takes the
 settings as arguments.
@@ -76,3 +77,15 @@ def paint_clip_job(weights, content, styles, out_folder, *, iterations, frame_it
                                                  indent=1))
         painted += 1
     return painted
+
+
+def assemble(clip_path, out_folder, output):
+    """The painted frames of `out_folder` as the video `output`, at the clip's frame rate,
+    with the clip's audio copied when it has some."""
+    clip = video.probe(clip_path)
+    painted = video.probe(out_folder)
+    if painted.frames != clip.frames:
+        raise ClipError('%s holds %d of the clip\'s %d frames; paint the rest first'
+                        % (out_folder, painted.frames, clip.frames))
+    video.write_video(output, (frame for _, frame in video.read_frames(painted)), clip.fps,
+                      audio_from=clip.path if clip.audio else None)

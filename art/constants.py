@@ -66,3 +66,12 @@ FINISH_PRECISION = 'float32'
 # Between a bfloat16 bulk and the float32 finish of L-BFGS: float32's forward
 # pass and loss, the convolutions' backward pass in bfloat16 (art.engine.backward).
 MIXED_PRECISION = 'mixed'
+# A clip's frames after its first start from the previous painting warped along the
+# optical flow, close to their answer, and run FRAME_ITERATIONS; the temporal term
+# (Ruder et al.'s short-term loss) weighs TEMPORAL_WEIGHT. Both chosen by measurement
+# (bench/RESULTS.md, "Video").
+FRAME_ITERATIONS = 200
+TEMPORAL_WEIGHT = 1e4
+# Where a later frame starts: the previous painting warped (the mix where the flow is
+# not trusted), or art.py's noise/content mix.
+FRAME_INITS = ('warped', 'mix')

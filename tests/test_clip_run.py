@@ -1,74 +1,138 @@
-"""Issue 25's clip run: each frame written as it is done with the clip's record; a rerun
-after an interruption paints only the frames left, and the same frames as one run."""
+"""Issue 25 on the command line: a clip painted into a video of its frame count, rate and
+sound, each frame written with the clip's record as it is done; a rerun after SIGINT
+paints only the frames left and the same frames as one run; bad input is one line."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import imageio_ffmpeg
 import numpy as np
 import pytest
 
-import art
-from art.app import clip_run
-from art.app.clip_run import ClipError, paint_clip_job
 from art.io import files, video
+from conftest import running
+from test_cli import RUN_ART, ROOT, one_line_error, run_art, snapshot
 from test_flow import clip
 
-
-@pytest.fixture
-def clip_folder(tmp_path):
-    folder = tmp_path / 'clip'
-    folder.mkdir()
-    for index, frame in enumerate(clip(5)[0]):
-        video.write_frame(str(folder), index, frame.astype(np.uint8))
-    style = tmp_path / 'style.png'
-    files.save_rgb(str(style), np.random.default_rng(4).uniform(0, 255, (96, 128, 3))
-                   .astype(np.uint8))
-    return str(folder), str(style)
+FRAMES, FPS = 6, 12
 
 
-def test_an_interrupted_clip_goes_on_and_paints_the_same_frames(tmp_path, clip_folder,
-                                                               monkeypatch):
-    content, style = clip_folder
-    network = art.synthetic_weights(width_divisor=16)
-    settings = dict(iterations=8, frame_iterations=4, temporal_weight=1e4, seed=1)
-    whole = str(tmp_path / 'whole')
-    assert paint_clip_job(network, content, [style], whole, **settings) == 5
-    assert paint_clip_job(network, content, [style], whole, **settings) == 0
-
-    stopped = str(tmp_path / 'stopped')
-    write = video.write_frame
-
-    def interrupted(folder, index, frame):
-        if index == 3:
-            raise KeyboardInterrupt
-        write(folder, index, frame)
-
-    monkeypatch.setattr(clip_run.video, 'write_frame', interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        paint_clip_job(network, content, [style], stopped, **settings)
-    monkeypatch.setattr(clip_run.video, 'write_frame', write)
-    assert paint_clip_job(network, content, [style], stopped, **settings) == 2
-    for index in range(5):
-        assert np.array_equal(files.read_rgb(video.frame_path(stopped, index)),
-                              files.read_rgb(video.frame_path(whole, index))), index
-    with pytest.raises(ClipError, match='temporal_weight'):
-        paint_clip_job(network, content, [style], stopped, **dict(settings, temporal_weight=0.0))
-
-
-def test_the_painted_frames_become_a_video_of_the_clips_rate_and_sound(tmp_path):
-    """A 12 fps clip with sound: the painted frames (here the clip's own, as a stand-in
-    for paintings) are written at 12 fps with the sound copied; a missing frame is refused."""
-    import subprocess
-    import imageio_ffmpeg
-    frames = [frame.astype(np.uint8) for frame in clip(6)[0]]
-    silent, source = str(tmp_path / 'silent.mp4'), str(tmp_path / 'clip.mp4')
-    video.write_video(silent, frames, fps=12)
+@pytest.fixture(scope='module')
+def clip_files(tmp_path_factory):
+    """A 12 fps clip with sound (a generated square moving over a texture), its frames as
+    a folder, and a style image."""
+    folder = tmp_path_factory.mktemp('clip')
+    frames = [frame.astype(np.uint8) for frame in clip(FRAMES)[0]]
+    silent = str(folder / 'silent.mp4')
+    video.write_video(silent, frames, fps=FPS)
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-y', '-loglevel', 'error', '-f', 'lavfi',
-                    '-i', 'sine=duration=0.5', '-i', silent, '-c:v', 'copy', '-shortest',
-                    source], check=True)
-    painted = tmp_path / 'painted'
-    painted.mkdir()
-    for index, frame in enumerate(frames[:5]):
-        video.write_frame(str(painted), index, frame)
-    with pytest.raises(ClipError, match='5 of the clip.s 6 frames'):
-        clip_run.assemble(source, str(painted), str(tmp_path / 'out.mp4'))
-    video.write_frame(str(painted), 5, frames[5])
-    clip_run.assemble(source, str(painted), str(tmp_path / 'out.mp4'))
-    out = video.probe(str(tmp_path / 'out.mp4'))
-    assert (out.frames, out.fps, out.audio) == (6, 12.0, 'aac')
+                    '-i', 'sine=duration=1', '-i', silent, '-c:v', 'copy', '-shortest',
+                    str(folder / 'clip.mp4')], check=True)
+    (folder / 'frames').mkdir()
+    for index, frame in enumerate(frames):
+        video.write_frame(str(folder / 'frames'), index, frame)
+    files.save_rgb(str(folder / 'style.png'), np.random.default_rng(4).uniform(
+        0, 255, (96, 128, 3)).astype(np.uint8))
+    return folder
+
+
+def clip_flags(clip_files, synthetic_files, content='clip.mp4'):
+    return ['--content', clip_files / content, '--style', clip_files / 'style.png',
+            '--weights', synthetic_files['new'], '--width', 64, '--iterations', 8,
+            '--frame-iterations', 4]
+
+
+def test_a_clip_becomes_a_video_of_its_frames_rate_and_sound(tmp_path, clip_files,
+                                                             synthetic_files):
+    result = run_art(*clip_flags(clip_files, synthetic_files), '--output', 'out.mp4',
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    painted = video.probe(str(tmp_path / 'out.mp4'))
+    assert (painted.frames, painted.fps, painted.size, painted.audio) == (
+        FRAMES, float(FPS), (48, 64), 'aac')
+    record = json.loads((tmp_path / 'out.json').read_text())
+    assert record['outcome']['status'] == 'done'
+    assert [frame['frame'] for frame in record['frames']] == list(range(1, FRAMES + 1))
+    assert [frame['iterations'] for frame in record['frames']] == [8] + [4] * (FRAMES - 1)
+    assert record['frames'][0]['temporal_error'] is None
+    assert all(frame['temporal_error'] >= 0 for frame in record['frames'][1:])
+    for index, frame in enumerate(record['frames']):
+        assert frame['sha256'] == files.file_sha256(
+            video.frame_path(str(tmp_path / 'out-frames'), index))
+
+
+def test_a_range_of_a_folder_clip_paints_into_a_folder(tmp_path, clip_files, synthetic_files):
+    result = run_art(*clip_flags(clip_files, synthetic_files, 'frames'), '--frames', '4:',
+                     '--output', 'painted', '--temporal-weight', 0, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(tmp_path / 'painted')) == [
+        'frame%05d.png' % number for number in (4, 5, 6)]
+    record = json.loads((tmp_path / 'painted.json').read_text())
+    assert record['job']['frames'] == [4, 6]
+    assert record['inputs']['content']['frames'] == FRAMES
+
+
+def test_a_clip_stopped_by_sigint_goes_on_and_paints_the_same_frames(tmp_path, clip_files,
+                                                                    synthetic_files):
+    flags = [str(flag) for flag in clip_flags(clip_files, synthetic_files, 'frames')]
+    whole = run_art(*flags, '--output', 'whole.mp4', cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+
+    stopped = tmp_path / 'stopped-frames'
+    command = [sys.executable, RUN_ART] + flags + ['--output', 'stopped.mp4']
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with running(command, cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE, text=True) as process:
+        deadline = time.time() + 240
+        while not os.path.exists(video.frame_path(str(stopped), 1)):
+            assert process.poll() is None and time.time() < deadline, process.stderr.read()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        said, error = process.communicate(timeout=120)
+    assert process.returncode == 130, error
+    assert 'run the same command again to go on' in said.strip().splitlines()[-1]
+    record = json.loads((tmp_path / 'stopped.json').read_text())
+    kept = len(record['frames'])
+    assert record['outcome']['status'] == 'interrupted' and 2 <= kept < FRAMES
+    assert not (tmp_path / 'stopped.mp4').exists()
+    before = {name: os.stat(stopped / name).st_mtime_ns for name in os.listdir(stopped)}
+
+    again = run_art(*flags, '--output', 'stopped.mp4', cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert 'going on from frame %d' % (kept + 1) in again.stdout
+    assert all(os.stat(stopped / name).st_mtime_ns == stamp for name, stamp in before.items())
+    for index in range(FRAMES):
+        assert np.array_equal(files.read_rgb(video.frame_path(str(stopped), index)),
+                              files.read_rgb(video.frame_path(str(tmp_path / 'whole-frames'),
+                                                              index))), index
+    assert video.probe(str(tmp_path / 'stopped.mp4')).frames == FRAMES
+
+    changed = run_art(*flags, '--output', 'stopped.mp4', '--temporal-weight', 5, cwd=tmp_path)
+    one_line_error(changed, 'stopped.json was painted with other settings', 'temporal_weight')
+
+
+@pytest.mark.parametrize('content, extra, fragments', [
+    ('notes.mp4', [], ['notes.mp4: not a video ffmpeg can read']),
+    ('empty', [], ['a folder with no numbered frames']),
+    ('clip.mp4', ['--frames', '5:9'], ['--frames 5:9', 'has 6 frames']),
+    ('clip.mp4', ['--frames', '5:2'], ['FIRST <= LAST']),
+    ('clip.mp4', ['--output', 'out.png'], ['a clip paints into a video']),
+    ('clip.mp4', ['--output', '{clip}/clip.mp4'], ['is the content image']),
+    ('frames', ['--output', '{clip}/frames'], ['is in the content folder']),
+    ('clip.mp4', ['--scales', '0.5', '1'], ['--scales is for pictures']),
+])
+def test_bad_clip_input_is_one_line_and_touches_nothing(tmp_path, clip_files, synthetic_files,
+                                                        content, extra, fragments):
+    (tmp_path / 'notes.mp4').write_text('not a video')
+    (tmp_path / 'empty').mkdir()
+    source = tmp_path / content if content in ('notes.mp4', 'empty') else clip_files / content
+    flags = clip_flags(clip_files, synthetic_files)
+    flags[1] = source
+    before = snapshot(tmp_path), snapshot(clip_files)
+    result = run_art(*flags, *[str(flag).format(clip=clip_files) for flag in extra] or
+                     ['--output', 'out.mp4'], cwd=tmp_path)
+    one_line_error(result, *fragments)
+    assert (snapshot(tmp_path), snapshot(clip_files)) == before

@@ -7,15 +7,16 @@ import dataclasses
 import functools
 
 from art.app.job import DEFAULT_OUTPUT, DEFAULT_WEIGHTS, INPUT_PATHS, Job, check_number, flag
-from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
-                           LBFGS_HISTORY, LBFGS_ITERATIONS, LBFGS_STATE_LIMIT, LEARNING_RATE,
-                           MIN_LBFGS_HISTORY, NOISE_RATIO, OPTIMIZERS, PRECISIONS, STYLE_LAYERS,
-                           STYLE_LOSSES)
+from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS,
+                           IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS, LBFGS_HISTORY, LBFGS_ITERATIONS,
+                           LBFGS_STATE_LIMIT, LEARNING_RATE, MIN_LBFGS_HISTORY, NOISE_RATIO,
+                           OPTIMIZERS, PRECISIONS, STYLE_LAYERS, STYLE_LOSSES, TEMPORAL_WEIGHT)
 from art.network.download import VGG19_URL
 from art.app.errors import EXIT_USAGE
 from art.io.files import IMAGE_EXTENSIONS
 from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
 from art.io.images import INITS
+from art.io.video import VIDEO_EXTENSIONS
 from art.network.layers import POOLINGS
 from art.app.record import TRAJECTORY_COLUMNS
 from art.app.verification import IMAGE_TOLERANCE, LOSS_TOLERANCE
@@ -50,6 +51,17 @@ def _positive(kind):
     return parse
 
 
+def _frame_range(text):
+    """--frames FIRST:LAST (or FIRST: to the end) as (first, last or None)."""
+    first, colon, last = text.partition(':')
+    try:
+        return (check_number('frames', first),
+                check_number('frames', last) if colon and last else None)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError('%s (give FIRST:LAST, counting frames from 1)'
+                                         % error) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors in one line like every other error here."""
 
@@ -71,7 +83,9 @@ def build_parser():
                     'and --verify use.')
     files = parser.add_argument_group('images')
     files.add_argument('--content', metavar='PATH',
-                       help="content image (default: the project's example, a harbour at dusk)")
+                       help="content image, or a clip to paint as a video: a video file (%s) "
+                            "or a folder of numbered frames (default: the project's example, "
+                            'a harbour at dusk)' % ' '.join(VIDEO_EXTENSIONS))
     files.add_argument('--style', metavar='PATH', nargs='+',
                        help="style image(s) (default: the project's example, swirling strokes)")
     files.add_argument('--style-blend-weights', metavar='W', nargs='+',
@@ -119,7 +133,8 @@ def build_parser():
                        help='starting image for --init image (resized to the output size)')
     files.add_argument('--output', metavar='PATH',
                        help='the final image; its extension picks the format (%s); the record '
-                            'goes beside it as OUTPUT.json (default: %s)'
+                            'goes beside it as OUTPUT.json (default: %s). For a clip: a video '
+                            '(its frames in OUTPUT-frames) or a folder of frames (no extension)'
                             % (' '.join(IMAGE_EXTENSIONS), DEFAULT_OUTPUT))
     files.add_argument('--width', metavar='N', type=_number('width'),
                        help='output width (default: %d, or from --height and the content '
@@ -218,6 +233,26 @@ def build_parser():
     algorithm.add_argument('--seed', metavar='N', type=_number('seed'),
                            help='seed of the starting noise (default: a random one, printed '
                                 'and recorded)')
+
+    clips = parser.add_argument_group(
+        'video (a --content that is a video file or a folder of numbered frames; Ruder et '
+        'al., arXiv 1604.08610)')
+    clips.add_argument('--frames', metavar='FIRST:LAST', type=_frame_range,
+                       help='paint these frames of the clip only, counting from 1 (LAST left '
+                            'out: to the end), e.g. 1:48 (default: all)')
+    clips.add_argument('--frame-iterations', metavar='N', type=_number('frame_iterations'),
+                       help='iterations of each frame after the first, which starts close to '
+                            'its answer; --iterations is the first frame\'s (default: %d)'
+                            % FRAME_ITERATIONS)
+    clips.add_argument('--temporal-weight', metavar='W', type=_number('temporal_weight'),
+                       help='weight of the temporal loss, which keeps each pixel where the '
+                            'optical flow carried it from the frame before; 0 paints the frames '
+                            'independently (default: %g)' % TEMPORAL_WEIGHT)
+    clips.add_argument('--frame-init', choices=FRAME_INITS,
+                       help='where each frame after the first starts: warped (the frame '
+                            "before's painting carried along the flow, art.py's mix where the "
+                            "flow is not trusted; the default) or mix (art.py's noise/content "
+                            'mix)')
 
     modes = parser.add_argument_group('replay and verify')
     modes.add_argument('--replay', metavar='RECORD',

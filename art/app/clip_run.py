@@ -1,91 +1,230 @@
-"""A clip painted to a folder of frames, each written as it is done, with a record of the
-clip (FOLDER.json beside the folder) that a rerun of the same settings goes on from;
-then the frames assembled into a video at the clip's frame rate, with its sound.
+"""A Job whose content is a clip (Job.is_clip) painted frame by frame into its frames
+folder, each frame written as it is done and the clip's record (OUTPUT.json) with it;
+the same command run again goes on from the first frame not done. Then the frames
+become the video at the clip's frame rate, with its sound.
 
-The command line's video flags are not wired to this yet; `paint_clip_job` takes the
-settings as arguments.
+Data flows one way: the clip's frames (art.io.video) at the painting's size -> their
+optical flows (art.app.flow_cache) -> the engine's frames (art.engine.clip) -> frame
+files, the record and the video.
 """
 import json
-import os
+import time
 
+import numpy as np
+from tqdm import tqdm
+
+from art.app.errors import EXIT_FAILED, STOPS, UsageError, ending_of
 from art.app.flow_cache import FlowCache
-from art.engine.clip import paint_clip
-from art.io import files, images, video
+from art.app.record import RecordError, read_record, write_record
+from art.engine import stylize
+from art.engine.clip import FramePainter, as_saved, carried
+from art.engine.optimizers import NonFiniteLoss
+from art.io import colors, files, images, video
+
+# What a rerun must share with the record it goes on from.
+KEPT_INPUTS = ('content', 'style', 'style_masks', 'style_image_masks')
 
 
-class ClipError(ValueError):
-    """A clip that cannot be painted as asked; the message says why."""
+def frame_range(job, clip):
+    """(first, last) frame indices (0-based, inclusive) the Job paints of `clip`."""
+    return (job.frames[0] - 1, job.frames[1] - 1) if job.frames else (0, clip.frames - 1)
 
 
-def clip_settings(clip, styles, **settings):
-    """What a clip's record holds to tell a rerun of the same job from another."""
-    return dict(settings, content=os.path.abspath(clip.path), frames=clip.frames,
-                fps=clip.fps, styles=[files.file_sha256(path) for path in styles])
-
-
-def read_clip_record(path, settings):
-    """The frames a record at `path` says are done; ClipError when its settings differ."""
-    if not os.path.exists(path):
+def frames_done(job, inputs):
+    """The per-frame outcomes of an earlier run of the same Job at its record path (none
+    without one); UsageError when that run had other settings or `inputs` (the record's
+    description of them) other checksums."""
+    try:
+        earlier = read_record(job.record_path)
+    except RecordError:
         return []
-    with open(path, encoding='utf-8') as handle:
-        record = json.load(handle)
-    if record['settings'] != settings:
-        changed = sorted(key for key in set(settings) | set(record['settings'])
-                         if settings.get(key) != record['settings'].get(key))
-        raise ClipError('%s was painted with other settings (%s); give another output, or '
-                        'delete it to start again' % (path, ', '.join(changed)))
-    return record['done']
+    settings = json.loads(json.dumps(job.to_dict()))  # tuples as the record's lists
+    changed = sorted(key for key in set(earlier['job']) | set(settings)
+                     if earlier['job'].get(key) != settings.get(key))
+    changed += [name for name in KEPT_INPUTS if _checksums(earlier['inputs'].get(name))
+                != _checksums(inputs.get(name))]
+    if changed:
+        raise UsageError('%s was painted with other settings or inputs (%s); give another '
+                         '--output, or delete it to start again'
+                         % (job.record_path, ', '.join(changed)))
+    return list(earlier.get('frames', []))
 
 
-def paint_clip_job(weights, content, styles, out_folder, *, iterations, frame_iterations,
-                   temporal_weight, seed=0, **objective_options):
-    """Paint the clip `content` into `out_folder` (frame00001.png, ...), going on from the
-    first frame not done; the number of frames painted by this call."""
-    clip = video.probe(content)
-    settings = clip_settings(clip, styles, iterations=iterations,
-                             frame_iterations=frame_iterations,
-                             temporal_weight=temporal_weight, seed=seed, **objective_options)
-    record_path = out_folder.rstrip(os.sep) + '.json'
-    done = read_clip_record(record_path, settings)
-    first = len(done)
-    if first == clip.frames:
-        return 0
-    height, width = clip.size
-    style_images = [images.load_image(path, height, width) for path in styles]
-    pixels = {}
-
-    def frame(index):
-        if index not in pixels:
-            pixels[index] = next(video.read_frames(clip, index, index))[1]
-        return pixels[index]
-
-    os.makedirs(out_folder, exist_ok=True)
-    cache = FlowCache(out_folder + '-flows')
-    previous = None if first == 0 else images.preprocess(
-        files.read_rgb(video.frame_path(out_folder, first - 1)), height, width)
-    contents = (images.preprocess(frame(index), height, width)
-                for index in range(first, clip.frames))
-    painted = 0
-    for index, image in paint_clip(
-            weights, contents, style_images, iterations=iterations,
-            frame_iterations=frame_iterations, temporal_weight=temporal_weight, seed=seed,
-            flows=lambda index: cache.flows(index, frame(index - 1), frame(index)),
-            first=first, previous=previous, **objective_options):
-        video.write_frame(out_folder, index, images.to_pixels(image))
-        done.append(index)
-        files.write_text(record_path, json.dumps({'settings': settings, 'done': done},
-                                                 indent=1))
-        painted += 1
-    return painted
+def _checksums(described):
+    """The SHA-256s of a record's input entry (one file or a list)."""
+    if described is None:
+        return None
+    return [entry['sha256'] for entry in (described if isinstance(described, list)
+                                          else [described])]
 
 
-def assemble(clip_path, out_folder, output):
-    """The painted frames of `out_folder` as the video `output`, at the clip's frame rate,
-    with the clip's audio copied when it has some."""
-    clip = video.probe(clip_path)
-    painted = video.probe(out_folder)
-    if painted.frames != clip.frames:
-        raise ClipError('%s holds %d of the clip\'s %d frames; paint the rest first'
-                        % (out_folder, painted.frames, clip.frames))
-    video.write_video(output, (frame for _, frame in video.read_frames(painted)), clip.fps,
-                      audio_from=clip.path if clip.audio else None)
+def network_frame(job, pixels):
+    """A frame (uint8 RGB at the painting's size) as the network sees it: under
+    --color-control luminance its luminance, as the content's is."""
+    content, _ = colors.controlled(pixels, [], job.color_control, job.color_match)
+    return images.preprocess(content, *job.size)
+
+
+def temporal_error(painting, warped, consistency):
+    """Mean over the trusted pixels of |painting - warped painting before| in levels."""
+    difference = np.abs(images.to_pixels(painting).astype(float)
+                        - images.to_pixels(warped).astype(float)).mean(axis=2)
+    trusted = consistency == 1
+    return float(difference[trusted].mean()) if trusted.any() else None
+
+
+class ClipProgress:
+    """A clip's progress on disk and on screen: the frames bar, each frame's bar inside
+    it, each frame written with its line in the record."""
+
+    def __init__(self, job, record, say, done, count):
+        self.job, self.record, self.say = job, record, say
+        self.record['frames'] = done
+        self.started = time.time()
+        self.bar = tqdm(total=count, initial=len(done), unit='frame', desc='frames',
+                        disable=None)
+        self.frame_bar = None
+        self.finish_outcome('running')
+
+    def begin(self, index, iterations):
+        self.frame_bar = tqdm(total=iterations, unit='it', desc='frame %d' % (index + 1),
+                              leave=False, disable=None)
+
+    def add(self, iterate):
+        if iterate.iteration:
+            self.frame_bar.update(1)
+            self.frame_bar.set_postfix(total='%.4g' % iterate.total_loss)
+
+    def frame_done(self, index, last, seconds, flicker):
+        """Record frame `index`'s outcome (its file already written)."""
+        self.frame_bar.close()
+        self.record['frames'].append({
+            'frame': index + 1, 'iterations': last.iteration, 'evaluations': last.evaluations,
+            'seconds': round(seconds, 3), 'content_loss': float(last.content_loss),
+            'style_loss': float(last.style_loss), 'total_loss': float(last.total_loss),
+            'temporal_error': flicker,
+            'sha256': files.file_sha256(video.frame_path(self.job.frames_folder, index))})
+        self.finish_outcome('running')
+        self.bar.update(1)
+
+    def finish_outcome(self, status, reason=None):
+        """The record's outcome over the frames so far, written."""
+        frames = self.record['frames']
+        self.record['outcome'].update(
+            status=status, reason=reason, frames=len(frames),
+            iterations=sum(frame['iterations'] for frame in frames),
+            evaluations=sum(frame['evaluations'] for frame in frames),
+            seconds=round(sum(frame['seconds'] for frame in frames), 3))
+        write_record(self.job.record_path, self.record)
+
+    def close(self):
+        if self.frame_bar is not None:
+            self.frame_bar.close()
+        self.bar.close()
+
+
+def resized_frames(job, clip, first, last):
+    """Yield (index, frame at the painting's size, uint8 RGB) of frames first..last."""
+    for index, pixels in video.read_frames(clip, first, last):
+        yield index, np.clip(np.rint(images.resize_rgb(pixels, *job.size)), 0,
+                             255).astype(np.uint8)
+
+
+def painter_of(job, prepared, configs):
+    """The FramePainter of the Job: its styles (colour-controlled against the first frame
+    painted, for the whole clip) and its settings."""
+    _, styles = stylize.network_images(job, prepared.pictures, job.size)
+    return FramePainter(
+        prepared.weights, styles, iterations=job.iterations,
+        frame_iterations=job.frame_iterations, temporal_weight=job.temporal_weight,
+        frame_init=job.frame_init, noise_ratio=job.noise_ratio, seed=job.seed,
+        tile=prepared.tiles.get(tuple(job.size)), history=job.lbfgs_history,
+        bounds=job.pixel_bounds, configs=configs,
+        **stylize.painting_options(job, prepared.pictures, job.size))
+
+
+def paint_frames(job, prepared, configs, progress, first, last):
+    """Paint frames from the first not done to `last`, each written as it is done."""
+    clip = video.probe(job.content)
+    start = first + len(progress.record['frames'])
+    painter = painter_of(job, prepared, configs)
+    cache = FlowCache(job.cache_path)
+    previous = cache.painting(start - 1) if start > first else None
+    before = None
+    for index, pixels in resized_frames(job, clip, max(first, start - 1), last):
+        if index < start:
+            before = pixels
+            continue
+        began = time.time()
+        content = network_frame(job, pixels)
+        flows = cache.flows(index, before, pixels) if previous is not None else None
+        initial = images.initial_image(job.init, content, job.noise_ratio, job.seed) \
+            if previous is None else None
+        progress.begin(index, painter.iterations_of(previous))
+        last_iterate = None
+        for last_iterate in painter.paint(content, previous, flows, start=initial):
+            progress.add(last_iterate)
+        painting = as_saved(last_iterate.image)
+        saved = images.to_pixels(painting)
+        if job.keeps_content_colors:
+            saved = images.preserve_colors(saved, pixels)
+        video.write_frame(job.frames_folder, index, saved)
+        cache.keep_painting(index, images.to_pixels(painting))
+        progress.frame_done(index, last_iterate, time.time() - began,
+                            None if flows is None else temporal_error(
+                                painting, *carried(previous, flows)))
+        previous, before = painting, pixels
+
+
+def assemble(job, clip, first, last):
+    """The painted frames as the video OUTPUT (when it names one), at the clip's frame rate,
+    with its sound when the whole clip was painted."""
+    if job.output == job.frames_folder:
+        return
+    frames = (files.read_rgb(video.frame_path(job.frames_folder, index))
+              for index in range(first, last + 1))
+    whole = (first, last) == (0, clip.frames - 1)
+    files.write_atomic(job.output, lambda partial: video.write_video(
+        partial, frames, clip.fps, audio_from=clip.path if whole and clip.audio else None))
+
+
+def paint_clip_job(job, prepared, configs, record, done, say):
+    """Paint the clip of `job` (its record `record` just made), going on after the frames
+    `done` (frames_done's) of an earlier run; the exit code."""
+    clip = video.probe(job.content)
+    first, last = frame_range(job, clip)
+    progress = ClipProgress(job, record, say, done, last - first + 1)
+    if len(done) == last - first + 1:
+        say('all %d frames were painted earlier in %s' % (len(done), job.frames_folder))
+    elif done:
+        say('going on from frame %d: %d of %d frames painted earlier in %s' % (
+            first + len(done) + 1, len(done), last - first + 1, job.frames_folder))
+    try:
+        paint_frames(job, prepared, configs, progress, first, last)
+        progress.close()
+        assemble(job, clip, first, last)
+    except NonFiniteLoss as error:
+        progress.close()
+        return _ended(progress, EXIT_FAILED, 'failed', 'error: %s at frame %d' % (
+            error, first + len(progress.record['frames']) + 1))
+    except STOPS + (Exception,) as stop:  # pylint: disable=broad-except
+        progress.close()
+        code, status, reason = ending_of(stop)
+        if isinstance(stop, STOPS):
+            reason += '; %d of %d frames painted in %s: run the same command again to go on' % (
+                len(progress.record['frames']), last - first + 1, job.frames_folder)
+        _ended(progress, code, status, reason)
+        if not isinstance(stop, STOPS):
+            raise
+        return code
+    progress.finish_outcome('done')
+    say('painted %d frames into %s%s' % (last - first + 1, job.frames_folder,
+                                          '' if job.output == job.frames_folder
+                                          else ' and %s' % job.output))
+    return 0
+
+
+def _ended(progress, code, status, reason):
+    progress.finish_outcome(status, reason)
+    progress.say(reason)
+    return code

@@ -7,6 +7,7 @@ three say alike what happened.
 import collections
 
 from art.io.files import ImageError, WriteError
+from art.io.video import VideoError
 from art.app.job import JobError
 from art.app.record import RecordError
 from art.network.weights import WeightsError
@@ -26,7 +27,7 @@ class Terminated(BaseException):
 # 'failed') and the reason, said and recorded.
 Ending = collections.namedtuple('Ending', 'code status reason', defaults=(None,))
 # The failures a user can mend: reported in one line, exit 2.
-EXPECTED_ERRORS = (UsageError, JobError, WeightsError, ImageError, RecordError)
+EXPECTED_ERRORS = (UsageError, JobError, WeightsError, ImageError, RecordError, VideoError)
 STOPS = (KeyboardInterrupt, Terminated)
 
 

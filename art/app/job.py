@@ -22,19 +22,21 @@ import numpy as np
 
 from art import examples
 from art.engine.costs import lbfgs_history_for
-from art.constants import (ALPHA, BETA, CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS,
-                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO,
-                           OPTIMIZERS, OUTPUT_DIR, PRECISIONS, STYLE_LAYERS, STYLE_LOSSES,
-                           VGG_MODEL)
+from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS,
+                           IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS, LBFGS_HISTORY,
+                           LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
+                           PRECISIONS, STYLE_LAYERS, STYLE_LOSSES, TEMPORAL_WEIGHT, VGG_MODEL)
 from art.network.download import VGG19_URL
-from art.io.files import picture_size
+from art.io.files import IMAGE_EXTENSIONS, picture_size
 from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
 from art.io.images import INITS
+from art.io import video
 from art.network.layers import POOLINGS, deepest_layer
 from art.network.weights import KERNEL_LAYOUTS
 
 DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
 DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
+DEFAULT_CLIP_OUTPUT = os.path.join(OUTPUT_DIR, 'art.mp4')
 SYNTHETIC = 'synthetic'
 # The settings that name a file the Job reads: a replay may give their new paths.
 INPUT_PATHS = ('content', 'style', 'init_image', 'weights', 'style_masks', 'style_image_masks')
@@ -58,10 +60,14 @@ BOUNDS = {
     'style_layer_weights': (float, 0, True, None),
     'content_weight_blend': (float, 0, True, 1),
     'scales': (float, 0, False, 1),
+    'frame_iterations': (int, 0, False, None),
+    'temporal_weight': (float, 0, True, None),
+    'frames': (int, 0, False, None),
 }
 CHOICES = {'optimizer': OPTIMIZERS, 'pooling': POOLINGS, 'kernel_layout': KERNEL_LAYOUTS,
            'init': INITS, 'precision': PRECISIONS, 'color_control': COLOR_CONTROLS,
-           'color_match': COLOR_MATCHES, 'style_loss': tuple(STYLE_LOSSES)}
+           'color_match': COLOR_MATCHES, 'style_loss': tuple(STYLE_LOSSES),
+           'frame_init': FRAME_INITS}
 
 
 class JobError(ValueError):
@@ -139,6 +145,10 @@ class Job:
     color_match: str = 'sym'
     style_loss: str = 'gram'
     normalize_gradients: bool = False
+    frames: tuple = ()
+    frame_iterations: int = FRAME_ITERATIONS
+    temporal_weight: float = TEMPORAL_WEIGHT
+    frame_init: str = 'warped'
     pooling: str = 'avg'
     kernel_layout: str = 'as-stored'
     weights: str = DEFAULT_WEIGHTS
@@ -170,6 +180,7 @@ class Job:
         put('style_blend_weights', tuple(self._number('style_blend_weights', w)
                                          for w in self.style_blend_weights))
         put('scales', tuple(self._number('scales', s) for s in self.scales))
+        put('frames', tuple(self._number('frames', f) for f in self.frames))
         put('content_layers', _layer_pairs('content_layers', self.content_layers))
         put('style_layers', _layer_pairs('style_layers', self.style_layers))
         self._check_choices()
@@ -212,6 +223,29 @@ class Job:
             deepest_layer(self.layer_names, self.pooling)
         except ValueError as error:
             raise JobError(str(error)) from None
+        self._check_clip()
+
+    def _check_clip(self):
+        """A clip's settings go with a clip, and a clip paints into a video or a folder."""
+        if not self.is_clip:
+            if self.frames:
+                raise JobError('--frames is for a clip (a video file or a folder of frames); '
+                               '%s is a picture' % self.content)
+            if video.is_clip_output(self.output):
+                raise JobError('--output %s names a video or a folder; a picture paints into '
+                               'an image (%s)' % (self.output, ' '.join(IMAGE_EXTENSIONS)))
+            return
+        if not video.is_clip_output(self.output):
+            raise JobError('--output %s: a clip paints into a video (%s) or a folder of frames '
+                           '(a path without extension)' % (self.output,
+                                                           ' '.join(video.VIDEO_EXTENSIONS)))
+        if len(self.frames) not in (0, 2) or (self.frames and self.frames[0] > self.frames[1]):
+            raise JobError('--frames FIRST:LAST counts from 1 with FIRST <= LAST, e.g. 1:48')
+        if self.scales != (1.0,):
+            raise JobError('--scales is for pictures: a clip paints each frame at its size')
+        if self.init == 'image':
+            raise JobError('--init image is for pictures: a clip starts from art.py\'s mix, '
+                           'or --init noise or content, and later frames as --frame-init says')
 
     @property
     def layer_names(self):
@@ -247,6 +281,18 @@ class Job:
                     style_loss=self.style_loss, normalize_gradients=self.normalize_gradients)
 
     @property
+    def is_clip(self):
+        """True when the content is a clip (art.io.video.is_clip): a video is painted."""
+        return video.is_clip(self.content)
+
+    @property
+    def frames_folder(self):
+        """Where a clip's painted frames go: the output folder, or OUTPUT-frames beside a
+        video."""
+        return self.output if not os.path.splitext(self.output)[1] \
+            else self.beside_output('frames', '')
+
+    @property
     def keeps_content_colors(self):
         """True when every saved image takes its chroma from the content."""
         return self.preserve_colors or self.color_control == 'luminance'
@@ -260,6 +306,11 @@ class Job:
     def synthetic(self):
         """True when the network is generated here (random weights)."""
         return self.weights == SYNTHETIC
+
+    @property
+    def cache_path(self):
+        """A clip's optical flows and the painting it goes on from: OUTPUT-cache."""
+        return self.beside_output('cache', '')
 
     def beside_output(self, suffix, extension=None):
         """A path beside the output: OUTPUT-SUFFIX.EXT (or OUTPUT.EXT with an empty suffix)."""
@@ -351,22 +402,27 @@ def random_seed():
 def resolve(settings):
     """A Job from command-line settings (flag names with underscores, None where not given).
 
-    Reads the content image's header for its aspect ratio when a side is
-    left to follow it; raises JobError or ImageError.
+    Reads the content image's header (a clip's first frame) for its aspect ratio when
+    a side is left to follow it; raises JobError, ImageError or VideoError. A clip's
+    seed is 0 unless given, so that the same command goes on with an interrupted clip.
     """
     given = {name: value for name, value in settings.items() if value is not None}
     content = given.pop('content', examples.CONTENT)
     style = tuple(given.pop('style', (examples.STYLE,)))
+    clip = video.probe(content) if video.is_clip(content) else None
     height, width = target_size(given.pop('width', None), given.pop('height', None),
-                                picture_size(content))
+                                clip.size if clip else picture_size(content))
+    if clip and given.get('frames'):
+        first, last = given.pop('frames')
+        given['frames'] = (first, clip.frames if last is None else last)
     optimizer = given.get('optimizer', 'lbfgs')
     content_layers, style_layers = layers(
         given.pop('content_layers', None), given.pop('style_layers', None),
         given.pop('style_layer_weights', None), given.pop('content_weight_blend', None))
     seed = given.pop('seed', None)
     return Job(content=content, style=style, width=width, height=height,
-               output=given.pop('output', DEFAULT_OUTPUT),
-               seed=random_seed() if seed is None else seed,
+               output=given.pop('output', DEFAULT_CLIP_OUTPUT if clip else DEFAULT_OUTPUT),
+               seed=(0 if clip else random_seed()) if seed is None else seed,
                iterations=given.pop('iterations', LBFGS_ITERATIONS if optimizer == 'lbfgs'
                                     else ITERATIONS),
                lbfgs_history=given.pop('lbfgs_history', lbfgs_history_for(height, width)),

@@ -5,6 +5,7 @@ import re
 
 from art.app.job import JobError
 from art.constants import VGG_MODEL
+from art.io import video
 from art.io.colors import mask_of
 from art.io.files import WriteError, check_image_type, check_writable, picture_size, read_rgb
 
@@ -48,7 +49,13 @@ def inputs(job):
 
 def outputs(job):
     """{what: path} of the files a run of the Job writes, of its checkpoints the one with
-    the longest name."""
+    the longest name (a clip's: its video, frames, record and cache)."""
+    if job.is_clip:
+        found = {'frames folder': job.frames_folder, 'record': job.record_path,
+                 'cache folder': job.cache_path}
+        if job.output != job.frames_folder:
+            found['output'] = job.output
+        return found
     found = {'output': job.output, 'record': job.record_path, 'contact sheet': job.sheet_path,
              'loss curve': job.curve_path}
     if job.checkpoint_every:
@@ -82,24 +89,57 @@ def check_masks(job):
                                'paint white where the style goes' % (name, path))
 
 
+def check_clip(job):
+    """JobError for a --frames range outside the clip, or an output inside its folder
+    (VideoError for a clip that cannot be read)."""
+    clip = video.probe(job.content)
+    if job.frames and job.frames[1] > clip.frames:
+        raise JobError('--frames %d:%d: %s has %d frames' % (job.frames + (job.content,
+                                                                           clip.frames)))
+    if os.path.isdir(job.content):
+        for what, path in outputs(job).items():
+            inside = os.path.realpath(path)
+            if inside == os.path.realpath(job.content) or inside.startswith(
+                    os.path.realpath(job.content) + os.sep):
+                raise JobError('%s %s is in the content folder %s; choose a path outside it'
+                               % (what, path, job.content))
+
+
+def _check_folder(path, what):
+    """JobError unless `path` is a folder or can be made one."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise JobError('%s %s is a file; give a folder, or move the file away' % (what, path))
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise JobError('cannot make %s %s: %s' % (what, path, error.strerror)) from None
+
+
 def check_files(job, writes=True):
     """Every input readable, every mask marking a region, the weights path usable; with
     `writes`, every output writable, of a known image type, and none of them an input.
-    Raises JobError or ImageError."""
-    for path in (job.content,) + job.style + ((job.init_image,) if job.init_image else ()):
+    Raises JobError, ImageError or VideoError."""
+    for path in job.style + ((job.init_image,) if job.init_image else ()) + (
+            () if job.is_clip else (job.content,)):
         picture_size(path)
+    if job.is_clip:
+        check_clip(job)
     check_masks(job)
     if not job.synthetic:
         check_weights_path(job.weights)
     if not writes:
         return
-    check_image_type(job.output)
+    if not job.is_clip:
+        check_image_type(job.output)
     sources = inputs(job)
     for what, path in outputs(job).items():
         for name, source in sources.items():
             if _same_file(path, source):
                 raise JobError('%s %s is the %s; choose another path' % (what, path, name))
-        _check_writable(path, what)
+        if what in ('frames folder', 'cache folder'):
+            _check_folder(path, what)
+        else:
+            _check_writable(path, what)
     stem, extension = os.path.splitext(os.path.abspath(job.output))
     pattern = re.compile(re.escape(stem) + r'-\d+' + re.escape(extension) + '$')
     for name, source in sources.items():

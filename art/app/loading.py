@@ -6,7 +6,7 @@ import os
 from tqdm import tqdm
 
 from art.app.errors import UsageError
-from art.io import files
+from art.io import files, video
 from art.io.colors import mask_of
 from art.network.cache import read_vgg19_cached
 from art.network.download import DownloadError, download
@@ -22,8 +22,10 @@ Pictures = collections.namedtuple('Pictures', 'content styles init masks image_m
 
 
 def read_pictures(job):
-    """The Job's content, style and init pictures, uint8 RGB, and its masks."""
-    return Pictures(files.read_rgb(job.content), [files.read_rgb(path) for path in job.style],
+    """The Job's content (a clip's first frame painted), style and init pictures, uint8
+    RGB, and its masks."""
+    return Pictures(video.first_frame(job.content, job.frames) if job.is_clip
+                    else files.read_rgb(job.content), [files.read_rgb(path) for path in job.style],
                     files.read_rgb(job.init_image) if job.init_image else None,
                     [mask_of(files.read_rgb(path)) for path in job.style_masks],
                     [mask_of(files.read_rgb(path)) for path in job.style_image_masks])

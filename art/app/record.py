@@ -7,6 +7,7 @@ every checkpoint and at the end, so an interrupted or failed run leaves one too.
 The README's "Reproducing and verifying a painting" documents the format.
 """
 import collections
+import hashlib
 import json
 import os
 import platform
@@ -16,6 +17,7 @@ from art import __version__
 from art.engine import cpu
 from art.constants import FINISH_PRECISION
 from art.io.files import file_sha256, write_text
+from art.io.video import folder_frames
 from art.app.job import Job, JobError, flag
 from art.network.weights import KNOWN_FILES
 
@@ -35,7 +37,13 @@ class RecordError(ValueError):
 
 
 def describe_file(path):
-    """path, size in bytes and SHA-256 of an input file."""
+    """path, size in bytes and SHA-256 of an input file; of a folder of frames, their
+    count, their bytes and the SHA-256 of their SHA-256s in order."""
+    if os.path.isdir(path):
+        frames = folder_frames(path)
+        digest = hashlib.sha256(''.join(file_sha256(frame) for frame in frames).encode())
+        return {'path': path, 'bytes': sum(os.path.getsize(frame) for frame in frames),
+                'sha256': digest.hexdigest(), 'frames': len(frames)}
     return {'path': path, 'bytes': os.path.getsize(path), 'sha256': file_sha256(path)}
 
 

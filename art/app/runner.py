@@ -77,17 +77,25 @@ def prepare(job, say, weights_md5=None, loaded=None):
     return Prepared(pictures, weights, described, *plan_memory(job, weights))
 
 
+def iterations_words(job):
+    """How many iterations the Job runs, in words."""
+    if job.is_clip:
+        return ('%s, %d iterations for the first and %d for each other, temporal weight %g'
+                % ('frames %d:%d' % job.frames if job.frames else 'every frame',
+                   job.iterations, job.frame_iterations, job.temporal_weight))
+    return '%d iterations%s' % (job.total_iterations, ' at scales %s' % ' '.join(
+        '%g' % s for s in job.scales) if len(job.scales) > 1 else '')
+
+
 def announce(job, prepared, precision, configs, say):
     """Say what will be painted, how and on what (the sessions of `configs`); the record's
     environment."""
     if wants_system_allocator(job):
         os.environ.setdefault(cpu.SYSTEM_ALLOCATOR, '1')
     say('weights: %s' % prepared.described['note'])
-    say('painting %s in the style of %s at %dx%d: %s, %d iterations%s, seed %d, estimated '
-        'memory %.1f GiB' % (job.content, ' + '.join(job.style), job.width, job.height,
-                             job.optimizer, job.total_iterations,
-                             ' at scales %s' % ' '.join('%g' % s for s in job.scales)
-                             if len(job.scales) > 1 else '', job.seed, prepared.needed / 2**30))
+    say('painting %s in the style of %s at %dx%d: %s, %s, seed %d, estimated memory %.1f GiB'
+        % (job.content, ' + '.join(job.style), job.width, job.height, job.optimizer,
+           iterations_words(job), job.seed, prepared.needed / 2**30))
     bulk, why, hint = precision
     machine = environment(configs[FINISH_PRECISION], (bulk, why))
     machine['tiling'] = describe_tiles(job, prepared.tiles)
@@ -139,12 +147,18 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     ended there); `weights_md5` and `loaded` as in `prepare`.
     """
     precision = choose_precision(job)
+    inputs = describe_inputs(job)
+    if job.is_clip:
+        from art.app import clip_run  # pylint: disable=import-outside-toplevel
+        done = clip_run.frames_done(job, inputs)
     prepared = prepare(job, say, weights_md5, loaded)
     from art.engine import stylize  # pylint: disable=import-outside-toplevel
     from art.engine.painting import session_configs  # pylint: disable=import-outside-toplevel
     configs = session_configs(precision[0])
     machine = announce(job, prepared, precision, configs, say)
-    record = new_record(job, describe_inputs(job), prepared.described, machine)
+    record = new_record(job, inputs, prepared.described, machine)
+    if job.is_clip:
+        return clip_run.paint_clip_job(job, prepared, configs, record, done, say)
     progress = Progress(job, record, say, prepared.pictures)
     iterates = stylize.paint(job, prepared.weights, prepared.pictures, configs, prepared.tiles)
     ending, failure = drive(iterates, progress, job.total_iterations, last_iteration)

@@ -70,6 +70,12 @@ def capture_weights(guides, layer_shape):
     return weights
 
 
+def target_key(term):
+    """What a term's captured target depends on besides the images: its kind, layer and
+    source (a clip's frames share their style terms' targets by it)."""
+    return type(term).__name__, term.layer, term.source
+
+
 def blend_weights(weights, count):
     """`count` shares summing to 1: `weights` normalised, or equal ones."""
     if weights is None:
@@ -116,10 +122,15 @@ class ObjectiveEvaluator:
     an image of its own size, in the present precision) and
     `_capture_elsewhere(image, indices, config)` (at another size: the
     captures and that size's positions).
+
+    `kept_targets` ({precision: {target_key: target}}, an earlier evaluator's
+    `style_targets_kept()`) gives the style images' targets already captured: a clip's
+    frames capture their styles once.
     """
 
     def __init__(self, content_image, style_image, *, objective=None, pooling='avg',
-                 optimizer='lbfgs', learning_rate=LEARNING_RATE, **objective_options):
+                 optimizer='lbfgs', learning_rate=LEARNING_RATE, kept_targets=None,
+                 **objective_options):
         if optimizer not in OPTIMIZERS:
             raise ValueError('optimizer must be one of %s' % ', '.join(OPTIMIZERS))
         if objective is not None and objective_options:
@@ -136,6 +147,7 @@ class ObjectiveEvaluator:
         self.evaluations = 0
         self.positions = {}
         self.targets = {}
+        self.kept_targets = kept_targets or {}
         self.guides = {index: self._guide(term) for index, term in
                        enumerate(self.objective.terms) if term.guide is not None}
 
@@ -174,8 +186,13 @@ class ObjectiveEvaluator:
         painting's positions."""
         terms = self.objective.terms
         targets = [None] * len(terms)
+        kept = self.kept_targets.get(precision, {})
         for source in dict.fromkeys(term.source for term in terms if term.source):
             indices = [index for index, term in enumerate(terms) if term.source == source]
+            if source != CONTENT and all(target_key(terms[i]) in kept for i in indices):
+                for index in indices:
+                    targets[index] = kept[target_key(terms[index])]
+                continue
             for image, share in self._source_images(source):
                 captured, theirs = self._captured(image, indices, config)
                 for index in indices:
@@ -199,6 +216,14 @@ class ObjectiveEvaluator:
             raise ValueError('%s compares position by position: its image must be the '
                              "painting's size" % stuck[0].describe())
         return self._capture_elsewhere(image, indices, config)
+
+    def style_targets_kept(self):
+        """{precision: {target_key: target}} of every term whose target is the style
+        images', for `kept_targets` of an evaluator of the same styles and size."""
+        return {precision: {target_key(term): target for term, target in
+                            zip(self.objective.terms, targets)
+                            if term.source and term.source != CONTENT}
+                for precision, targets in self.targets.items()}
 
     def targets_of(self, group, precision=FINISH_PRECISION):
         """{layer: target} of a group's terms, captured in `precision` (float32's, art.py's,

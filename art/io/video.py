@@ -10,6 +10,7 @@ import os
 import re
 
 import numpy as np
+from PIL import Image
 
 from art.io.files import IMAGE_EXTENSIONS, read_rgb, save_rgb
 
@@ -26,8 +27,24 @@ class VideoError(ValueError):
 
 
 def is_clip(path):
-    """True when `path` names a clip: a folder, or a file with a video extension."""
-    return os.path.isdir(path) or os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS
+    """True when `path` names a clip: a folder, a file with a video extension, or a gif of
+    more than one frame (a still gif is a picture)."""
+    extension = os.path.splitext(path)[1].lower()
+    if os.path.isdir(path) or (extension in VIDEO_EXTENSIONS and extension != '.gif'):
+        return True
+    if extension != '.gif' or not os.path.isfile(path):
+        return False
+    try:
+        with Image.open(path) as gif:
+            return getattr(gif, 'n_frames', 1) > 1
+    except (OSError, ValueError):
+        return False
+
+
+def is_clip_output(path):
+    """True when an output path names a video or a folder of frames (no extension)."""
+    extension = os.path.splitext(path)[1].lower()
+    return os.path.isdir(path) or not extension or extension in VIDEO_EXTENSIONS
 
 
 def _ffmpeg():
@@ -92,6 +109,13 @@ def read_frames(clip, first=0, last=None):
                 yield index, np.frombuffer(data, np.uint8).reshape(height, width, 3).copy()
     finally:
         reader.close()
+
+
+def first_frame(path, frames=()):
+    """The first frame of the clip at `path`, or of its range `frames` ((first, last),
+    counted from 1)."""
+    first = frames[0] - 1 if frames else 0
+    return next(read_frames(probe(path), first, first))[1]
 
 
 def frame_path(folder, index):

@@ -67,11 +67,13 @@ FINISH_PRECISION = 'float32'
 # pass and loss, the convolutions' backward pass in bfloat16 (art.engine.backward).
 MIXED_PRECISION = 'mixed'
 # A clip's frames after its first start from the previous painting warped along the
-# optical flow, close to their answer, and run FRAME_ITERATIONS; the temporal term
-# (Ruder et al.'s short-term loss) weighs TEMPORAL_WEIGHT. Both chosen by measurement
-# (bench/RESULTS.md, "Video").
-FRAME_ITERATIONS = 200
-TEMPORAL_WEIGHT = 1e4
+# optical flow, close to their answer: unless told, they run FRAME_ITERATIONS_SHARE of
+# the first frame's iterations. The temporal term (Ruder et al.'s short-term loss) weighs
+# TEMPORAL_WEIGHT. Both chosen by measurement on a synthetic network (bench/RESULTS.md,
+# "Video"): the largest weight, and the fewest iterations, at which later frames keep
+# the first frame's style loss.
+FRAME_ITERATIONS_SHARE = 0.5
+TEMPORAL_WEIGHT = 1e3
 # Where a later frame starts: the previous painting warped (the mix where the flow is
 # not trusted), or art.py's noise/content mix.
 FRAME_INITS = ('warped', 'mix')

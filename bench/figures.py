@@ -5,7 +5,12 @@ labelled so: `python bench/figures.py [--out docs/figures]`.
   example strokes on the left and the same strokes with their colours turned on the
   right, a mask each);
 - color-control.png: one row, content and style, then --color-control none,
-  luminance and histogram from the same start.
+  luminance and histogram from the same start;
+- video-strip.png: three frames of a generated clip (a textured square moving over a
+  texture) painted with the temporal loss (the defaults) and independently
+  (--temporal-weight 0 --frame-init mix), each row ending in the change between its
+  last two frames (|frame 6 - frame 5|, times 4): where the background stands still,
+  any change is flicker.
 
 Random weights transfer colour and texture statistics, not artistic structure: these
 figures show where style lands and how colour is controlled, not what VGG-19 paints.
@@ -76,8 +81,31 @@ def main():
             row.append((control + SYNTHETIC, paint(folder, control, '--style', paths['turned'],
                                                    '--color-control', control)))
         sheets.contact_sheet(os.path.join(out, 'color-control.png'), row, columns=5)
-    print('wrote %s and %s' % (os.path.join(out, 'regions.png'),
-                               os.path.join(out, 'color-control.png')))
+        video_strip(folder, os.path.join(out, 'video-strip.png'))
+    print('wrote regions.png, color-control.png and video-strip.png in %s' % out)
+
+
+def video_strip(folder, path, shown=(3, 4, 5)):
+    """video-strip.png: frames `shown` (0-based) of a generated clip in both modes."""
+    from art.io import video  # pylint: disable=import-outside-toplevel
+    clip = os.path.join(folder, 'clip')
+    os.makedirs(clip)
+    for index, frame in enumerate(examples.moving_square(shown[-1] + 1)[0]):
+        video.write_frame(clip, index, frame.astype(np.uint8))
+    items = []
+    for mode, flags in (('temporal loss', []),
+                        ('independent', ['--temporal-weight', '0', '--frame-init', 'mix'])):
+        frames = os.path.join(folder, mode.replace(' ', '-'))
+        subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights',
+                        'synthetic', '--content', clip, '--style', examples.STYLE,
+                        '--iterations', '60', '--frame-iterations', '30', '--output', frames]
+                       + flags, check=True, stdout=subprocess.DEVNULL)
+        painted = [files.read_rgb(video.frame_path(frames, index)) for index in shown]
+        items += [('%s, frame %d%s' % (mode, index + 1, SYNTHETIC), pixels)
+                  for index, pixels in zip(shown, painted)]
+        change = np.abs(painted[-1].astype(int) - painted[-2].astype(int)) * 4
+        items.append(('%s: change x4' % mode, np.clip(change, 0, 255).astype(np.uint8)))
+    sheets.contact_sheet(path, items, columns=len(shown) + 1)
 
 
 if __name__ == '__main__':

@@ -34,7 +34,10 @@
 - multi-resolution: the wall time to reach a loss at full size, painting at
   half size first (`--scales 0.5 1`) against one size;
 - the controls of "Where and how style lands": seconds per evaluation with two
-  masked regions, mean-covariance and normalized gradients against the Gram's.
+  masked regions, mean-covariance and normalized gradients against the Gram's;
+- video: a generated clip painted by run_art.py at 320x240 and 640x360, with the
+  temporal loss and independently: seconds of the first frame and of a later one,
+  the temporal error, and the optical flows' share of the time.
 
 Each figure comes from its own worker process, so memory is per run. The
 networks are synthetic (random weights): speed and memory are the real
@@ -471,7 +474,38 @@ def worker_control(options):
     return {'seconds': seconds, 'peak_rss': peak_rss_bytes()}
 
 
-WORKERS = {'control': worker_control, 'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
+def worker_video(options):
+    """A generated clip (art.examples.moving_square, options.frames frames at options.size)
+    painted by run_art.py with options.arguments: each frame's seconds and temporal error
+    from the clip's record, and the seconds of the optical flows alone."""
+    import numpy as np
+    import art.app.cli
+    from art import examples
+    from art.engine.flow import optical_flow
+    from art.io import video
+    height, width = parse_size(options.size)
+    frames, _ = examples.moving_square(options.frames, (height, width), square=height // 3,
+                                       step=(max(1, width // 40), max(1, height // 48)))
+    frames = [frame.astype(np.uint8) for frame in frames]
+    with tempfile.TemporaryDirectory() as folder:
+        clip = os.path.join(folder, 'clip')
+        os.makedirs(clip)
+        for index, frame in enumerate(frames):
+            video.write_frame(clip, index, frame)
+        output = os.path.join(folder, 'painted.mp4')
+        code = art.app.cli.main(['--content', clip, '--style', examples.STYLE, '--weights',
+                                 'synthetic', '--output', output, '--width', str(width)]
+                                + options.arguments.split())
+        with open(os.path.join(folder, 'painted.json')) as handle:
+            record = json.load(handle)
+    began = time.perf_counter()
+    for before, after in zip(frames, frames[1:]):
+        optical_flow(before, after), optical_flow(after, before)
+    return {'code': code, 'frames': record['frames'],
+            'flow_seconds': time.perf_counter() - began}
+
+
+WORKERS = {'control': worker_control, 'video': worker_video, 'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
            'quality': worker_quality, 'scales': worker_scales, 'loop': worker_loop,
            'history': worker_history, 'matmul': worker_matmul, 'reach': worker_reach,
            'switch': worker_switch, 'tiled': worker_tiled, 'state': worker_state,
@@ -491,6 +525,34 @@ def control_rows(options):
         rows.append('| %s | %.3f | %.3f | %.2fx | %.2f GiB |' % (
             control, best, median(result['seconds']), best / base, result['peak_rss'] / 2**30))
         print(rows[-1], file=sys.stderr)
+    return rows
+
+
+# The clip modes the video table compares: Ruder et al.'s (warped starts, the temporal loss
+# at its default) and frames painted independently from art.py's mix.
+VIDEO_MODES = (('temporal loss', ''), ('independent', '--temporal-weight 0 --frame-init mix'))
+
+
+def video_rows(options):
+    """Markdown rows: seconds per frame (the first, the later ones), the temporal error and
+    the flows' share of the time, with and without the temporal loss, at each size."""
+    rows = ['| clip (%d frames, --iterations %d, --frame-iterations %d) | mode | first frame s '
+            '| later frame s | temporal error (levels) | flow share |'
+            % (options.video_frames, options.video_iterations, options.video_frame_iterations),
+            '|---|---|---|---|---|---|']
+    for size in options.video_sizes.split(','):
+        for mode, flags in VIDEO_MODES:
+            result = run_worker('video', size=size, frames=options.video_frames, arguments=(
+                '--iterations %d --frame-iterations %d %s' % (
+                    options.video_iterations, options.video_frame_iterations, flags)))
+            frames = result['frames']
+            later = [frame['seconds'] for frame in frames[1:]]
+            total = sum(frame['seconds'] for frame in frames)
+            rows.append('| %s | %s | %.1f | %.1f | %.2f | %.1f%% |' % (
+                size, mode, frames[0]['seconds'], median(later),
+                sum(frame['temporal_error'] for frame in frames[1:]) / len(later),
+                100 * result['flow_seconds'] / total))
+            print(rows[-1], file=sys.stderr)
     return rows
 
 
@@ -866,9 +928,13 @@ def main():
     parser.add_argument('--controls-size', default='400x300',
                         help='WxH of the controls table (masks, mean-covariance, normalized '
                              'gradients)')
+    parser.add_argument('--video-sizes', default='320x240,640x360')
+    parser.add_argument('--video-frames', type=int, default=4)
+    parser.add_argument('--video-iterations', type=int, default=30)
+    parser.add_argument('--video-frame-iterations', type=int, default=15)
     parser.add_argument('--skip', default='',
                         help='comma-separated: speed,loop,history,startup,quality,scales,reach,'
-                             'switch,tiled,state,print,batch,controls')
+                             'switch,tiled,state,print,batch,controls,video')
     parser.add_argument('--worker', choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--weights', help=argparse.SUPPRESS)
@@ -878,6 +944,7 @@ def main():
     parser.add_argument('--tile', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--history', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--arguments', help=argparse.SUPPRESS)
+    parser.add_argument('--frames', type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
         print(json.dumps(WORKERS[options.worker](options)))
@@ -910,7 +977,8 @@ def main():
                 'loop': lambda: loop_rows(sizes, options), 'history': lambda: history_rows(options),
                 'startup': lambda: startup_rows(options), 'quality': lambda: quality_rows(options),
                 'scales': lambda: scales_rows(options),
-                'controls': lambda: control_rows(options)}
+                'controls': lambda: control_rows(options),
+                'video': lambda: video_rows(options)}
     for name, rows in sections.items():
         if name not in skip:
             lines += rows() + ['']

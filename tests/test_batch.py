@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 
+import numpy as np
 import pytest
 
 import art.app.cli
@@ -17,7 +18,8 @@ from art.app import batch, grid
 from art.app.jobs_file import BATCH_SEED, read_batch
 from art.engine import cpu
 from art import examples
-from art.io import files
+from art.io import files, video
+from art.examples import moving_square
 from art.app.record import read_record
 from conftest import running
 from ray_cluster import free_port, local_cluster
@@ -267,8 +269,11 @@ def test_on_ray_a_job_asking_for_tiles_gets_a_worker_of_its_own(ray_cluster, tmp
     """Ray keeps a worker between tasks, and TensorFlow in it the allocator of the worker's
     first job: a job on --tile-size (the system allocator) has a worker that ends with it,
     so the untiled job after it paints with the pool, as it would here."""
+    moving = str(tmp_path / 'moving.mp4')
+    video.write_video(moving, [frame.astype(np.uint8) for frame in moving_square(3)[0]], 12)
     jobs_file = write_jobs(tmp_path / 'jobs.jsonl', {'name': 'tiled', 'tile_size': 32},
-                           {'name': 'whole'}, {'name': 'tiled-again', 'tile_size': 32})
+                           {'name': 'whole'}, {'name': 'tiled-again', 'tile_size': 32},
+                           {'name': 'clip', 'content': moving})
     done = subprocess.run([sys.executable, RUN_ART, '--batch', str(jobs_file), '--out-dir',
                            str(tmp_path / 'out'), '--weights', synthetic_files['new'],
                            '--width', '64', '--height', '48', '--iterations', '1',
@@ -280,6 +285,11 @@ def test_on_ray_a_job_asking_for_tiles_gets_a_worker_of_its_own(ray_cluster, tmp
     # Without oneDNN (TF_ENABLE_ONEDNN_OPTS=0 where the suite runs) there is no pool.
     pool = 'oneDNN pool' if cpu.onednn_enabled() else 'system'
     assert allocators == {'tiled': 'system', 'whole': pool, 'tiled-again': 'system'}
+    # A clip is a task too: its video and record come back, naming the driver's files.
+    assert video.probe(str(tmp_path / 'out' / 'clip.mp4')).frames == 3
+    clip_record = read_record(str(tmp_path / 'out' / 'clip.json'))
+    assert clip_record['job']['output'] == str(tmp_path / 'out' / 'clip.mp4')
+    assert [frame['frame'] for frame in clip_record['frames']] == [1, 2, 3]
 
 
 def test_a_ray_address_where_no_cluster_listens_is_a_one_line_error(tmp_path, capsys):

@@ -12,6 +12,8 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
+import art.app.cli
+from art.app.job import JobError, resolve
 from art.io import files, video
 from conftest import running
 from test_cli import RUN_ART, ROOT, one_line_error, run_art, snapshot
@@ -136,3 +138,34 @@ def test_bad_clip_input_is_one_line_and_touches_nothing(tmp_path, clip_files, sy
                      ['--output', 'out.mp4'], cwd=tmp_path)
     one_line_error(result, *fragments)
     assert (snapshot(tmp_path), snapshot(clip_files)) == before
+
+
+def test_a_clip_is_a_job_of_a_batch(tmp_path, clip_files, synthetic_files, capsys):
+    """A JOBS line naming a clip paints its video (NAME.mp4) beside the pictures' files; on
+    --ray a clip given as a folder is refused before any work (a node has no folder)."""
+    jobs = tmp_path / 'jobs.jsonl'
+    jobs.write_text('\n'.join(json.dumps(line) for line in (
+        {'name': 'moving', 'content': str(clip_files / 'clip.mp4')}, {'name': 'still'})))
+    flags = [str(flag) for flag in clip_flags(clip_files, synthetic_files)[2:]]
+    assert art.app.cli.main(['--batch', str(jobs), '--out-dir', str(tmp_path / 'out')]
+                            + flags) == 0
+    assert video.probe(str(tmp_path / 'out' / 'moving.mp4')).frames == FRAMES
+    assert os.path.exists(tmp_path / 'out' / 'still.png')
+    assert os.path.exists(tmp_path / 'out' / 'grid.png')
+    (tmp_path / 'folder.jsonl').write_text(json.dumps(
+        {'name': 'frames', 'content': str(clip_files / 'frames')}))
+    code = art.app.cli.main(['--batch', str(tmp_path / 'folder.jsonl'), '--out-dir',
+                             str(tmp_path / 'ray'), '--ray', '127.0.0.1:1'] + flags)
+    assert code == 2
+    assert 'is a folder of frames, which is not sent to a Ray node' in capsys.readouterr().err
+
+
+def test_a_clips_settings_resolve_from_the_clip(clip_files):
+    """Unless given: the clip's own width where narrower than art.py's 800 (its aspect ratio
+    kept), seed 0, and half of --iterations for each later frame."""
+    job = resolve({'content': str(clip_files / 'clip.mp4'), 'iterations': 8})
+    assert (job.width, job.height, job.seed, job.frame_iterations) == (128, 96, 0, 4)
+    assert job.output.endswith('art.mp4') and job.frames_folder.endswith('art-frames')
+    assert resolve({'content': str(clip_files / 'clip.mp4'), 'frames': (2, None)}).frames == (2, 6)
+    with pytest.raises(JobError, match='--frames is for a clip'):
+        resolve({'content': str(clip_files / 'style.png'), 'frames': (1, 2)})

@@ -3,30 +3,16 @@ painted frame along it, and the consistency weights of Ruder et al.'s temporal l
 a generated clip (a textured square moving over a textured background)."""
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter
 
+from art.examples import moving_square, texture
 from art.engine.flow import consistency_weights, optical_flow, warp
 
 SIZE, SQUARE, STEP = (96, 128), 32, (3, 2)  # (height, width), side, (dx, dy) per frame
 
 
-def texture(height, width, seed):
-    """Smooth random RGB texture: structure the flow can follow at every pixel."""
-    noise = np.random.default_rng(seed).uniform(0, 255, (height, width, 3)).astype(np.uint8)
-    return np.asarray(Image.fromarray(noise).filter(ImageFilter.GaussianBlur(1.5)), np.float32)
-
-
 def clip(frames=12):
     """The frames, and each frame's square as (top, left)."""
-    background, square = texture(*SIZE, seed=1), texture(SQUARE, SQUARE, seed=2)
-    pictures, places = [], []
-    for index in range(frames):
-        top, left = 20 + STEP[1] * index, 10 + STEP[0] * index
-        frame = background.copy()
-        frame[top:top + SQUARE, left:left + SQUARE] = square
-        pictures.append(frame)
-        places.append((top, left))
-    return pictures, places
+    return moving_square(frames, SIZE, SQUARE, STEP)
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,7 @@ import dataclasses
 import functools
 
 from art.app.job import DEFAULT_OUTPUT, DEFAULT_WEIGHTS, INPUT_PATHS, Job, check_number, flag
-from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS,
+from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
                            IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS, LBFGS_HISTORY, LBFGS_ITERATIONS,
                            LBFGS_STATE_LIMIT, LEARNING_RATE, MIN_LBFGS_HISTORY, NOISE_RATIO,
                            OPTIMIZERS, PRECISIONS, STYLE_LAYERS, STYLE_LOSSES, TEMPORAL_WEIGHT)
@@ -138,7 +138,8 @@ def build_parser():
                             % (' '.join(IMAGE_EXTENSIONS), DEFAULT_OUTPUT))
     files.add_argument('--width', metavar='N', type=_number('width'),
                        help='output width (default: %d, or from --height and the content '
-                            "image's aspect ratio)" % IMAGE_WIDTH)
+                            "image's aspect ratio; a clip's: %d or its own if narrower, its "
+                            'aspect ratio kept)' % (IMAGE_WIDTH, IMAGE_WIDTH))
     files.add_argument('--height', metavar='N', type=_number('height'),
                        help='output height (default: %d, or from --width and the content '
                             "image's aspect ratio)" % IMAGE_HEIGHT)
@@ -242,8 +243,8 @@ def build_parser():
                             'out: to the end), e.g. 1:48 (default: all)')
     clips.add_argument('--frame-iterations', metavar='N', type=_number('frame_iterations'),
                        help='iterations of each frame after the first, which starts close to '
-                            'its answer; --iterations is the first frame\'s (default: %d)'
-                            % FRAME_ITERATIONS)
+                            "its answer; --iterations is the first frame's (default: %d%%%% of "
+                            '--iterations)' % round(100 * FRAME_ITERATIONS_SHARE))
     clips.add_argument('--temporal-weight', metavar='W', type=_number('temporal_weight'),
                        help='weight of the temporal loss, which keeps each pixel where the '
                             'optical flow carried it from the frame before; 0 paints the frames '

@@ -8,6 +8,7 @@ optical flows (art.app.flow_cache) -> the engine's frames (art.engine.clip) -> f
 files, the record and the video.
 """
 import json
+import os
 import time
 
 import numpy as np
@@ -193,6 +194,7 @@ def paint_clip_job(job, prepared, configs, record, done, say):
     `done` (frames_done's) of an earlier run; the exit code."""
     clip = video.probe(job.content)
     first, last = frame_range(job, clip)
+    os.makedirs(job.frames_folder, exist_ok=True)
     progress = ClipProgress(job, record, say, done, last - first + 1)
     if len(done) == last - first + 1:
         say('all %d frames were painted earlier in %s' % (len(done), job.frames_folder))

@@ -11,6 +11,7 @@ import os
 from PIL import Image, ImageDraw, ImageFont
 
 from art.io.files import read_rgb, write_atomic
+from art.io.video import first_frame
 from art.io.sheets import GAP, LABEL_HEIGHT, THUMB_HEIGHT, thumbnail_width
 
 COLUMNS = 4
@@ -67,10 +68,11 @@ def cell_width(entries):
 
 
 def picture(entry, outcome, width):
-    """The cell of a job: its painting, or its status on grey."""
+    """The cell of a job: its painting (a clip's first frame), or its status on grey."""
     if outcome and outcome.status in ('done', 'skipped') and os.path.exists(entry.job.output):
-        return Image.fromarray(read_rgb(entry.job.output)).resize((width, THUMB_HEIGHT),
-                                                                  Image.LANCZOS)
+        pixels = (first_frame(entry.job.output) if entry.job.is_clip
+                  else read_rgb(entry.job.output))
+        return Image.fromarray(pixels).resize((width, THUMB_HEIGHT), Image.LANCZOS)
     empty = Image.new('RGB', (width, THUMB_HEIGHT), EMPTY)
     ImageDraw.Draw(empty).text((4, 4), outcome.status if outcome else 'not painted', fill=INK,
                                font=ImageFont.load_default())

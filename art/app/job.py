@@ -22,7 +22,7 @@ import numpy as np
 
 from art import examples
 from art.engine.costs import lbfgs_history_for
-from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS,
+from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
                            IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS, LBFGS_HISTORY,
                            LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO, OPTIMIZERS, OUTPUT_DIR,
                            PRECISIONS, STYLE_LAYERS, STYLE_LOSSES, TEMPORAL_WEIGHT, VGG_MODEL)
@@ -146,7 +146,7 @@ class Job:
     style_loss: str = 'gram'
     normalize_gradients: bool = False
     frames: tuple = ()
-    frame_iterations: int = FRAME_ITERATIONS
+    frame_iterations: int = round(LBFGS_ITERATIONS * FRAME_ITERATIONS_SHARE)
     temporal_weight: float = TEMPORAL_WEIGHT
     frame_init: str = 'warped'
     pooling: str = 'avg'
@@ -243,6 +243,9 @@ class Job:
             raise JobError('--frames FIRST:LAST counts from 1 with FIRST <= LAST, e.g. 1:48')
         if self.scales != (1.0,):
             raise JobError('--scales is for pictures: a clip paints each frame at its size')
+        if self.loss_log:
+            raise JobError("--loss-log is for pictures: a clip's record keeps each frame's "
+                           'losses')
         if self.init == 'image':
             raise JobError('--init image is for pictures: a clip starts from art.py\'s mix, '
                            'or --init noise or content, and later frames as --frame-init says')
@@ -410,8 +413,11 @@ def resolve(settings):
     content = given.pop('content', examples.CONTENT)
     style = tuple(given.pop('style', (examples.STYLE,)))
     clip = video.probe(content) if video.is_clip(content) else None
-    height, width = target_size(given.pop('width', None), given.pop('height', None),
-                                clip.size if clip else picture_size(content))
+    width, height = given.pop('width', None), given.pop('height', None)
+    if clip and not (width or height):
+        # A clip keeps its aspect ratio: art.py's width, or the clip's own if narrower.
+        width = min(IMAGE_WIDTH, clip.size[1])
+    height, width = target_size(width, height, clip.size if clip else picture_size(content))
     if clip and given.get('frames'):
         first, last = given.pop('frames')
         given['frames'] = (first, clip.frames if last is None else last)
@@ -420,11 +426,14 @@ def resolve(settings):
         given.pop('content_layers', None), given.pop('style_layers', None),
         given.pop('style_layer_weights', None), given.pop('content_weight_blend', None))
     seed = given.pop('seed', None)
+    iterations = given.pop('iterations', LBFGS_ITERATIONS if optimizer == 'lbfgs'
+                           else ITERATIONS)
     return Job(content=content, style=style, width=width, height=height,
                output=given.pop('output', DEFAULT_CLIP_OUTPUT if clip else DEFAULT_OUTPUT),
                seed=(0 if clip else random_seed()) if seed is None else seed,
-               iterations=given.pop('iterations', LBFGS_ITERATIONS if optimizer == 'lbfgs'
-                                    else ITERATIONS),
+               iterations=iterations,
+               frame_iterations=given.pop('frame_iterations', max(
+                   1, round(iterations * FRAME_ITERATIONS_SHARE))),
                lbfgs_history=given.pop('lbfgs_history', lbfgs_history_for(height, width)),
                content_layers=content_layers, style_layers=style_layers,
                style_blend_weights=tuple(given.pop('style_blend_weights', (1.0,) * len(style))),

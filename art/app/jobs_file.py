@@ -87,7 +87,9 @@ def _relative_to(folder, values):
 
 
 def placed(job, out_dir, name):
-    """The Job with its files under out_dir named after `name`."""
+    """The Job with its files under out_dir named after `name` (a clip's video NAME.mp4)."""
+    if job.is_clip:
+        return dataclasses.replace(job, output=os.path.join(out_dir, name + '.mp4'))
     return dataclasses.replace(job, output=os.path.join(out_dir, name + '.png'),
                                loss_log=os.path.join(out_dir, name + '.csv'))
 

@@ -36,11 +36,14 @@ def _remote_paint(values, inputs, loaded):
             style_masks=tuple(moved[path] for path in job.style_masks),
             style_image_masks=tuple(moved[path] for path in job.style_image_masks),
             init_image=moved.get(job.init_image), output=os.path.join(folder, os.path.basename(
-                job.output)), loss_log=os.path.join(folder, os.path.basename(job.loss_log)))
+                job.output)), loss_log=job.loss_log and os.path.join(
+                    folder, os.path.basename(job.loss_log)))
         lines = []
         code, reason = paint_one(local, lines.append, loaded)
         written = {}
         for name in os.listdir(folder):
+            if not os.path.isfile(os.path.join(folder, name)):
+                continue  # a clip's frames and cache stay on the node: its video comes back
             with open(os.path.join(folder, name), 'rb') as handle:
                 written[name] = handle.read()
     written[os.path.basename(job.beside_output('', '.log'))] = '\n'.join(lines).encode()

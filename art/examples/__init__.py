@@ -10,7 +10,7 @@ import math
 import os
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 FOLDER = os.path.dirname(os.path.abspath(__file__))
 CONTENT = os.path.join(FOLDER, 'content.png')
@@ -82,6 +82,28 @@ def draw_style(size=SIZE, strokes=6000, seed=0):
         colour = tuple(int(c) for c in np.clip(palette[shade] + rng.normal(0, 12, 3), 0, 255))
         draw.line([(x, y), end], fill=colour, width=int(rng.randint(3, 7)))
     return canvas
+
+
+def texture(height, width, seed):
+    """Smooth random RGB texture (float32 levels): structure an optical flow can follow at
+    every pixel."""
+    noise = np.random.default_rng(seed).uniform(0, 255, (height, width, 3)).astype(np.uint8)
+    return np.asarray(Image.fromarray(noise).filter(ImageFilter.GaussianBlur(1.5)), np.float32)
+
+
+def moving_square(frames, size=(96, 128), square=32, step=(3, 2)):
+    """A generated clip: a textured square of side `square` moving by `step` (dx, dy) per
+    frame over a textured background of `size` (height, width). (the frames, float32
+    levels; each frame's square as (top, left))."""
+    background, patch = texture(*size, seed=1), texture(square, square, seed=2)
+    pictures, places = [], []
+    for index in range(frames):
+        top, left = 20 + step[1] * index, 10 + step[0] * index
+        frame = background.copy()
+        frame[top:top + square, left:left + square] = patch
+        pictures.append(frame)
+        places.append((top, left))
+    return pictures, places
 
 
 def main():

@@ -114,6 +114,7 @@ def test_a_clip_stopped_by_sigint_goes_on_and_paints_the_same_frames(tmp_path, c
 
     changed = run_art(*flags, '--output', 'stopped.mp4', '--temporal-weight', 5, cwd=tmp_path)
     one_line_error(changed, 'stopped.json was painted with other settings', 'temporal_weight')
+    one_line_error(run_art('--verify', 'stopped.json', cwd=tmp_path), 'the record of a clip')
 
 
 @pytest.mark.parametrize('content, extra, fragments', [
@@ -169,3 +170,15 @@ def test_a_clips_settings_resolve_from_the_clip(clip_files):
     assert resolve({'content': str(clip_files / 'clip.mp4'), 'frames': (2, None)}).frames == (2, 6)
     with pytest.raises(JobError, match='--frames is for a clip'):
         resolve({'content': str(clip_files / 'style.png'), 'frames': (1, 2)})
+
+
+def test_a_clip_without_opencv_says_what_to_install(tmp_path, clip_files, synthetic_files,
+                                                    monkeypatch, capsys):
+    for module in ('art.app.clip_run', 'art.app.flow_cache', 'art.engine.clip',
+                   'art.engine.flow'):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setitem(sys.modules, 'cv2', None)  # import cv2 raises ImportError
+    flags = [str(flag) for flag in clip_flags(clip_files, synthetic_files)]
+    assert art.app.cli.main(flags + ['--output', str(tmp_path / 'out.mp4')]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "run_art.py: error: painting a clip needs cv2: pip install -e '.[video]'")

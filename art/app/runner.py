@@ -149,7 +149,11 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     precision = choose_precision(job)
     inputs = describe_inputs(job)
     if job.is_clip:
-        from art.app import clip_run  # pylint: disable=import-outside-toplevel
+        try:
+            from art.app import clip_run  # pylint: disable=import-outside-toplevel
+        except ImportError as error:  # OpenCV, without the video extra
+            raise UsageError("painting a clip needs %s: pip install -e '.[video]'"
+                             % error.name) from None
         done = clip_run.frames_done(job, inputs)
     prepared = prepare(job, say, weights_md5, loaded)
     from art.engine import stylize  # pylint: disable=import-outside-toplevel

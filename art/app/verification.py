@@ -17,8 +17,8 @@ import numpy as np
 from art.io import files
 from art.app import runner
 from art.app.job_files import check_files
-from art.app.record import (check_inputs, environment_differences, read_record, recorded_job,
-                            trajectory)
+from art.app.record import (RecordError, check_inputs, environment_differences, read_record,
+                            recorded_job, trajectory)
 
 LOSS_TOLERANCE = 1e-4
 IMAGE_TOLERANCE = 2
@@ -76,7 +76,11 @@ class VerifyReport:
 
 
 def _job_for_replay(record, path, output, **moved):
-    """The record's Job, writing to `output`, inputs moved where given, all checked."""
+    """The record's Job, writing to `output`, inputs moved where given, all checked; a
+    clip's record is refused (its own command goes on with it)."""
+    if 'frames' in record:
+        raise RecordError('%s is the record of a clip: run the command that painted it again '
+                          'to go on with it; --replay and --verify repeat pictures' % path)
     job = recorded_job(record, path, output=os.path.abspath(output), **moved)
     check_inputs(record, job, path)
     return job

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import art.app.cli
-from art.app.job import JobError, resolve
+from art.app.job import JobError
+from art.app.resolving import resolve
 from art.io import files, video
 from conftest import running
 from test_cli import RUN_ART, ROOT, one_line_error, run_art, snapshot

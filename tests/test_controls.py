@@ -5,7 +5,7 @@ from PIL import Image
 
 import art
 import art.app.cli
-import art.app.job
+import art.app.resolving
 from art.engine import stylize as engine
 from art import examples
 from art.io import images
@@ -121,7 +121,7 @@ def test_content_weight_blend_splits_the_content_loss(weights, pair):
 
 
 def job_of(*argv):
-    return art.app.job.resolve(art.app.cli.job_settings(art.app.cli.build_parser().parse_args(list(argv))))
+    return art.app.resolving.resolve(art.app.cli.job_settings(art.app.cli.build_parser().parse_args(list(argv))))
 
 
 def settings(*argv):

@@ -11,7 +11,8 @@ import art.app.cli
 from art.engine import costs
 from art import examples
 from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY
-from art.app.job import Job, JobError, resolve
+from art.app.job import Job, JobError
+from art.app.resolving import resolve
 from art.app.job_files import check_files
 
 

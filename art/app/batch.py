@@ -29,7 +29,7 @@ from tqdm import tqdm
 from art.app import grid
 from art.app.job import Job
 from art.app.errors import EXIT_FAILED, Terminated, stopped_by
-from art.app.jobs_file import GRID, SUMMARY, BatchError, finished, read_batch
+from art.app.jobs_file import GRID, SUMMARY, finished, read_batch
 from art.app.ray_tasks import connect_ray, paint_on_ray
 from art.app.runner import stopping_once
 from art.app.worker import Outcome, outcome_of, paint_one
@@ -107,13 +107,7 @@ def write_summary(out_dir, content):
 def run_batch(source, defaults, out_dir, say, ray_address=None):
     """Paint a batch; the exit code: 0, 1 if any job failed, 130 on Ctrl-C."""
     entries = read_batch(source, defaults, out_dir)
-    if ray_address:
-        for entry in entries:
-            if entry.job.is_clip and os.path.isdir(entry.job.content):
-                raise BatchError('line %d: the clip %s is a folder of frames, which is not '
-                                 'sent to a Ray node; give it as a video file'
-                                 % (entry.line, entry.job.content))
-    ray = connect_ray(ray_address) if ray_address else None
+    ray = connect_ray(ray_address, entries) if ray_address else None
     out_dir = os.path.abspath(out_dir)
     outcomes, started = {}, time.time()
     todo = []

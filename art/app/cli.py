@@ -11,7 +11,8 @@ import sys
 
 from tqdm import tqdm
 
-from art.app.job import INPUT_PATHS, flag, resolve
+from art.app.job import INPUT_PATHS, flag
+from art.app.resolving import resolve
 from art.app.arguments import build_parser, job_settings
 from art.app.errors import EXIT_FAILED, EXPECTED_ERRORS, STOPS, UsageError, Terminated, ending_of
 from art.app.job_files import check_files

@@ -8,7 +8,8 @@ import json
 import os
 
 from art.app import arguments, grid
-from art.app.job import INPUT_PATHS, Job, JobError, SYNTHETIC, resolve
+from art.app.job import INPUT_PATHS, Job, JobError, SYNTHETIC
+from art.app.resolving import resolve
 from art.app.record import RecordError, read_record
 from art.app.errors import UsageError
 from art.app.job_files import check_files

@@ -87,8 +87,15 @@ def node_cpus(ray):
     return min(node['Resources'].get('CPU', 1) for node in ray.nodes() if node['Alive'])
 
 
-def connect_ray(address):
-    """The ray module, connected to the cluster at `address`; BatchError if it cannot be."""
+def connect_ray(address, entries):
+    """The ray module, connected to the cluster at `address`; BatchError if it cannot be,
+    or if one of the batch's `entries` is a clip given as a folder (a node has no folder:
+    a task is sent its inputs' bytes)."""
+    for entry in entries:
+        if entry.job.is_clip and os.path.isdir(entry.job.content):
+            raise BatchError('line %d: the clip %s is a folder of frames, which is not sent '
+                             'to a Ray node; give it as a video file'
+                             % (entry.line, entry.job.content))
     try:
         import ray  # pylint: disable=import-outside-toplevel
     except ImportError:

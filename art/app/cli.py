@@ -16,7 +16,7 @@ from art.app.resolving import resolve
 from art.app.arguments import build_parser, job_settings
 from art.app.errors import EXIT_FAILED, EXPECTED_ERRORS, STOPS, UsageError, Terminated, ending_of
 from art.app.job_files import check_files
-from art.io.files import WriteError
+from art.io.files import WriteError, signals_deferred
 from art.app.verification import IMAGE_TOLERANCE, LOSS_TOLERANCE
 
 # Flags a replay may change: where files are, not what is painted.
@@ -100,8 +100,9 @@ def main(argv=None):
 
     def say(message):
         try:
-            tqdm.write(message, file=sys.stdout)
-            sys.stdout.flush()
+            with signals_deferred():  # a stop raised inside tqdm's lock would break it
+                tqdm.write(message, file=sys.stdout)
+                sys.stdout.flush()
         except BrokenPipeError:
             # The reader went away (`run_art.py ... | head`): the painting goes on.
             _drop_stdout()

@@ -93,8 +93,9 @@ class ClipProgress:
 
     def add(self, iterate):
         if iterate.iteration:
-            self.frame_bar.update(1)
-            self.frame_bar.set_postfix(total='%.4g' % iterate.total_loss)
+            with files.signals_deferred():  # a stop raised inside tqdm's locks breaks them
+                self.frame_bar.update(1)
+                self.frame_bar.set_postfix(total='%.4g' % iterate.total_loss)
 
     def frame_done(self, index, last, seconds, flicker):
         """Record frame `index`'s outcome (its file already written)."""

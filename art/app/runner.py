@@ -20,7 +20,7 @@ from art.app.memory import describe_tiles, plan_memory, tiling_line, wants_syste
 from art.app.progress import Progress
 from art.constants import FINISH_PRECISION
 from art.engine import cpu
-from art.io.files import WriteError
+from art.io.files import WriteError, signals_deferred
 
 # The work before the graph (`prepare`): the pictures (art.app.loading.Pictures), the
 # weights and their description, the estimated peak bytes and {size: tile or None}.
@@ -118,9 +118,10 @@ def drive(iterates, progress, total, last_iteration):
         for iterate in iterates:
             progress.add(iterate)
             if iterate.iteration:
-                bar.update(1)
-                bar.set_postfix(evaluations=iterate.evaluations,
-                                total='%.4g' % iterate.total_loss)
+                with signals_deferred():  # a stop raised inside tqdm's locks breaks them
+                    bar.update(1)
+                    bar.set_postfix(evaluations=iterate.evaluations,
+                                    total='%.4g' % iterate.total_loss)
             if iterate.iteration == last_iteration and last_iteration < total:
                 return Ending(0, 'interrupted', 'stopped at iteration %d, where the record ends'
                               % last_iteration), None

@@ -145,9 +145,8 @@ def painter_of(job, prepared, configs):
         **stylize.painting_options(job, prepared.pictures, job.size))
 
 
-def paint_frames(job, prepared, configs, progress, first, last):
-    """Paint frames from the first not done to `last`, each written as it is done."""
-    clip = video.probe(job.content)
+def paint_frames(job, clip, prepared, configs, progress, first, last):
+    """Paint frames of `clip` from the first not done to `last`, each written as it is done."""
     start = first + len(progress.record['frames'])
     painter = painter_of(job, prepared, configs)
     cache = FlowCache(job.cache_path)
@@ -203,7 +202,7 @@ def paint_clip_job(job, prepared, configs, record, done, say):
         say('going on from frame %d: %d of %d frames painted earlier in %s' % (
             first + len(done) + 1, len(done), last - first + 1, job.frames_folder))
     try:
-        paint_frames(job, prepared, configs, progress, first, last)
+        paint_frames(job, clip, prepared, configs, progress, first, last)
         progress.close()
         assemble(job, clip, first, last)
     except NonFiniteLoss as error:

@@ -14,7 +14,7 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     packages=['art', 'art.io', 'art.network', 'art.engine', 'art.app', 'art.examples'],
-    package_data={'art.examples': ['*.png', '*.jsonl']},
+    package_data={'art.examples': ['*.png', '*.jsonl'], 'art.app': ['page/*']},
     py_modules=['run_art'],
     python_requires='>=3.10',
     install_requires=[
@@ -40,8 +40,9 @@ setup(
         'cluster': ['ray>=2.9'],
         # Video (run_art.py --content clip.mp4): optical flow and ffmpeg, both from wheels.
         'video': ['opencv-python-headless>=4.8', 'imageio-ffmpeg>=0.5'],
+        # The live page's tests drive the system's Chromium (Debian's chromium package).
         'test': ['pytest>=7', 'matplotlib>=3.5', 'ray>=2.9', 'opencv-python-headless>=4.8',
-                 'imageio-ffmpeg>=0.5'],
+                 'imageio-ffmpeg>=0.5', 'playwright>=1.40'],
     },
     entry_points={'console_scripts': ['art-paint=art.app.cli:main']},
 )

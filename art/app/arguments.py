@@ -18,6 +18,7 @@ from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
 from art.io.images import INITS
 from art.io.video import VIDEO_EXTENSIONS
 from art.network.layers import POOLINGS
+from art.app.preview import address
 from art.app.record import TRAJECTORY_COLUMNS
 from art.app.verification import IMAGE_TOLERANCE, LOSS_TOLERANCE
 from art.network.weights import KERNEL_LAYOUTS, KNOWN_FILES
@@ -288,9 +289,21 @@ def build_parser():
                         help='build the graph for these settings and describe it (the variable, '
                              'the captured constants, the op count, the losses, memory and '
                              'FLOPs) without optimizing or writing anything')
+    parser.add_argument('--preview', metavar='[HOST:]PORT', type=_preview_address,
+                        help='serve a live page of the run (the image, the loss curve, the '
+                             'speed, Stop and Save now) at http://HOST:PORT/ with a token, '
+                             'printed at the start; HOST defaults to 127.0.0.1, PORT 0 takes '
+                             'a free port')
     parser.add_argument('--debug', action='store_true',
                         help='show a traceback on errors')
     return parser
+
+
+def _preview_address(text):
+    try:
+        return address(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def job_settings(args):

@@ -22,11 +22,15 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 import time
 
 from tqdm import tqdm
 
 from art.app import grid
+from art.app.board import Board, Relay, receive
+from art.app.preview import STREAM_RATE
+from art.app.progress import downloads
 from art.app.job import Job
 from art.app.errors import EXIT_FAILED, Terminated, stopped_by
 from art.app.jobs_file import GRID, SUMMARY, finished, read_batch
@@ -36,18 +40,42 @@ from art.app.worker import Outcome, outcome_of, paint_one
 from art.io.files import write_atomic
 
 
-def _paint_in_worker(values, log_path, sender):
-    """A worker process's job: paint it, its lines to log_path, (code, reason) to `sender`.
+def _paint_in_worker(values, log_path, sender, relay):
+    """A worker process's job: paint it, its lines to log_path, (code, reason) to `sender`,
+    its progress to the batch's page over `relay` (a Connection, or None without a page).
     SIGINT and SIGTERM stop the painting as at a terminal, once."""
     with stopping_once(), open(log_path, 'w', encoding='utf-8') as log:
         def say(message):
             log.write(message + '\n')
             log.flush()
 
-        sender.send(paint_one(Job.from_dict(values), say))
+        board = Board()
+        if relay is not None:
+            Relay(board, relay, STREAM_RATE).start()
+        sender.send(paint_one(Job.from_dict(values), say, board=board))
 
 
-def paint_here(entry):
+@contextlib.contextmanager
+def relaying(context, board, name):
+    """The worker's end of a pipe that brings job `name`'s painting to `board` for the
+    block, or None when no page shows it."""
+    if not board.served:
+        yield None
+        return
+    ours, theirs = context.Pipe()
+    board.relay = lambda: ours.send('save')
+    reader = threading.Thread(target=receive, args=(board, ours, name), daemon=True)
+    reader.start()
+    try:
+        yield theirs
+    finally:
+        theirs.close()
+        board.relay = None
+        reader.join(1)
+        ours.close()
+
+
+def paint_here(entry, board):
     """Paint one job in a fresh worker process (its memory is the system's again after);
     (its Outcome, the KeyboardInterrupt or Terminated that stopped the batch meanwhile, or
     None). A crash of the worker fails this job only.
@@ -58,19 +86,21 @@ def paint_here(entry):
     """
     context = multiprocessing.get_context('spawn')
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_paint_in_worker, name='art ' + entry.name,
-                             args=(entry.job.to_dict(), entry.job.beside_output('', '.log'),
-                                   sender))
-    worker.start()
-    sender.close()
-    stop = None
-    try:
-        worker.join()
-    except (KeyboardInterrupt, Terminated) as caught:  # once: run_batch is stopping_once
-        stop = caught
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(worker.pid, signal.Signals[stopped_by(stop)[1]])
-        worker.join()
+    board.begin_painting(title=entry.name)
+    with relaying(context, board, entry.name) as relay:
+        worker = context.Process(target=_paint_in_worker, name='art ' + entry.name,
+                                 args=(entry.job.to_dict(), entry.job.beside_output('', '.log'),
+                                       sender, relay))
+        worker.start()
+        sender.close()
+        stop = None
+        try:
+            worker.join()
+        except (KeyboardInterrupt, Terminated) as caught:  # once: run_batch is stopping_once
+            stop = caught
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.Signals[stopped_by(stop)[1]])
+            worker.join()
     try:
         answer = receiver.recv()
     except EOFError:  # the worker died before it could answer
@@ -104,8 +134,19 @@ def write_summary(out_dir, content):
     write_atomic(os.path.join(out_dir, SUMMARY), write)
 
 
-def run_batch(source, defaults, out_dir, say, ray_address=None):
-    """Paint a batch; the exit code: 0, 1 if any job failed, 130 on Ctrl-C."""
+def show_jobs(board, entries, outcomes, on_ray):
+    """The batch's jobs on its page: each queued, or skipped with its painting."""
+    board.update_run(jobs=[{'name': entry.name, 'status': 'queued', 'reason': None,
+                            'thumbnail': 0} for entry in entries], can_save=not on_ray)
+    for entry in entries:
+        if entry.name in outcomes:
+            board.update_job(entry.name, grid.painted(entry.job), status='skipped')
+
+
+def run_batch(source, defaults, out_dir, say, ray_address=None, board=None):
+    """Paint a batch, shown on `board` (art.app.board; None: a Board no page reads); the
+    exit code: 0, 1 if any job failed, 130 on Ctrl-C."""
+    board = Board('batch') if board is None else board
     entries = read_batch(source, defaults, out_dir)
     ray = connect_ray(ray_address, entries) if ray_address else None
     out_dir = os.path.abspath(out_dir)
@@ -117,6 +158,7 @@ def run_batch(source, defaults, out_dir, say, ray_address=None):
             say('%s: skipped, done earlier (%s)' % (entry.name, entry.job.record_path))
         else:
             todo.append(entry)
+    show_jobs(board, entries, outcomes, bool(ray))
     say('batch: %d jobs, %d to paint %s, %d done earlier; files in %s' % (
         len(entries), len(todo), 'on Ray at %s' % ray_address if ray_address
         else 'here, one at a time', len(entries) - len(todo), out_dir))
@@ -131,6 +173,9 @@ def run_batch(source, defaults, out_dir, say, ray_address=None):
                         running=len(todo) - bar.n if ray_address else 0)
         say('%s: %s%s' % (entry.name, outcome.status,
                           ', %s' % outcome.reason if outcome.reason else ''))
+        board.update_job(entry.name, grid.painted(entry.job) if outcome.status == 'done'
+                         and os.path.exists(entry.job.output) else None,
+                         status=outcome.status, reason=outcome.reason)
 
     code = 0
     # SIGINT and SIGTERM end a batch as Ctrl-C at its terminal does: the job painting
@@ -142,7 +187,8 @@ def run_batch(source, defaults, out_dir, say, ray_address=None):
             else:
                 for entry in todo:
                     bar.set_postfix(running=1)
-                    outcome, stop = paint_here(entry)
+                    board.update_job(entry.name, status='running')
+                    outcome, stop = paint_here(entry, board)
                     report(entry, outcome)
                     if stop:
                         raise stop
@@ -155,10 +201,17 @@ def run_batch(source, defaults, out_dir, say, ray_address=None):
             content = summary(entries, outcomes, time.time() - started)
             write_summary(out_dir, content)
             drawn = grid.write_grid(os.path.join(out_dir, GRID), entries, outcomes)
+    return batch_ended(content, code, out_dir, drawn, say, board)
+
+
+def batch_ended(content, code, out_dir, drawn, say, board):
+    """Say how the batch ended, and show it on `board`; its exit code."""
     counts = content['counts']
+    how = ', '.join('%d %s' % (count, status) for status, count in sorted(counts.items()))
+    board.end('interrupted' if code else 'done', how,
+              downloads(os.path.join(out_dir, SUMMARY), os.path.join(out_dir, GRID)))
     say('batch %s in %.1f s: %s -> %s%s' % (
-        'interrupted' if code else 'finished', content['seconds'],
-        ', '.join('%d %s' % (count, status) for status, count in sorted(counts.items())),
+        'interrupted' if code else 'finished', content['seconds'], how,
         os.path.join(out_dir, SUMMARY), ', ' + os.path.join(out_dir, GRID) if drawn else ''))
     if code:
         return code

@@ -5,6 +5,7 @@ is validated before any slow work; everything after that receives the Job.
 Modes: paint (the default), --explain, --replay RECORD, --verify RECORD.
 Every expected failure ends in one line on stderr and a documented exit code.
 """
+import contextlib
 import os
 import signal
 import sys
@@ -14,6 +15,7 @@ from tqdm import tqdm
 from art.app.job import INPUT_PATHS, flag
 from art.app.resolving import resolve
 from art.app.arguments import build_parser, job_settings
+from art.app.board import Board
 from art.app.errors import EXIT_FAILED, EXPECTED_ERRORS, STOPS, UsageError, Terminated, ending_of
 from art.app.job_files import check_files
 from art.io.files import WriteError, signals_deferred
@@ -55,6 +57,9 @@ def check_modes(args):
                                  flag(name) for name in REPLAY_FLAGS)))
     if args.verify and args.output:
         raise UsageError('--verify paints into a temporary folder; --output is not used')
+    if args.preview and (args.explain or args.replay or args.verify):
+        raise UsageError('--preview watches a painting, a clip or a batch; it cannot be '
+                         'combined with %s' % chosen[0])
 
 
 def moved_inputs(args):
@@ -86,12 +91,35 @@ def dispatch(args, say):
                                    **moved_inputs(args))
     if args.batch:
         from art.app import batch  # pylint: disable=import-outside-toplevel
-        return batch.run_batch(args.batch, job_settings(args), args.out_dir, say, args.ray)
+        with watching(args.preview, 'batch', say) as board:
+            return batch.run_batch(args.batch, job_settings(args), args.out_dir, say, args.ray,
+                                   board)
     job = resolve(job_settings(args))
     check_files(job, writes=not args.explain)
     if args.explain:
         return runner.explain(job, say)
-    return runner.run(job, say)
+    with watching(args.preview, 'clip' if job.is_clip else 'painting', say) as board:
+        return runner.run(job, say, board=board)
+
+
+@contextlib.contextmanager
+def watching(where, kind, say):
+    """The Board (art.app.board) of a run of `kind`, with its live page served on `where`
+    ((host, port), or None for no page) for the block. A run that ends in an error its
+    own files do not record still tells the page how it ended."""
+    board = Board(kind)
+    if where is None:
+        yield board
+        return
+    from art.app.preview import serving  # pylint: disable=import-outside-toplevel
+    with serving(where, board, say):
+        try:
+            yield board
+        except STOPS + (Exception,) as error:
+            if not board.ended:
+                _, status, reason = ending_of(error)
+                board.end(status, reason, {})
+            raise
 
 
 def main(argv=None):

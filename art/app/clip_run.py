@@ -14,8 +14,10 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from art.app.board import jpeg, painting_values
 from art.app.errors import EXIT_FAILED, STOPS, UsageError, ending_of
 from art.app.flow_cache import FlowCache
+from art.app.progress import downloads
 from art.app.record import RecordError, read_record, write_record
 from art.engine import stylize
 from art.engine.clip import FramePainter, as_saved, carried
@@ -78,10 +80,10 @@ class ClipProgress:
     """A clip's progress on disk and on screen: the frames bar, each frame's bar inside
     it, each frame written with its line in the record."""
 
-    def __init__(self, job, record, say, done, count):
-        self.job, self.record, self.say = job, record, say
+    def __init__(self, job, record, say, done, count, board):
+        self.job, self.record, self.say, self.board = job, record, say, board
         self.record['frames'] = done
-        self.started = time.time()
+        self.count, self.index, self.began = count, None, time.time()
         self.bar = tqdm(total=count, initial=len(done), unit='frame', desc='frames',
                         disable=None)
         self.frame_bar = None
@@ -90,12 +92,26 @@ class ClipProgress:
     def begin(self, index, iterations):
         self.frame_bar = tqdm(total=iterations, unit='it', desc='frame %d' % (index + 1),
                               leave=False, disable=None)
+        self.index, self.began = index, time.time()
+        self.board.begin_painting(**painting_values(self.job, self.record, 'frame %d of %s' % (
+            index + 1, os.path.basename(self.job.content)), iterations))
 
     def add(self, iterate):
+        """Show an iterate of the frame; write it as a checkpoint when Save now was asked."""
         if iterate.iteration:
             with files.signals_deferred():  # a stop raised inside tqdm's locks breaks them
                 self.frame_bar.update(1)
                 self.frame_bar.set_postfix(total='%.4g' % iterate.total_loss)
+        self.board.add_row(
+            [iterate.iteration, iterate.evaluations, round(time.time() - self.began, 3),
+             float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss)],
+            lambda: jpeg(images.to_pixels(iterate.image)), precision=iterate.precision)
+        if self.board.take_save():
+            path = self.job.beside_output('frame%d-%d' % (self.index + 1, iterate.iteration),
+                                          '.png')
+            files.save_rgb(path, images.to_pixels(iterate.image))
+            self.say('frame %d, iteration %d -> %s (Save now, from the page)' % (
+                self.index + 1, iterate.iteration, path))
 
     def frame_done(self, index, last, seconds, flicker):
         """Record frame `index`'s outcome (its file already written)."""
@@ -118,6 +134,10 @@ class ClipProgress:
             evaluations=sum(frame['evaluations'] for frame in frames),
             seconds=round(sum(frame['seconds'] for frame in frames), 3))
         write_record(self.job.record_path, self.record)
+        self.board.update_run(frames={'done': len(frames), 'total': self.count,
+                                      'seconds': self.record['outcome']['seconds']})
+        if status != 'running':
+            self.board.end(status, reason, downloads(self.job.output, self.job.record_path))
 
     def close(self):
         if self.frame_bar is not None:
@@ -189,13 +209,14 @@ def assemble(job, clip, first, last):
         partial, frames, clip.fps, audio_from=clip.path if whole and clip.audio else None))
 
 
-def paint_clip_job(job, prepared, configs, record, done, say):
+def paint_clip_job(job, prepared, configs, record, done, say, board):
     """Paint the clip of `job` (its record `record` just made), going on after the frames
-    `done` (frames_done's) of an earlier run; the exit code."""
+    `done` (frames_done's) of an earlier run, shown on `board` (art.app.board); the exit
+    code."""
     clip = video.probe(job.content)
     first, last = frame_range(job, clip)
     os.makedirs(job.frames_folder, exist_ok=True)
-    progress = ClipProgress(job, record, say, done, last - first + 1)
+    progress = ClipProgress(job, record, say, done, last - first + 1, board)
     if len(done) == last - first + 1:
         say('all %d frames were painted earlier in %s' % (len(done), job.frames_folder))
     elif done:

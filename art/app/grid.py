@@ -70,13 +70,18 @@ def cell_width(entries):
 def picture(entry, outcome, width):
     """The cell of a job: its painting (a clip's first frame), or its status on grey."""
     if outcome and outcome.status in ('done', 'skipped') and os.path.exists(entry.job.output):
-        pixels = (first_frame(entry.job.output) if entry.job.is_clip
-                  else read_rgb(entry.job.output))
-        return Image.fromarray(pixels).resize((width, THUMB_HEIGHT), Image.LANCZOS)
+        return Image.fromarray(painted(entry.job)()).resize((width, THUMB_HEIGHT),
+                                                            Image.LANCZOS)
     empty = Image.new('RGB', (width, THUMB_HEIGHT), EMPTY)
     ImageDraw.Draw(empty).text((4, 4), outcome.status if outcome else 'not painted', fill=INK,
                                font=ImageFont.load_default())
     return empty
+
+
+def painted(job):
+    """A function giving a Job's painting as uint8 RGB pixels (a clip's first frame), read
+    from its output when called."""
+    return lambda: first_frame(job.output) if job.is_clip else read_rgb(job.output)
 
 
 def block_height(block):

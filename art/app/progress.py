@@ -1,9 +1,11 @@
 """One painting's progress on disk as it goes: the loss log, checkpoints, the record, and at
 the end the image, the contact sheet and the loss curve."""
+import os
 import time
 
 import numpy as np
 
+from art.app.board import jpeg, painting_values
 from art.app.record import TRAJECTORY_COLUMNS, TrajectoryRow, write_record
 from art.app.errors import EXIT_FAILED, UsageError
 from art.io import colors, files, images, sheets
@@ -78,8 +80,8 @@ class Progress:
 
     SHEET_CHECKPOINTS = 8
 
-    def __init__(self, job, record, say, pictures):
-        self.job, self.record, self.say = job, record, say
+    def __init__(self, job, record, say, pictures, board):
+        self.job, self.record, self.say, self.board = job, record, say, board
         self.started = time.time()
         self.content_pixels = images.resize_rgb(pictures.content, *job.size)
         self.inputs = sheet_inputs(job, pictures)
@@ -91,6 +93,9 @@ class Progress:
             self._write_record()
         except files.WriteError as error:  # before painting: the user's to mend
             raise UsageError(str(error)) from None
+        board.begin_painting(**painting_values(job, record, '%s in the style of %s' % (
+            os.path.basename(job.content), ' + '.join(map(os.path.basename, job.style))),
+                                               job.total_iterations))
 
     def _write_record(self):
         """Write the record, with every row so far."""
@@ -123,8 +128,12 @@ class Progress:
         self.last = iterate
         self.rows.append(row)
         self.log.add(row)
+        height, width = np.shape(iterate.image)[1:3]
+        self.board.add_row(row[:6], lambda: jpeg(self.pixels(iterate)),
+                           precision=iterate.precision, scale='%dx%d' % (width, height))
         every = self.job.checkpoint_every
-        if every and iterate.iteration % every == 0:
+        asked = self.board.take_save()
+        if asked or every and iterate.iteration % every == 0:
             path = self.job.checkpoint_path(iterate.iteration)
             pixels = self.pixels(iterate)
             files.save_rgb(path, pixels)
@@ -133,8 +142,9 @@ class Progress:
                                                    path=path, sha256=files.file_sha256(path)))
             self._outcome(iterate)
             self._write_record()
-            self.say('iteration %d: %d evaluations, total loss %.4g -> %s' % (
-                iterate.iteration, iterate.evaluations, iterate.total_loss, path))
+            self.say('iteration %d: %d evaluations, total loss %.4g -> %s%s' % (
+                iterate.iteration, iterate.evaluations, iterate.total_loss, path,
+                ' (Save now, from the page)' if asked else ''))
 
     def sheet_items(self, result):
         """The contact sheet's (label, pixels): the inputs, at most SHEET_CHECKPOINTS of the
@@ -157,6 +167,7 @@ class Progress:
         if last is None:
             self.record['outcome'].update(status=status, reason=reason)
             self._write_record()
+            self.board.end(status, reason, downloads(self.job.record_path))
             self.say('%s before the first iteration; no image written' % (reason or status))
             return code
         unwritten = []
@@ -184,11 +195,18 @@ class Progress:
             for name in ('evaluations', 'content', 'style', 'total')))
         self._outcome(last, status=status, reason=reason, image_sha256=image_sha256)
         attempt(self._write_record)
+        self.board.end(status, reason, downloads(
+            self.job.output, self.job.record_path, self.job.sheet_path, self.job.curve_path))
         self.say(ending_line(self.job, last, reason or status, self.record['outcome']['seconds'],
                              drawn))
         if unwritten:
             raise unwritten[0]
         return code
+
+
+def downloads(*paths):
+    """{name: path} of the files among `paths` that were written, for the page."""
+    return {os.path.basename(path): path for path in paths if path and os.path.exists(path)}
 
 
 def ending_line(job, last, how, seconds, drawn):

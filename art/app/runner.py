@@ -13,6 +13,7 @@ import signal
 
 from tqdm import tqdm
 
+from art.app.board import Board
 from art.app.record import describe_inputs, device_line, environment, new_record, precision_words
 from art.app.errors import EXIT_FAILED, STOPS, Ending, Terminated, UsageError, ending_of
 from art.app.loading import load_weights, read_pictures
@@ -141,12 +142,14 @@ def drive(iterates, progress, total, last_iteration):
         iterates.close()
 
 
-def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
+def run(job, say, weights_md5=None, last_iteration=None, loaded=None, board=None):
     """Paint `job`, writing its files as it goes; the exit code.
 
     `last_iteration` stops after that iteration (a replay of a run that
-    ended there); `weights_md5` and `loaded` as in `prepare`.
+    ended there); `weights_md5` and `loaded` as in `prepare`; `board` is the live
+    page's (art.app.board), a Board no page reads when None.
     """
+    board = Board() if board is None else board
     precision = choose_precision(job)
     inputs = describe_inputs(job)
     if job.is_clip:
@@ -163,8 +166,8 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None):
     machine = announce(job, prepared, precision, configs, say)
     record = new_record(job, inputs, prepared.described, machine)
     if job.is_clip:
-        return clip_run.paint_clip_job(job, prepared, configs, record, done, say)
-    progress = Progress(job, record, say, prepared.pictures)
+        return clip_run.paint_clip_job(job, prepared, configs, record, done, say, board)
+    progress = Progress(job, record, say, prepared.pictures, board)
     iterates = stylize.paint(job, prepared.weights, prepared.pictures, configs, prepared.tiles)
     ending, failure = drive(iterates, progress, job.total_iterations, last_iteration)
     try:

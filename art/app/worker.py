@@ -24,13 +24,14 @@ def outcome_of(entry, code, reason):
     return Outcome(result['status'], result['reason'] or reason, result)
 
 
-def paint_one(job, say, loaded=None):
-    """Paint `job` in this (worker) process; (exit code, reason or None), its reason said.
+def paint_one(job, say, loaded=None, board=None):
+    """Paint `job` in this (worker) process, shown on `board` (as runner.run's); (exit code,
+    reason or None), its reason said.
 
     What the command line reports in one line becomes the job's reason here.
     """
     try:
-        code, reason = runner.run(job, say, loaded=loaded), None
+        code, reason = runner.run(job, say, loaded=loaded, board=board), None
     except STOPS as stop:
         code, name = stopped_by(stop)
         reason = 'interrupted (%s) before painting started' % name

@@ -85,7 +85,7 @@ def watch(tmp_path, *argv):
 
 
 def long_painting(synthetic_files):
-    return ['--weights', synthetic_files['old'], '--width', 48, '--iterations', 100000,
+    return ['--weights', synthetic_files['old'], '--width', 160, '--iterations', 100000,
             '--checkpoint-every', 0]
 
 

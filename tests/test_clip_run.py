@@ -189,6 +189,8 @@ def test_a_clip_without_opencv_says_what_to_install(tmp_path, clip_files, synthe
     for module in ('art.app.clip_run', 'art.app.flow_cache', 'art.engine.clip',
                    'art.engine.flow'):
         monkeypatch.delitem(sys.modules, module, raising=False)
+        package, name = module.rsplit('.', 1)  # else `from package import name` finds it
+        monkeypatch.delattr(sys.modules[package], name, raising=False)
     monkeypatch.setitem(sys.modules, 'cv2', None)  # import cv2 raises ImportError
     flags = [str(flag) for flag in clip_flags(clip_files, synthetic_files)]
     assert art.app.cli.main(flags + ['--output', str(tmp_path / 'out.mp4')]) == 2

@@ -1,6 +1,7 @@
 """Issue 27: `--preview` serves a live page of a painting, a batch or a clip. The page is
 opened in headless Chromium (Debian's chromium, driven by Playwright) while a real run
 paints; without the run's token every route answers 403 and the run goes on untouched."""
+import io
 import os
 import pathlib
 import re
@@ -13,11 +14,18 @@ import time
 import urllib.error
 import urllib.request
 
+import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import sync_playwright
 
+from art import examples
 from art.app import preview
 from art.app.board import Board
+from art.app.clip_run import ClipProgress
+from art.app.job import Job
+from art.engine.optimizers import Iterate
+from art.io import files, images
 from art.app.record import read_record
 from conftest import running
 from test_batch import write_jobs
@@ -237,6 +245,28 @@ def test_a_clip_page_counts_the_frames_and_saves_one(tmp_path, clip_files, synth
         assert sorted(page.locator('#downloads a').all_inner_texts()) == [
             'download out.json', 'download out.mp4']
     assert (tmp_path / re.search(r'-> (\S+) \(Save now', saved).group(1)).exists()
+
+
+def test_a_clips_page_image_and_save_now_keep_the_frames_colours(tmp_path):
+    job = Job(content=examples.CONTENT, style=[examples.STYLE], output=str(tmp_path / 'o.png'),
+              width=40, height=30, seed=1, iterations=1, preserve_colors=True)
+    record = {'environment': {'precision': None}, 'weights': {'published': True},
+              'outcome': {}}
+    board, said = Board('clip'), []
+    progress = ClipProgress(job, record, said.append, [], 1, board)
+    frame = np.zeros((30, 40, 3), np.uint8)
+    frame[..., 0] = 200  # a red frame: its chroma, not the painting's, is kept
+    image = np.random.default_rng(0).uniform(-40, 40, (1, 30, 40, 3))
+    progress.begin(0, 1, frame)
+    board.ask_save()
+    progress.add(Iterate(1, 1, 1.0, 1.0, 2.0, image))
+    progress.close()
+    kept = job.picture(image, frame)
+    assert not np.array_equal(kept, images.to_pixels(image))
+    path = re.search(r'-> (\S+) \(Save now', said[-1]).group(1)
+    assert np.array_equal(files.read_rgb(path), kept)
+    shown = np.asarray(Image.open(io.BytesIO(board.image()[1])).convert('RGB'), float)
+    assert np.abs(shown - kept).mean() < np.abs(shown - images.to_pixels(image)).mean() / 4
 
 
 @pytest.mark.parametrize('text,expected', [('8080', ('127.0.0.1', 8080)),

@@ -83,16 +83,17 @@ class ClipProgress:
     def __init__(self, job, record, say, done, count, board):
         self.job, self.record, self.say, self.board = job, record, say, board
         self.record['frames'] = done
-        self.count, self.index, self.began = count, None, time.time()
+        self.count, self.index, self.frame, self.began = count, None, None, time.time()
         self.bar = tqdm(total=count, initial=len(done), unit='frame', desc='frames',
                         disable=None)
         self.frame_bar = None
         self.finish_outcome('running')
 
-    def begin(self, index, iterations):
+    def begin(self, index, iterations, frame):
+        """Start frame `index` (uint8 RGB `frame` at the painting's size)."""
         self.frame_bar = tqdm(total=iterations, unit='it', desc='frame %d' % (index + 1),
                               leave=False, disable=None)
-        self.index, self.began = index, time.time()
+        self.index, self.frame, self.began = index, frame, time.time()
         self.board.begin_painting(**painting_values(self.job, self.record, 'frame %d of %s' % (
             index + 1, os.path.basename(self.job.content)), iterations))
 
@@ -105,11 +106,11 @@ class ClipProgress:
         self.board.add_row(
             [iterate.iteration, iterate.evaluations, round(time.time() - self.began, 3),
              float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss)],
-            lambda: jpeg(images.to_pixels(iterate.image)), precision=iterate.precision)
+            lambda: jpeg(self.job.picture(iterate.image, self.frame)), precision=iterate.precision)
         if self.board.take_save():
             path = self.job.beside_output('frame%d-%d' % (self.index + 1, iterate.iteration),
                                           '.png')
-            files.save_rgb(path, images.to_pixels(iterate.image))
+            files.save_rgb(path, self.job.picture(iterate.image, self.frame))
             self.say('frame %d, iteration %d -> %s (Save now, from the page)' % (
                 self.index + 1, iterate.iteration, path))
 
@@ -181,15 +182,12 @@ def paint_frames(job, clip, prepared, configs, progress, first, last):
         flows = cache.flows(index, before, pixels) if previous is not None else None
         initial = images.initial_image(job.init, content, job.noise_ratio, job.seed) \
             if previous is None else None
-        progress.begin(index, painter.iterations_of(previous))
+        progress.begin(index, painter.iterations_of(previous), pixels)
         last_iterate = None
         for last_iterate in painter.paint(content, previous, flows, start=initial):
             progress.add(last_iterate)
         painting = as_saved(last_iterate.image)
-        saved = images.to_pixels(painting)
-        if job.keeps_content_colors:
-            saved = images.preserve_colors(saved, pixels)
-        video.write_frame(job.frames_folder, index, saved)
+        video.write_frame(job.frames_folder, index, job.picture(painting, pixels))
         cache.keep_painting(index, images.to_pixels(painting))
         progress.frame_done(index, last_iterate, time.time() - began,
                             None if flows is None else temporal_error(

@@ -27,6 +27,7 @@ from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERA
 from art.network.download import VGG19_URL
 from art.io.files import IMAGE_EXTENSIONS
 from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
+from art.io import images
 from art.io.images import INITS
 from art.io import video
 from art.network.layers import POOLINGS, deepest_layer
@@ -297,6 +298,13 @@ class Job:
     def keeps_content_colors(self):
         """True when every saved image takes its chroma from the content."""
         return self.preserve_colors or self.color_control == 'luminance'
+
+    def picture(self, image, content_pixels):
+        """The uint8 RGB picture a network-space `image` stands for, with the chroma of
+        `content_pixels` (the content at the painting's size) when the job keeps it."""
+        pixels = images.to_pixels(image)
+        return images.preserve_colors(pixels, content_pixels) if self.keeps_content_colors \
+            else pixels
 
     @property
     def total_iterations(self):

@@ -103,11 +103,8 @@ class Progress:
         write_record(self.job.record_path, self.record)
 
     def pixels(self, iterate):
-        """The picture an iterate stands for, with the content's colours if asked."""
-        pixels = images.to_pixels(iterate.image)
-        if self.job.keeps_content_colors:
-            pixels = images.preserve_colors(pixels, self.content_pixels)
-        return pixels
+        """The picture an iterate stands for (Job.picture)."""
+        return self.job.picture(iterate.image, self.content_pixels)
 
     def _outcome(self, iterate, **more):
         self.record['outcome'].update(

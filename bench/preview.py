@@ -8,7 +8,9 @@ Chromium tabs watching it on this machine.
 The modes alternate within each repeat, so that a drift of the machine reaches them alike.
 A run's seconds per evaluation come from its record: from iteration 1 to its last, so that
 building the graph is left out. Needs Playwright and Chromium (the test extra and Debian's
-chromium package).
+chromium package). The browser runs on this machine, beside the painting: its CPU time
+during each run (all Chromium processes, read from /proc) is given as a share of one core,
+so that what the tabs themselves take can be told from what serving them takes.
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'tests'))
@@ -33,9 +36,25 @@ def seconds_per_evaluation(record_path):
     return (last[2] - first[2]) / (last[1] - first[1])
 
 
+def browser_cpu_seconds():
+    """CPU seconds (user + system) that the Chromium processes now running have used."""
+    ticks = os.sysconf('SC_CLK_TCK')
+    total = 0
+    for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, fields = text[text.index('(') + 1:text.rindex(')')], text[text.rindex(')') + 2:]
+        if 'chrom' in name:
+            fields = fields.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def paint(size, iterations, weights, tabs, browser, folder):
-    """One run_art.py painting at `size` (WxH), with `tabs` pages open (None: no --preview);
-    its seconds per evaluation."""
+    """One run_art.py painting at `size` (WxH), with `tabs` pages open (None: no --preview):
+    its seconds per evaluation, and the browser's CPU time during it as a share of one core."""
     width, height = size.split('x')
     output = os.path.join(folder, 'art.png')
     command = [sys.executable, str(ROOT / 'run_art.py'), '--weights', weights, '--width', width,
@@ -43,6 +62,7 @@ def paint(size, iterations, weights, tabs, browser, folder):
                '--output', output, '--seed', '1']
     if tabs is not None:
         command += ['--preview', '127.0.0.1:0']
+    started, browser_before = time.monotonic(), browser_cpu_seconds()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=folder)
     pages = []
     for line in process.stdout:
@@ -60,9 +80,10 @@ def paint(size, iterations, weights, tabs, browser, folder):
         pages[0].wait_for_selector('#downloads a', timeout=3600 * 1000)
     if process.wait() != 0:
         raise SystemExit('run_art.py failed: %s' % ' '.join(command))
+    browser_share = (browser_cpu_seconds() - browser_before) / (time.monotonic() - started)
     for page in pages:
         page.close()
-    return seconds_per_evaluation(os.path.join(folder, 'art.json'))
+    return seconds_per_evaluation(os.path.join(folder, 'art.json')), browser_share
 
 
 def main():
@@ -78,8 +99,9 @@ def main():
         ('%s tab%s open' % (tabs, '' if tabs == '1' else 's'), int(tabs))
         for tabs in options.tabs.split(',')]
     print('CPU: %s' % cpu_model())
-    print('| size | mode | seconds per evaluation (median of %d) | runs |' % options.repeats)
-    print('|---|---|---|---|')
+    print('| size | mode | seconds per evaluation (median of %d) | runs | browser CPU (cores) |'
+          % options.repeats)
+    print('|---|---|---|---|---|')
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         for size in options.sizes.split(','):
@@ -91,8 +113,11 @@ def main():
                                              browser, folder))
                     shutil.rmtree(folder)
             for name, _ in modes:
-                print('| %s | %s | %.3f s | %s |' % (size, name, statistics.median(found[name]),
-                                                     ' '.join('%.3f' % v for v in found[name])))
+                seconds = [each for each, _ in found[name]]
+                shares = [share for _, share in found[name]]
+                print('| %s | %s | %.3f s | %s | %.2f |' % (
+                    size, name, statistics.median(seconds), ' '.join('%.3f' % v for v in seconds),
+                    statistics.median(shares)))
         browser.close()
 
 

@@ -2,6 +2,7 @@
 opened in headless Chromium (Debian's chromium, driven by Playwright) while a real run
 paints; without the run's token every route answers 403 and the run goes on untouched."""
 import io
+import json
 import os
 import pathlib
 import re
@@ -244,14 +245,18 @@ def test_a_clip_page_counts_the_frames_and_saves_one(tmp_path, clip_files, synth
         assert page.inner_text('#frames') == '6 of 6 done'
         assert sorted(page.locator('#downloads a').all_inner_texts()) == [
             'download out.json', 'download out.mp4']
-    assert (tmp_path / re.search(r'-> (\S+) \(Save now', saved).group(1)).exists()
+    path = re.search(r'frame (\d+), iteration \d+ -> (\S+) \(Save now', saved)
+    listed = read_record(str(tmp_path / 'out.json'))['checkpoints']
+    assert [(entry['frame'], entry['path']) for entry in listed] == [
+        (int(path.group(1)), path.group(2))]
+    assert listed[0]['sha256'] == files.file_sha256(tmp_path / path.group(2))
 
 
 def test_a_clips_page_image_and_save_now_keep_the_frames_colours(tmp_path):
     job = Job(content=examples.CONTENT, style=[examples.STYLE], output=str(tmp_path / 'o.png'),
               width=40, height=30, seed=1, iterations=1, preserve_colors=True)
     record = {'environment': {'precision': None}, 'weights': {'published': True},
-              'outcome': {}}
+              'outcome': {}, 'checkpoints': []}
     board, said = Board('clip'), []
     progress = ClipProgress(job, record, said.append, [], 1, board)
     frame = np.zeros((30, 40, 3), np.uint8)
@@ -265,6 +270,8 @@ def test_a_clips_page_image_and_save_now_keep_the_frames_colours(tmp_path):
     assert not np.array_equal(kept, images.to_pixels(image))
     path = re.search(r'-> (\S+) \(Save now', said[-1]).group(1)
     assert np.array_equal(files.read_rgb(path), kept)
+    assert [(entry['frame'], entry['iteration'], entry['path'])
+            for entry in json.loads(pathlib.Path(job.record_path).read_text())['checkpoints']] == [(1, 1, path)]
     shown = np.asarray(Image.open(io.BytesIO(board.image()[1])).convert('RGB'), float)
     assert np.abs(shown - kept).mean() < np.abs(shown - images.to_pixels(image)).mean() / 4
 

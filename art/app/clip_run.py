@@ -18,7 +18,7 @@ from art.app.board import jpeg, painting_values
 from art.app.errors import EXIT_FAILED, STOPS, UsageError, ending_of
 from art.app.flow_cache import FlowCache
 from art.app.progress import downloads
-from art.app.record import RecordError, read_record, write_record
+from art.app.record import RecordError, TrajectoryRow, read_record, write_record
 from art.engine import stylize
 from art.engine.clip import FramePainter, as_saved, carried
 from art.engine.optimizers import NonFiniteLoss
@@ -98,19 +98,24 @@ class ClipProgress:
             index + 1, os.path.basename(self.job.content)), iterations))
 
     def add(self, iterate):
-        """Show an iterate of the frame; write it as a checkpoint when Save now was asked."""
+        """Show an iterate of the frame; write it as a checkpoint, listed in the record, when
+        Save now was asked."""
         if iterate.iteration:
             with files.signals_deferred():  # a stop raised inside tqdm's locks breaks them
                 self.frame_bar.update(1)
                 self.frame_bar.set_postfix(total='%.4g' % iterate.total_loss)
-        self.board.add_row(
-            [iterate.iteration, iterate.evaluations, round(time.time() - self.began, 3),
-             float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss)],
-            lambda: jpeg(self.job.picture(iterate.image, self.frame)), precision=iterate.precision)
+        row = [iterate.iteration, iterate.evaluations, round(time.time() - self.began, 3),
+               float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss)]
+        self.board.add_row(row, lambda: jpeg(self.job.picture(iterate.image, self.frame)),
+                           precision=iterate.precision)
         if self.board.take_save():
             path = self.job.beside_output('frame%d-%d' % (self.index + 1, iterate.iteration),
                                           '.png')
             files.save_rgb(path, self.job.picture(iterate.image, self.frame))
+            self.record['checkpoints'].append(dict(
+                TrajectoryRow(*row, iterate.precision)._asdict(), frame=self.index + 1,
+                path=path, sha256=files.file_sha256(path)))
+            write_record(self.job.record_path, self.record)
             self.say('frame %d, iteration %d -> %s (Save now, from the page)' % (
                 self.index + 1, iterate.iteration, path))
 

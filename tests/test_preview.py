@@ -270,8 +270,9 @@ def test_a_clips_page_image_and_save_now_keep_the_frames_colours(tmp_path):
     assert not np.array_equal(kept, images.to_pixels(image))
     path = re.search(r'-> (\S+) \(Save now', said[-1]).group(1)
     assert np.array_equal(files.read_rgb(path), kept)
+    listed = json.loads(pathlib.Path(job.record_path).read_text())['checkpoints']
     assert [(entry['frame'], entry['iteration'], entry['path'])
-            for entry in json.loads(pathlib.Path(job.record_path).read_text())['checkpoints']] == [(1, 1, path)]
+            for entry in listed] == [(1, 1, path)]
     shown = np.asarray(Image.open(io.BytesIO(board.image()[1])).convert('RGB'), float)
     assert np.abs(shown - kept).mean() < np.abs(shown - images.to_pixels(image)).mean() / 4
 

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from art.app.board import jpeg, painting_values
 from art.app.errors import EXIT_FAILED, STOPS, UsageError, ending_of
 from art.app.flow_cache import FlowCache
-from art.app.progress import downloads
+from art.app.progress import downloads, saved_checkpoint
 from art.app.record import RecordError, TrajectoryRow, read_record, write_record
 from art.engine import stylize
 from art.engine.clip import FramePainter, as_saved, carried
@@ -104,17 +104,17 @@ class ClipProgress:
             with files.signals_deferred():  # a stop raised inside tqdm's locks breaks them
                 self.frame_bar.update(1)
                 self.frame_bar.set_postfix(total='%.4g' % iterate.total_loss)
-        row = [iterate.iteration, iterate.evaluations, round(time.time() - self.began, 3),
-               float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss)]
-        self.board.add_row(row, lambda: jpeg(self.job.picture(iterate.image, self.frame)),
+        row = TrajectoryRow(
+            iterate.iteration, iterate.evaluations, round(time.time() - self.began, 3),
+            float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss),
+            iterate.precision)
+        self.board.add_row(row[:6], lambda: jpeg(self.job.picture(iterate.image, self.frame)),
                            precision=iterate.precision)
         if self.board.take_save():
             path = self.job.beside_output('frame%d-%d' % (self.index + 1, iterate.iteration),
                                           '.png')
-            files.save_rgb(path, self.job.picture(iterate.image, self.frame))
-            self.record['checkpoints'].append(dict(
-                TrajectoryRow(*row, iterate.precision)._asdict(), frame=self.index + 1,
-                path=path, sha256=files.file_sha256(path)))
+            self.record['checkpoints'].append(saved_checkpoint(
+                path, self.job.picture(iterate.image, self.frame), row, frame=self.index + 1))
             write_record(self.job.record_path, self.record)
             self.say('frame %d, iteration %d -> %s (Save now, from the page)' % (
                 self.index + 1, iterate.iteration, path))

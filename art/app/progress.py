@@ -133,10 +133,8 @@ class Progress:
         if asked or every and iterate.iteration % every == 0:
             path = self.job.checkpoint_path(iterate.iteration)
             pixels = self.pixels(iterate)
-            files.save_rgb(path, pixels)
+            self.record['checkpoints'].append(saved_checkpoint(path, pixels, row))
             self.thumbnails.append(('iteration %d' % iterate.iteration, _thumbnail(pixels)))
-            self.record['checkpoints'].append(dict(row._asdict(),
-                                                   path=path, sha256=files.file_sha256(path)))
             self._outcome(iterate)
             self._write_record()
             self.say('iteration %d: %d evaluations, total loss %.4g -> %s%s' % (
@@ -199,6 +197,13 @@ class Progress:
         if unwritten:
             raise unwritten[0]
         return code
+
+
+def saved_checkpoint(path, pixels, row, **more):
+    """Write `pixels` to `path` as a checkpoint; its entry in the record's checkpoints (the
+    TrajectoryRow `row`, `more`, the path and its sha256)."""
+    files.save_rgb(path, pixels)
+    return dict(row._asdict(), **more, path=path, sha256=files.file_sha256(path))
 
 
 def downloads(*paths):

@@ -6,7 +6,7 @@ constants as defaults, scipy's L-BFGS (or art.py's Adam) as the optimizer.
 """
 import sys
 
-from art.app.cli import main
+from art.app.cli import command
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(command())

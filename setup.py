@@ -44,5 +44,5 @@ setup(
         'test': ['pytest>=7', 'matplotlib>=3.5', 'ray>=2.9', 'opencv-python-headless>=4.8',
                  'imageio-ffmpeg>=0.5', 'playwright>=1.40'],
     },
-    entry_points={'console_scripts': ['art-paint=art.app.cli:main']},
+    entry_points={'console_scripts': ['art-paint=art.app.cli:command']},
 )

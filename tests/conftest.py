@@ -8,13 +8,16 @@ import shutil
 import signal
 import subprocess
 
+import imageio_ffmpeg
 import numpy as np
 import pytest
 
 import art
 import art.engine.tf1  # noqa: F401  TensorFlow with the project's settings (oneDNN on) before any test imports it
 from art.engine.cpu import SYSTEM_ALLOCATOR
+from art.io import files, video
 from art.network.synthetic import synthetic_conv_layers, write_synthetic_vgg19
+from helpers import CLIP_FPS, CLIP_FRAMES, clip
 
 REFERENCE_DIR = pathlib.Path(__file__).parent / 'reference' / 'art-py-w8'
 
@@ -59,24 +62,6 @@ def tidy_temporary_files(tmp_path_factory, request):
     if made_root:
         with contextlib.suppress(OSError):
             os.rmdir(root)
-
-
-@contextlib.contextmanager
-def running(command, **options):
-    """subprocess.Popen(command, **options) for the block; the process, and with
-    start_new_session its whole session (a batch's workers), is killed if the block
-    leaves it running, a failing assertion included."""
-    process = subprocess.Popen(command, **options)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                if options.get('start_new_session'):
-                    os.killpg(process.pid, signal.SIGKILL)
-                else:
-                    process.kill()
-        process.communicate()
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +111,22 @@ def small_images(reference):
     """The reference content and style pictures at 32x40, in network space."""
     return (art.load_image(reference.content_path, 32, 40),
             art.load_image(reference.style_path, 32, 40))
+
+
+@pytest.fixture(scope='session')
+def clip_files(tmp_path_factory):
+    """A 12 fps clip with sound (a generated square moving over a texture), its frames as
+    a folder, and a style image."""
+    folder = tmp_path_factory.mktemp('clip')
+    frames = [frame.astype(np.uint8) for frame in clip(CLIP_FRAMES)[0]]
+    silent = str(folder / 'silent.mp4')
+    video.write_video(silent, frames, fps=CLIP_FPS)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-y', '-loglevel', 'error', '-f', 'lavfi',
+                    '-i', 'sine=duration=1', '-i', silent, '-c:v', 'copy', '-shortest',
+                    str(folder / 'clip.mp4')], check=True)
+    (folder / 'frames').mkdir()
+    for index, frame in enumerate(frames):
+        video.write_frame(str(folder / 'frames'), index, frame)
+    files.save_rgb(str(folder / 'style.png'), np.random.default_rng(4).uniform(
+        0, 255, (96, 128, 3)).astype(np.uint8))
+    return folder

@@ -21,27 +21,12 @@ from art import examples
 from art.io import files, video
 from art.examples import moving_square
 from art.app.record import read_record
-from conftest import running
+from helpers import RUN_ART, paint, running, write_jobs
 from ray_cluster import free_port, local_cluster
-
-
-RUN_ART = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'run_art.py')
-
-
-def paint(capsys, *argv):
-    code = art.app.cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def defaults(*argv):
     return art.app.cli.job_settings(art.app.cli.build_parser().parse_args([str(a) for a in argv]))
-
-
-def write_jobs(path, *lines):
-    path.write_text('\n'.join(line if isinstance(line, str) else json.dumps(line)
-                              for line in lines) + '\n')
-    return path
 
 
 def test_lines_sweep_products_with_readable_names_and_the_flags_as_defaults(tmp_path):

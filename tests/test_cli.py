@@ -3,8 +3,6 @@ import hashlib
 import os
 import pathlib
 import signal
-import subprocess
-import sys
 import time
 
 import imageio.v3 as iio
@@ -19,44 +17,8 @@ import art.io.files
 import art.io.images
 import art.app.record
 from art import examples
-from conftest import running
+from helpers import interrupt_run, mat_payload, one_line_error, read_log, run_art, snapshot
 from http_server import FileServer
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-RUN_ART = str(ROOT / 'run_art.py')
-
-
-def run_art(*args, cwd, timeout=300, env=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
-    return subprocess.run([sys.executable, RUN_ART] + [str(a) for a in args], cwd=str(cwd),
-                          capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def one_line_error(result, *fragments, code=2):
-    """The run failed with `code` and exactly one stderr line holding every fragment."""
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert 'Traceback' not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
-
-
-def snapshot(folder):
-    """Every file under `folder` with its bytes."""
-    return {str(path.relative_to(folder)): path.read_bytes()
-            for path in sorted(pathlib.Path(folder).rglob('*')) if path.is_file()}
-
-
-def read_log(path):
-    lines = pathlib.Path(path).read_text().splitlines()
-    assert lines[0].startswith('# art loss log; weights: ')
-    assert lines[1] == ','.join(art.app.record.TRAJECTORY_COLUMNS)
-    cells = [line.split(',') for line in lines[2:]]
-    assert all(row[-1] in ('float32', 'bfloat16') for row in cells)
-    return lines[0], np.array([[float(v) for v in row[:-1]] for row in cells])
-
 
 @pytest.fixture
 def inputs(tmp_path, reference):
@@ -257,20 +219,48 @@ def test_non_finite_loss_keeps_the_last_finite_image(tmp_path, synthetic_files):
     np.testing.assert_array_equal(iio.imread(tmp_path / 'output' / 'art.png'), start)
 
 
-def interrupt_run(tmp_path, weights, checkpoint, signum=signal.SIGINT, *argv):
-    """Start a long run in `tmp_path`, send `signum` once checkpoint `checkpoint` is written;
-    (exit code, stdout, stderr)."""
-    with running([sys.executable, RUN_ART, '--weights', weights, '--width', '32',
-                  '--iterations', '100000', '--checkpoint-every', '1'] + [str(a) for a in argv],
-                 cwd=str(tmp_path), env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
-        deadline = time.time() + 120
-        while not (tmp_path / 'output' / ('art-%d.png' % checkpoint)).exists() \
-                and time.time() < deadline:
-            time.sleep(0.1)
-        process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=120)
-    return process.returncode, stdout, stderr
+def slow_step(seconds_on_zen4=3):
+    """A run of a session on a chain of convolutions of a fed picture (one uninterruptible
+    C call, as a print size's evaluation is), about `seconds_on_zen4` on a Zen 4's 2 cores."""
+    from art.engine.tf1 import tf, tf1  # pylint: disable=import-outside-toplevel
+    with tf.Graph().as_default() as graph:
+        picture = tf1.placeholder(tf.float32, (1, 300, 400, 64))
+        feature = picture
+        for _ in range(12 * seconds_on_zen4):
+            feature = tf.nn.conv2d(feature, tf.fill((3, 3, 64, 64), 0.01), 1, 'SAME')
+        total = tf.reduce_sum(feature)
+    session = tf1.Session(graph=graph)
+    fed = {picture: np.ones((1, 300, 400, 64), np.float32)}
+    return lambda: tf1.Session.run(session, total, fed)
+
+
+@pytest.mark.parametrize('optimizer', ['lbfgs', 'adam'])
+def test_a_stop_during_a_slow_evaluation_ends_at_once_with_the_image_before_it(
+        tmp_path, synthetic_files, monkeypatch, capsys, optimizer):
+    """SIGTERM while TensorFlow computes an evaluation: the run ends without waiting for it,
+    with the last painted iterate saved and recorded."""
+    from art.engine import stops  # pylint: disable=import-outside-toplevel
+    from art.engine.tf1 import tf1  # pylint: disable=import-outside-toplevel
+    checkpoint, slow, real_run, stopped = tmp_path / 'art-2.png', slow_step(), tf1.Session.run, []
+
+    def slow_once_checkpoint_2_is_written(session, *args, **kwargs):
+        if checkpoint.exists() and not stopped:
+            stopped.append(time.time())
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives while the step runs
+            slow()
+        return real_run(session, *args, **kwargs)
+    monkeypatch.setattr(tf1.Session, 'run', slow_once_checkpoint_2_is_written)
+    code = art.app.cli.main([str(a) for a in (
+        '--weights', synthetic_files['old'], '--width', 32, '--iterations', 1000,
+        '--optimizer', optimizer, '--checkpoint-every', 1, '--output', tmp_path / 'art.png')])
+    ended, still_running = time.time(), stops.running()
+    while stops.running():  # the next test's steps would queue behind it
+        time.sleep(0.05)
+    assert code == 143, capsys.readouterr().err
+    assert still_running and ended - stopped[0] < 2
+    np.testing.assert_array_equal(iio.imread(tmp_path / 'art.png'), iio.imread(checkpoint))
+    record = art.app.record.read_record(str(tmp_path / 'art.json'))
+    assert (record['outcome']['status'], record['outcome']['iterations']) == ('interrupted', 2)
 
 
 @pytest.mark.parametrize('signum,code', [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -293,11 +283,6 @@ def test_signal_saves_the_image_the_log_and_the_record(tmp_path, synthetic_files
     assert record['outcome']['image_sha256'] == hashlib.sha256(
         (tmp_path / 'output' / 'art.png').read_bytes()).hexdigest()
     assert len(record['trajectory']['rows']) == record['outcome']['iterations'] + 1
-
-
-def mat_payload(synthetic_files):
-    data = pathlib.Path(synthetic_files['new']).read_bytes()
-    return data, hashlib.md5(data).hexdigest()
 
 
 def test_download_resumes_after_a_cut_connection(tmp_path, synthetic_files):

@@ -6,7 +6,7 @@ import art
 from art.engine.clip import carried, paint_clip
 from art.engine.flow import optical_flow
 from art.io import images
-from test_flow import clip
+from helpers import clip
 
 
 def temporal_error(paintings, flows):

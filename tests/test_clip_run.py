@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import imageio_ffmpeg
 import numpy as np
 import pytest
 
@@ -16,37 +15,8 @@ import art.app.cli
 from art.app.job import JobError
 from art.app.resolving import resolve
 from art.io import files, video
-from conftest import running
-from test_cli import RUN_ART, ROOT, one_line_error, run_art, snapshot
-from test_flow import clip
-
-FRAMES, FPS = 6, 12
-
-
-@pytest.fixture(scope='module')
-def clip_files(tmp_path_factory):
-    """A 12 fps clip with sound (a generated square moving over a texture), its frames as
-    a folder, and a style image."""
-    folder = tmp_path_factory.mktemp('clip')
-    frames = [frame.astype(np.uint8) for frame in clip(FRAMES)[0]]
-    silent = str(folder / 'silent.mp4')
-    video.write_video(silent, frames, fps=FPS)
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-y', '-loglevel', 'error', '-f', 'lavfi',
-                    '-i', 'sine=duration=1', '-i', silent, '-c:v', 'copy', '-shortest',
-                    str(folder / 'clip.mp4')], check=True)
-    (folder / 'frames').mkdir()
-    for index, frame in enumerate(frames):
-        video.write_frame(str(folder / 'frames'), index, frame)
-    files.save_rgb(str(folder / 'style.png'), np.random.default_rng(4).uniform(
-        0, 255, (96, 128, 3)).astype(np.uint8))
-    return folder
-
-
-def clip_flags(clip_files, synthetic_files, content='clip.mp4'):
-    return ['--content', clip_files / content, '--style', clip_files / 'style.png',
-            '--weights', synthetic_files['new'], '--width', 64, '--iterations', 8,
-            '--frame-iterations', 4]
-
+from helpers import (CLIP_FPS as FPS, CLIP_FRAMES as FRAMES, RUN_ART, ROOT, clip_flags,
+                     one_line_error, run_art, running, snapshot)
 
 def test_a_clip_becomes_a_video_of_its_frames_rate_and_sound(tmp_path, clip_files,
                                                              synthetic_files):
@@ -65,6 +35,41 @@ def test_a_clip_becomes_a_video_of_its_frames_rate_and_sound(tmp_path, clip_file
     for index, frame in enumerate(record['frames']):
         assert frame['sha256'] == files.file_sha256(
             video.frame_path(str(tmp_path / 'out-frames'), index))
+
+
+def test_a_clip_at_an_odd_size_plays_back_with_every_frame(tmp_path, clip_files,
+                                                          synthetic_files, capsys):
+    """31 wide keeps the clip's aspect at 31x23: H.264 takes even sides only, so the
+    video's frames are padded to 32x24, and the run says so."""
+    flags = clip_flags(clip_files, synthetic_files)
+    flags[flags.index('--width') + 1] = 31
+    code = art.app.cli.main([str(flag) for flag in flags] + [
+        '--frames', '1:2', '--output', str(tmp_path / 'odd.mp4')])
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    painted = video.probe(str(tmp_path / 'odd.mp4'))
+    assert (painted.frames, painted.size) == (2, (24, 32))
+    assert files.read_rgb(video.frame_path(str(tmp_path / 'odd-frames'), 0)).shape == (23, 31, 3)
+    assert "(31x23, padded to 32x24: a video's sides are even)" in said.out
+
+
+def test_a_failed_encode_is_one_line_naming_the_frames_and_leaves_no_video(
+        tmp_path, clip_files, synthetic_files, capsys, monkeypatch):
+    """ffmpeg can fail, say nothing and exit 0: the video is checked, not trusted."""
+    def silent_failure(path, *args, **kwargs):
+        open(path, 'wb').close()
+        while True:
+            yield
+    import imageio_ffmpeg  # pylint: disable=import-outside-toplevel
+    monkeypatch.setattr(imageio_ffmpeg, 'write_frames', silent_failure)
+    code = art.app.cli.main([str(flag) for flag in clip_flags(clip_files, synthetic_files)] + [
+        '--frames', '1:2', '--output', str(tmp_path / 'out.mp4')])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(lines) == 1, lines
+    assert 'cannot write the video %s: ffmpeg wrote 0 of 2 frames; the painted frames are in ' \
+           '%s' % (tmp_path / 'out.mp4', tmp_path / 'out-frames') in lines[0]
+    assert not (tmp_path / 'out.mp4').exists()
+    assert len(os.listdir(tmp_path / 'out-frames')) == 2
 
 
 def test_a_range_of_a_folder_clip_paints_into_a_folder(tmp_path, clip_files, synthetic_files):

@@ -12,7 +12,7 @@ from art.io import images
 from art.engine.painting import capture_at_size
 from art.engine.terms import STATISTIC
 from art.app.loading import Pictures
-from test_cli import one_line_error, read_log, run_art
+from helpers import one_line_error, read_log, run_art
 
 
 @pytest.fixture(scope='module')

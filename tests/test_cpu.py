@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from art.engine import cpu
-from test_cli import ROOT
+from helpers import ROOT
 
 FLAGS = {
     'amd-epyc-avx2': 'fpu sse4_1 sse4_2 avx f16c fma avx2 bmi2 sha_ni',

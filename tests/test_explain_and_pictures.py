@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from art.io import sheets as pictures
-from test_cli import interrupt_run, run_art
+from helpers import interrupt_run, run_art
 
 
 def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files):

@@ -4,16 +4,9 @@ a generated clip (a textured square moving over a textured background)."""
 import numpy as np
 import pytest
 
-from art.examples import moving_square, texture
+from art.examples import texture
 from art.engine.flow import consistency_weights, optical_flow, warp
-
-SIZE, SQUARE, STEP = (96, 128), 32, (3, 2)  # (height, width), side, (dx, dy) per frame
-
-
-def clip(frames=12):
-    """The frames, and each frame's square as (top, left)."""
-    return moving_square(frames, SIZE, SQUARE, STEP)
-
+from helpers import CLIP_SQUARE as SQUARE, CLIP_STEP as STEP, clip
 
 @pytest.fixture(scope='module')
 def frames():

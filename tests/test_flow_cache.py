@@ -3,7 +3,7 @@ is computed again."""
 import numpy as np
 
 from art.app.flow_cache import FlowCache
-from test_flow import clip
+from helpers import clip
 
 
 def test_flows_are_computed_once_and_again_when_a_frame_changes(tmp_path):

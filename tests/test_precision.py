@@ -14,8 +14,7 @@ from art.engine import cpu, optimizers
 from art.engine.painting import Painting, session_config, session_configs
 from art.engine.tiling import TiledPainting
 from art.app.record import read_record
-from test_cli import read_log
-from test_record import paint
+from helpers import paint, read_log
 
 AVX2 = {'sse4_2', 'avx', 'avx2', 'fma'}
 AVX512 = AVX2 | {'avx512f', 'avx512bw', 'avx512vl', 'avx512dq'}
@@ -337,15 +336,35 @@ def _rewritten_ops(painting, image):
             for graph in metadata.partition_graphs for node in graph.node if 'T' in node.attr}
 
 
+NATIVE_BFLOAT16 = pytest.mark.skipif(
+    cpu.native_bfloat16(cpu.cpuinfo()[1]) is None or not cpu.onednn_enabled(),
+    reason='oneDNN rewrites convolutions to bfloat16 only on a CPU with AVX512_BF16 or AMX '
+           '(cpuinfo flag avx512_bf16 or amx_bf16), oneDNN on')
+# The ops that take Gram products and loss differences, under every name the rewrite gives them.
+PRODUCTS_AND_DIFFERENCES = {'MatMul', '_MklMatMul', 'BatchMatMulV2', '_MklBatchMatMulV2', 'Sub',
+                            'SquaredDifference'}
+
+
 @ONEDNN
 def test_the_rewrite_keeps_gram_products_and_loss_differences_in_float32(tiny):
+    """On every CPU: whatever the rewrite turns to bfloat16 (the convolutions where the CPU
+    has it, pooling and sums elsewhere), the Gram products and differences stay float32."""
     weights, content, style, start = tiny
     with Painting(weights, content, style, configs=session_configs('bfloat16')) as painting:
         ops = _rewritten_ops(painting, start)
-    assert ('_MklNativeFusedConv2D', 'bfloat16') in ops  # the convolutions are bfloat16's
-    assert {op for op, dtype in ops if dtype == 'bfloat16'} & {'_MklMatMul', 'MatMul', 'Sub'} \
-        == set()
-    assert ('_MklMatMul', 'float32') in ops and ('Sub', 'float32') in ops
+    in_bfloat16 = {op for op, dtype in ops if dtype == 'bfloat16'}
+    assert in_bfloat16  # the rewrite ran
+    assert in_bfloat16 & PRODUCTS_AND_DIFFERENCES == set()
+    in_float32 = {op for op, dtype in ops if dtype == 'float32'}
+    assert in_float32 & {'MatMul', '_MklMatMul'} and 'Sub' in in_float32
+
+
+@NATIVE_BFLOAT16
+def test_the_rewrite_runs_the_convolutions_in_bfloat16_where_the_cpu_has_it(tiny):
+    weights, content, style, start = tiny
+    with Painting(weights, content, style, configs=session_configs('bfloat16')) as painting:
+        ops = _rewritten_ops(painting, start)
+    assert ('_MklNativeFusedConv2D', 'bfloat16') in ops
 
 
 @ONEDNN

@@ -15,19 +15,11 @@ import art
 import art.app.cli
 from art.engine import cpu
 from art.app.record import read_record, write_record
-from conftest import running
-from test_cli import ROOT, RUN_ART, one_line_error, read_log
+from helpers import ROOT, RUN_ART, one_line_error, paint, read_log, running
 
 
 def sha256(path):
     return hashlib.sha256(open(path, 'rb').read()).hexdigest()
-
-
-def paint(capsys, *argv):
-    """art.app.cli.main in this process; (exit code, stdout, stderr)."""
-    code = art.app.cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope='module')

@@ -17,9 +17,7 @@ from art.engine.painting import Painting
 from art.engine.terms import MeanCovarianceTerm, standard_objective
 from art.engine.tiling import TiledPainting
 from art.io import colors
-from test_cli import one_line_error, run_art, snapshot
-from test_terms import assert_alike
-from test_tiling import assert_cropped, pictures
+from helpers import assert_alike, assert_cropped, one_line_error, pictures, run_art, snapshot
 
 RED, BLUE = (200, 40, 40), (40, 60, 210)
 

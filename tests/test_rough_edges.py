@@ -22,7 +22,7 @@ from art.app.job import Job
 from art.app.record import read_record
 from art.app.loading import read_pictures
 from http_server import FileServer
-from test_cli import RUN_ART, ROOT, mat_payload, one_line_error, run_art
+from helpers import RUN_ART, ROOT, mat_payload, one_line_error, run_art
 
 
 def paint(capsys, *argv):

@@ -6,8 +6,7 @@ import art
 from art.engine.painting import Painting
 from art.engine.terms import TemporalTerm, standard_objective
 from art.engine.tiling import TiledPainting
-from test_terms import assert_alike
-from test_tiling import assert_cropped, pictures
+from helpers import assert_alike, assert_cropped, pictures
 
 
 def test_the_temporal_term_is_its_formula_untiled_and_tiled():

@@ -11,7 +11,7 @@ from art.engine.painting import Painting
 from art.engine.terms import POSITION, STATISTIC, STYLE, Objective, Term, standard_objective
 from art.engine.tf1 import tf
 from art.engine.tiling import TiledPainting
-from test_tiling import assert_cropped, pictures, relative
+from helpers import assert_alike, assert_cropped, pictures, relative
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,15 +64,6 @@ def evaluations(network, objective, size, tile, style_size=None):
             at.append(painting.sess.run({name: model[name] for name in ('conv2_2', 'conv3_1')},
                                         {model['image']: image}))
     return results + tuple(at)
-
-
-def assert_alike(tiled, untiled, gradient_tolerance=1e-5):
-    """Losses to 1e-5; the gradient to `gradient_tolerance` in norm (art's own style terms
-    on tiles hold 1e-4 on every CPU, test_tiling; a term alone 1e-5)."""
-    for got, want in zip(tiled[:3], untiled[:3]):
-        assert got == want == 0 or relative(got, want) <= 1e-5, (tiled[:3], untiled[:3])
-    error = np.linalg.norm(tiled[3] - untiled[3]) / np.linalg.norm(untiled[3])
-    assert error <= gradient_tolerance, error
 
 
 def positions(features):

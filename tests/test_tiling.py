@@ -17,23 +17,12 @@ from art.network.layers import halo_for, receptive_field
 from art.engine.tf1 import tf
 from art.engine.crop_graph import CropGraph
 from art.engine.tiling import TiledPainting
-from test_cli import read_log
-from test_record import paint
+from helpers import assert_cropped, paint, pictures, read_log, relative
 
 
 @pytest.fixture(scope='module')
 def network():
     return art.synthetic_weights(width_divisor=16)
-
-
-def pictures(height, width, count=1, seed=7):
-    rng = np.random.default_rng(seed)
-    return [rng.uniform(-110, 130, (1, height, width, 3)).astype(np.float32)
-            for _ in range(count)]
-
-
-def relative(a, b):
-    return abs(float(a) - float(b)) / abs(float(b))
 
 
 def assert_same_evaluation(tiled, untiled, image):
@@ -84,14 +73,6 @@ def test_spans_partition_the_axis_in_crops_of_one_length_that_stop_at_the_border
     assert spans(1600, 512, 80, 16) == [(0, 640, 0, 560), (480, 1120, 560, 1040),
                                         (960, 1600, 1040, 1600)]
     assert spans(600, 448, 80, 16) == [(0, 600, 0, 600)]  # one crop holds the axis
-
-
-def assert_cropped(tiled, size):
-    """Crops smaller than the image along both axes, and along one at least three: the
-    halo is really exercised, on both sides of some crops."""
-    assert min(row[1] - row[0] for row in tiled.crops.rows) < size[0]
-    assert min(column[1] - column[0] for column in tiled.crops.columns) < size[1]
-    assert max(len(tiled.crops.rows), len(tiled.crops.columns)) >= 3
 
 
 @pytest.mark.parametrize('size, tile, pooling', [

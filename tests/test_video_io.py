@@ -8,7 +8,7 @@ import pytest
 
 from art.io.video import (VideoError, folder_frames, frame_path, probe, read_frames,
                           write_frame, write_video)
-from test_flow import clip
+from helpers import clip
 
 
 @pytest.fixture(scope='module')

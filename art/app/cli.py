@@ -20,6 +20,7 @@ from art.app.errors import EXIT_FAILED, EXPECTED_ERRORS, STOPS, UsageError, Term
 from art.app.job_files import check_files
 from art.io.files import WriteError, signals_deferred
 from art.app.verification import IMAGE_TOLERANCE, LOSS_TOLERANCE
+from art.engine.stops import leave
 
 # Flags a replay may change: where files are, not what is painted.
 REPLAY_FLAGS = ('output', 'loss_log', 'offline', 'weights_url', 'weights_md5') + INPUT_PATHS
@@ -153,6 +154,15 @@ def main(argv=None):
         return code
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def command():
+    """The command's exit code (run_art.py, art-paint): main's, the process ended at once
+    where a stop left an evaluation running (art.engine.stops.leave)."""
+    # The command never uses Keras: so told, TensorFlow does not import it at start-up
+    # (about a third of its import time).
+    os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+    return leave(main())
 
 
 def _drop_stdout():

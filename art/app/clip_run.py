@@ -202,14 +202,25 @@ def paint_frames(job, clip, prepared, configs, progress, first, last):
 
 def assemble(job, clip, first, last):
     """The painted frames as the video OUTPUT (when it names one), at the clip's frame rate,
-    with its sound when the whole clip was painted."""
+    with its sound when the whole clip was painted; the words for what was written (a
+    padded size said). WriteError, naming where the frames are, when it cannot be."""
     if job.output == job.frames_folder:
-        return
+        return job.frames_folder
     frames = (files.read_rgb(video.frame_path(job.frames_folder, index))
               for index in range(first, last + 1))
     whole = (first, last) == (0, clip.frames - 1)
-    files.write_atomic(job.output, lambda partial: video.write_video(
-        partial, frames, clip.fps, audio_from=clip.path if whole and clip.audio else None))
+    written = []
+    try:
+        files.write_atomic(job.output, lambda partial: written.append(video.write_video(
+            partial, frames, clip.fps, audio_from=clip.path if whole and clip.audio else None)))
+    except files.WriteError as error:
+        raise files.WriteError(job.output, '%s; the painted frames are in %s' % (
+            error.reason, job.frames_folder), 'the video') from None
+    height, width = written[0]
+    padded = (height, width) != (job.height, job.width)
+    return '%s and %s%s' % (job.frames_folder, job.output, ' (%dx%d, padded to %dx%d: a '
+                            "video's sides are even)" % (job.width, job.height, width, height)
+                            if padded else '')
 
 
 def paint_clip_job(job, prepared, configs, record, done, say, board):
@@ -228,7 +239,7 @@ def paint_clip_job(job, prepared, configs, record, done, say, board):
     try:
         paint_frames(job, clip, prepared, configs, progress, first, last)
         progress.close()
-        assemble(job, clip, first, last)
+        written = assemble(job, clip, first, last)
     except NonFiniteLoss as error:
         progress.close()
         return _ended(progress, EXIT_FAILED, 'failed', 'error: %s at frame %d' % (
@@ -244,9 +255,7 @@ def paint_clip_job(job, prepared, configs, record, done, say, board):
             raise
         return code
     progress.finish_outcome('done')
-    say('painted %d frames into %s%s' % (last - first + 1, job.frames_folder,
-                                          '' if job.output == job.frames_folder
-                                          else ' and %s' % job.output))
+    say('painted %d frames into %s' % (last - first + 1, written))
     return 0
 
 

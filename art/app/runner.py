@@ -147,7 +147,8 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None, board=None
 
     `last_iteration` stops after that iteration (a replay of a run that
     ended there); `weights_md5` and `loaded` as in `prepare`; `board` is the live
-    page's (art.app.board), a Board no page reads when None.
+    page's (art.app.board), a Board no page reads when None. A stop does not wait
+    for the evaluation under way (art.engine.stops).
     """
     board = Board() if board is None else board
     precision = choose_precision(job)

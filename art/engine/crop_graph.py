@@ -1,6 +1,7 @@
 """The graphs a tiled painting runs: one per crop shape (`CropGraph`: the interiors' captures,
 and pass 2's losses and gradient), and one of the whole image for its IMAGE terms
 (`ImageTerms`). art.engine.tiling drives them."""
+from art.engine.stops import StoppableSession
 from art.engine.terms import IMAGE, POSITION, STATISTIC, statistic_of
 from art.engine.tf1 import tf, tf1
 from art.engine.vgg import initialize, load_vgg_model
@@ -62,7 +63,7 @@ class CropGraph:
             names = sorted(upstream)
             self.gradient = tf1.gradients([interiors[name] for name in names], model['input'],
                                           grad_ys=[upstream[name] for name in names])[0]
-            self.sessions = {name: tf1.Session(graph=self.graph, config=config)
+            self.sessions = {name: StoppableSession(tf1.Session(graph=self.graph, config=config))
                              for name, config in crops.configs.items()}
             for session in self.sessions.values():
                 initialize(session, model)
@@ -114,7 +115,7 @@ class ImageTerms:
             weighted = tf.add_n([objective.factor(term) * self.losses[index]
                                  for index, term in terms])
             self.gradient = tf1.gradients(weighted, self.image)[0]
-            self.session = tf1.Session(graph=self.graph, config=config)
+            self.session = StoppableSession(tf1.Session(graph=self.graph, config=config))
         self.graph.finalize()
 
     def run(self, image):

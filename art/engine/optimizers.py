@@ -1,11 +1,9 @@
 """The optimizers: generators of Iterates over an evaluator (art.engine.evaluator.Evaluator:
 a Painting or a TiledPainting), each keeping its own state.
 
-- `lbfgs`: scipy's L-BFGS-B. `scipy.optimize.minimize` runs its own loop and
-  only reports through a callback; to let the caller consume iterates one at
-  a time (and stop, save or report between them), it runs in a worker thread
-  that hands each iterate over and waits until the caller asks for the next.
-  Only one of the two threads works at any moment.
+- `lbfgs`: scipy's L-BFGS-B, whose loop reports only through a callback, runs in a
+  worker thread that hands each iterate over and waits until the caller (who may stop,
+  save or report between them) asks for the next: one of the two threads works at once.
 - `adam`: art.py's loop: `tf.train.AdamOptimizer` steps built into the graph, or on
   tiles the same update in numpy (art.engine.adam_moments).
 """
@@ -21,6 +19,7 @@ import scipy.optimize
 from threadpoolctl import threadpool_limits
 
 from art.constants import FINISH_PRECISION, LBFGS_HISTORY, MEAN_VALUES, MIXED_PRECISION
+from art.engine import stops
 
 if TYPE_CHECKING:  # the optimizers see evaluators through their Protocol only
     from art.engine.evaluator import Evaluator
@@ -90,7 +89,7 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
     At most `maxiter` iterations; either function may raise StopOptimization
     to end sooner. `bounds` is a pair of arrays (lower, upper) like x0, or
     None. Returns scipy's message when the optimizer ends by itself. Closing
-    the generator stops the worker.
+    the generator stops the worker (a stop does not wait for its evaluation).
 
     The two are handed to scipy apart, not as one function with jac=True:
     scipy memoizes such a function with a float64 copy of x of its own (0.27
@@ -124,7 +123,9 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
     worker.start()
     try:
         while True:
-            kind, payload = outbox.get()
+            waiting = True  # a stop raised in the wait does not wait for the evaluation
+            kind, payload = stops.get(outbox)
+            waiting = False
             if kind == 'iterate':
                 yield payload
                 # The caller has it: not kept through the next iteration's evaluations.
@@ -137,7 +138,8 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
     finally:
         stop.set()
         inbox.put('stop')
-        worker.join()
+        if not waiting:
+            worker.join()
 
 
 def pixel_bounds(shape):
@@ -212,16 +214,15 @@ def lbfgs(painting: 'Evaluator', initial_image, iterations, bounds=False, max_ev
           history=LBFGS_HISTORY, blas_threads=1, patience=None):
     """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
 
-    With `bounds`, pixels stay within 0..255 once the mean is added back.
-    With `max_evaluations`, no more loss+gradient evaluations are spent; with
-    `patience`, L-BFGS stops when an iteration after the first needs more.
-    `history` is the number of correction pairs L-BFGS keeps (scipy's maxcor).
-    The result is left in the painting's variable.
+    With `bounds`, pixels stay within 0..255 once the mean is added back. With
+    `max_evaluations`, no more loss+gradient evaluations are spent; with `patience`, L-BFGS
+    stops when an iteration after the first needs more. `history` is the number of
+    correction pairs L-BFGS keeps (scipy's maxcor). The result is left in the painting's
+    variable.
 
-    NumPy's and SciPy's BLAS run on `blas_threads` threads (None: as they
-    are) while this runs: L-BFGS-B's vector operations are memory-bound, and
-    idle BLAS workers spinning after each one take the cores from
-    TensorFlow's threads (bench/RESULTS.md measures it).
+    NumPy's and SciPy's BLAS run on `blas_threads` threads (None: as they are) while this
+    runs: L-BFGS-B's vector operations are memory-bound, and idle BLAS workers spinning
+    after each one take the cores from TensorFlow's threads (bench/RESULTS.md measures it).
     """
     x0 = np.asarray(initial_image, dtype=np.float64).ravel()
     limits = pixel_bounds(painting.shape) if bounds else None
@@ -282,8 +283,7 @@ def worth_its_noise(totals, float32_total, window, share):
 
 def _one_precision(painting: 'Evaluator', initial_image, iterations, bounds, max_evaluations,
                    history, patience=None):
-    """Iterates of the painting's optimizer from initial_image, in the precision it now runs
-    in."""
+    """Iterates of the painting's optimizer from initial_image, in its present precision."""
     if painting.optimizer == 'adam':
         return adam(painting, initial_image, iterations)
     return lbfgs(painting, initial_image, iterations, bounds=bounds,

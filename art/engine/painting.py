@@ -19,6 +19,7 @@ from art.constants import FINISH_PRECISION, MIXED_PRECISION
 from art.engine.evaluator import (ObjectiveEvaluator, capture_weights, group_losses,
                                   painting_configs, painting_phases)
 from art.network.layers import deepest_layer
+from art.engine.stops import StoppableSession
 from art.engine.terms import IMAGE, STATISTIC, statistic_of
 from art.engine.tf1 import tf, tf1
 from tensorflow.core.protobuf import rewriter_config_pb2  # pylint: disable=wrong-import-order
@@ -91,7 +92,7 @@ class Painting(ObjectiveEvaluator):
                                         last_layer=self.last_layer, weights='variables')
             self.positions = {layer: losses.feature_sizes(self.model[layer].shape)[1]
                               for layer in self.objective.layers()}
-            self.sessions = {name: tf1.Session(graph=self.graph, config=config)
+            self.sessions = {name: StoppableSession(tf1.Session(graph=self.graph, config=config))
                              for name, config in configs.items()}
             for session in self.sessions.values():
                 initialize(session, self.model)
@@ -255,7 +256,7 @@ def capture_at_size(weights, image, terms, indices, pooling, config=None, guides
                                last_layer=deepest_layer(layers, pooling))
         ops = [statistic_of(term, model[term.layer], guide)
                for term, guide in zip(terms, guides or [None] * len(terms))]
-        with tf1.Session(graph=graph, config=config or session_config()) as sess:
+        with StoppableSession(tf1.Session(graph=graph, config=config or session_config())) as sess:
             initialize(sess, model)
             sess.run(model['assign_input'], {model['image']: image})
             captured = sess.run(ops)

@@ -12,7 +12,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from art.io.files import IMAGE_EXTENSIONS, read_rgb, save_rgb
+from art.io.files import IMAGE_EXTENSIONS, WriteError, read_rgb, save_rgb
 
 VIDEO_EXTENSIONS = ('.mp4', '.mov', '.webm', '.mkv', '.avi', '.gif')
 FOLDER_FPS = 24.0
@@ -123,22 +123,41 @@ def frame_path(folder, index):
     return os.path.join(folder, 'frame%05d.png' % (index + 1))
 
 
+def even_sides(frame):
+    """`frame` with a last row and column repeated where its height or width is odd: H.264's
+    4:2:0 colour needs even sides."""
+    height, width = frame.shape[:2]
+    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode='edge')
+
+
 def write_video(path, frames, fps, audio_from=None):
     """Write `frames` (an iterable of uint8 RGB of one size) as the video `path`, at `fps`,
-    with the audio of the file `audio_from` copied where it has some."""
-    writer = None
+    with the audio of the file `audio_from` copied where it has some; odd sides are padded
+    (even_sides). Returns the (height, width) written. Raises WriteError when ffmpeg did
+    not leave a video of every frame (it says nothing and exits 0 on some failures)."""
+    writer, sent, size = None, 0, None
     try:
         for frame in frames:
+            frame = even_sides(np.asarray(frame, np.uint8))
             if writer is None:
-                height, width = frame.shape[:2]
+                size = frame.shape[:2]
                 writer = _ffmpeg().write_frames(
-                    path, (width, height), fps=fps, macro_block_size=1, quality=8,
-                    audio_path=audio_from, audio_codec='copy' if audio_from else None)
+                    path, (size[1], size[0]), fps=fps, macro_block_size=1, quality=8,
+                    ffmpeg_log_level='quiet', audio_path=audio_from,
+                    audio_codec='copy' if audio_from else None)
                 writer.send(None)
-            writer.send(np.ascontiguousarray(frame, np.uint8).tobytes())
+            writer.send(np.ascontiguousarray(frame).tobytes())
+            sent += 1
     finally:
         if writer is not None:
             writer.close()
+    try:
+        written = probe(path).frames if sent else 0
+    except VideoError:
+        written = 0
+    if written != sent:
+        raise WriteError(path, 'ffmpeg wrote %d of %d frames' % (written, sent), 'the video')
+    return size
 
 
 def write_frame(folder, index, frame):

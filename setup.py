@@ -26,6 +26,8 @@ setup(
         # StopIteration: scipy 1.11.
         'scipy>=1.11',
         'imageio>=2.28',
+        # Keras's .h5 file of VGG-19 (--weights FILE.h5).
+        'h5py>=3.1',
         'pillow>=9.1',
         'tqdm>=4.60',
         # Limits NumPy's BLAS threads while L-BFGS runs beside TensorFlow.

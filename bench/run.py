@@ -6,7 +6,8 @@
   each size with a full-width synthetic VGG-19, in float32 and (where native)
   bfloat16, its FLOPs counted from the layer shapes, GFLOP/s, and the ratio to
   the matmul peak of its precision; bfloat16's losses and gradient against
-  float32's; the same for the TF2 peer (bench/peer_tf2.py);
+  float32's; the same for art.py's plain graph (weights as constants, art.py's loss
+  functions, one session) and the TF2 peer (bench/peer_tf2.py);
 - peak resident memory of a run (evaluations and L-BFGS iterations) per size
   and precision;
 - where bfloat16 is native: the wall time to reach the loss float32 L-BFGS has
@@ -235,6 +236,29 @@ def worker_switch(options):
             float(iterates[-1].total_loss), bulk.evaluations,
             iterates[-1].evaluations - bulk.evaluations, seconds, bulk.iteration]
     return {'results': results}
+
+
+def worker_plain(options):
+    """art.py's graph as art.py builds it, weights as constants, in one plain session: its
+    losses (art.py's public functions) and their gradient fetched in one sess.run."""
+    import art
+    from art.engine.painting import session_config
+    from art.engine.tf1 import tf, tf1
+    height, width = parse_size(options.size)
+    content, style = example_pair(height, width)
+    start = art.generate_noise_image(content, seed=0)
+    with tf.Graph().as_default(), tf1.Session(config=session_config()) as sess:
+        model = art.load_vgg_model(art.synthetic_weights(), height, width)
+        art.engine.vgg.initialize(sess, model)
+        sess.run(model['assign_input'], {model['image']: content})
+        content_loss = art.content_loss_func(sess, model)
+        sess.run(model['assign_input'], {model['image']: style})
+        style_loss = art.style_loss_func(sess, model)
+        total = art.total_loss_func(content_loss, style_loss)
+        fetches = (total, tf1.gradients(total, model['input'])[0])
+        seconds = timed(lambda: sess.run(fetches, {model['image']: start}), options.warmups,
+                        options.repeats)
+    return {'seconds': seconds, 'evaluation_peak_rss': peak_rss_bytes(), 'peak_rss': None}
 
 
 def worker_peer(options):
@@ -505,7 +529,8 @@ def worker_video(options):
             'flow_seconds': time.perf_counter() - began}
 
 
-WORKERS = {'control': worker_control, 'video': worker_video, 'eval': worker_eval, 'peer': worker_peer, 'startup': worker_startup,
+WORKERS = {'control': worker_control, 'video': worker_video, 'eval': worker_eval,
+           'plain': worker_plain, 'peer': worker_peer, 'startup': worker_startup,
            'quality': worker_quality, 'scales': worker_scales, 'loop': worker_loop,
            'history': worker_history, 'matmul': worker_matmul, 'reach': worker_reach,
            'switch': worker_switch, 'tiled': worker_tiled, 'state': worker_state,
@@ -610,6 +635,7 @@ def speed_rows(sizes, peaks, options):
             % options.lbfgs_iterations, '|---|---|---|---|---|---|---|---|---|---|']
     runs = [('eval', precision, 'art (TF1 graph), %s' % precision) for precision in peaks
             if precision != 'numpy float32']
+    runs.append(('plain', 'float32', "art.py's plain graph (weights as constants), float32"))
     runs.append(('peer', 'float32', 'TF2 tf.function + GradientTape, float32'))
     for size in sizes:
         height, width = parse_size(size)

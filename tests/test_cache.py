@@ -36,7 +36,7 @@ def assert_same(first, second):
 def test_second_read_comes_from_the_cache(weights_file, monkeypatch):
     first = cache.read_vgg19_cached(weights_file, FIRST)
     assert first.md5 == cache.file_md5(weights_file).hexdigest()
-    forbid(monkeypatch, 'read_vgg19')
+    forbid(monkeypatch, 'read_network')
     forbid(monkeypatch, 'file_md5')
     second = cache.read_vgg19_cached(weights_file, FIRST)
     assert_same(first, second)
@@ -54,7 +54,7 @@ def test_only_the_layers_asked_for_are_cached_and_more_are_added(weights_file, m
             n + '.kernel' for n in FIRST)
     wider = cache.read_vgg19_cached(weights_file, CONV_LAYERS[:8])
     assert sorted(wider.layers) == sorted(CONV_LAYERS[:8])
-    forbid(monkeypatch, 'read_vgg19')
+    forbid(monkeypatch, 'read_network')
     assert sorted(cache.read_vgg19_cached(weights_file, FIRST).layers) == sorted(FIRST)
 
 
@@ -104,7 +104,7 @@ def test_a_damaged_cache_is_set_aside_said_and_made_anew(weights_file, monkeypat
     assert sorted(os.listdir(folder)) == sorted(
         ['checksums.json', archive, archive + '.damaged']
         + (['checksums.json.damaged'] if len(warnings) == 2 else []))
-    forbid(monkeypatch, 'read_vgg19')
+    forbid(monkeypatch, 'read_network')
     forbid(monkeypatch, 'file_md5')
     warnings.clear()
     assert_same(first, cache.read_vgg19_cached(weights_file, FIRST, warn=warnings.append))
@@ -133,7 +133,7 @@ def test_the_transposed_kernels_are_cached_apart_and_read_back(weights_file, mon
     swapped = cache.read_vgg19_cached(weights_file, FIRST, 'transposed')
     assert_same(swapped, read_vgg19(weights_file, layers=FIRST, kernel_layout='transposed'))
     assert not np.array_equal(swapped.layers['conv1_2'].kernel, stored.layers['conv1_2'].kernel)
-    forbid(monkeypatch, 'read_vgg19')
+    forbid(monkeypatch, 'read_network')
     assert_same(swapped, cache.read_vgg19_cached(weights_file, FIRST, 'transposed'))
     assert_same(stored, cache.read_vgg19_cached(weights_file, FIRST))
     assert sorted(os.listdir(cache.cache_dir())) == sorted(

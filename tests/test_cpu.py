@@ -30,6 +30,24 @@ def test_cpuinfo_and_the_isa_onednn_dispatches_to(tmp_path, name, isa):
     assert cpu.onednn_isa(flags) == isa
 
 
+def test_onednn_max_cpu_isa_caps_the_isa_and_never_widens_it():
+    flags = set(FLAGS['xeon-amx'].split())
+    assert cpu.onednn_isa(flags, {'ONEDNN_MAX_CPU_ISA': 'AVX2'}) == 'avx2'
+    assert cpu.onednn_isa(flags, {'ONEDNN_MAX_CPU_ISA': 'avx512_core'}) == 'avx512'
+    assert cpu.onednn_isa(flags, {'ONEDNN_MAX_CPU_ISA': 'ALL'}) == 'amx'
+    assert cpu.onednn_isa(set(FLAGS['amd-epyc-avx2'].split()),
+                          {'ONEDNN_MAX_CPU_ISA': 'AVX512_CORE_AMX'}) == 'avx2'
+
+
+@pytest.mark.parametrize('name,onednn,form', [
+    ('amd-epyc-avx2', True, 'constants'), ('old', True, 'constants'),
+    ('xeon-amx', True, 'variables'), ('xeon-avx512', True, 'variables'),
+    ('zen4-bf16', True, 'variables'), ('amd-epyc-avx2', False, 'variables')])
+def test_weights_are_constants_where_onednn_runs_avx2_kernels(name, onednn, form):
+    """AVX2 kernels reorder a variable's kernel at every evaluation (bench/RESULTS.md)."""
+    assert cpu.weight_form(set(FLAGS[name].split()), onednn) == form
+
+
 # The ISA families in oneDNN's verbose words, widest first. Within AVX-512 the words for
 # its extensions (bfloat16, AMX, float16) change between oneDNN versions, and AMX needs
 # the kernel's permission as well as the flag, so only the family is compared.
@@ -37,19 +55,23 @@ FAMILIES = (('AVX-512', ('amx', 'avx512_bf16', 'avx512')), ('AVX2', ('avx2',)),
             ('AVX', ('avx',)), ('SSE4.1', ('sse4_1',)))
 
 
-def test_the_derived_isa_is_of_the_family_onednn_reports_on_this_machine():
-    """oneDNN's verbose mode names the ISA it dispatches to; ours must be of its family."""
+@pytest.mark.parametrize('cap', [None, 'AVX2'])
+def test_the_derived_isa_is_of_the_family_onednn_reports_on_this_machine(cap):
+    """oneDNN's verbose mode names the ISA it dispatches to; ours must be of its family,
+    also where ONEDNN_MAX_CPU_ISA caps it (AVX2 runs on every CPU this project meets)."""
     script = ('import art.engine.tf1; from art.engine.tf1 import tf; '
               'tf.nn.conv2d(tf.ones((1, 8, 8, 8)), tf.ones((3, 3, 8, 8)), 1, "SAME")')
+    env = dict(os.environ, PYTHONPATH=str(ROOT), ONEDNN_VERBOSE='1', TF_ENABLE_ONEDNN_OPTS='1')
+    env.pop('ONEDNN_MAX_CPU_ISA', None)
+    env.update({'ONEDNN_MAX_CPU_ISA': cap} if cap else {})
     result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT), ONEDNN_VERBOSE='1',
-                                     TF_ENABLE_ONEDNN_OPTS='1'), timeout=300)
+                            env=env, timeout=300)
     reported = [line.split('isa:', 1)[1] for line in result.stdout.splitlines()
                 if ',cpu,isa:' in line]
     assert reported, result.stdout[-2000:] + result.stderr[-2000:]
     words = reported[0]
     family = next(names for keyword, names in FAMILIES if keyword in words)
-    assert cpu.onednn_isa(cpu.cpuinfo()[1]) in family, words
+    assert cpu.onednn_isa(cpu.cpuinfo()[1], env) in family, words
 
 
 @pytest.mark.parametrize('value, onednn, allocator', [

@@ -28,7 +28,7 @@ from art.app.job import Job
 from art.engine.optimizers import Iterate
 from art.io import files, images
 from art.app.record import read_record
-from helpers import RUN_ART, ROOT, clip_flags, one_line_error, run_art, running, write_jobs
+from helpers import RUN_ART, ROOT, clip_flags, missing, one_line_error, run_art, running, write_jobs
 
 CHROMIUM = os.environ.get('ART_CHROMIUM') or shutil.which('chromium') or shutil.which(
     'chromium-browser')
@@ -36,7 +36,6 @@ CHROMIUM = os.environ.get('ART_CHROMIUM') or shutil.which('chromium') or shutil.
 CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update',
                   '--disable-sync']
-REQUIRE_BROWSER = 'ART_REQUIRE_BROWSER'
 URL_LINE = re.compile(r'^preview: (http://\S+/\?token=(\S+))$')
 
 
@@ -96,14 +95,10 @@ def long_painting(synthetic_files):
 
 @pytest.fixture(scope='module')
 def browser():
-    """Headless Chromium. Without one the browser tests are skipped with how to get one,
-    except where ART_REQUIRE_BROWSER=1 (CI, which installs it): there they fail."""
+    """Headless Chromium; without one, the browser tests skip (or fail: helpers.missing)."""
     if not CHROMIUM:
-        missing = ('the browser tests need Chromium: apt-get install chromium '
-                   '(or ART_CHROMIUM=/path/to/chrome)')
-        if os.environ.get(REQUIRE_BROWSER) == '1':
-            pytest.fail(missing + '; %s=1 requires it' % REQUIRE_BROWSER)
-        pytest.skip(missing)
+        missing('the browser tests need Chromium: apt-get install chromium '
+                '(or ART_CHROMIUM=/path/to/chrome)')
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched

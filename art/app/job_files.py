@@ -40,9 +40,9 @@ def pictures(job):
 
 
 def inputs(job):
-    """{what: path} of every file the Job reads, the weights included unless synthetic."""
+    """{what: path} of every file the Job reads, the weights included unless named."""
     found = pictures(job)
-    if not job.synthetic:
+    if not job.named_weights:
         found['weights file'] = job.weights
     return found
 
@@ -125,7 +125,7 @@ def check_files(job, writes=True):
     if job.is_clip:
         check_clip(job)
     check_masks(job)
-    if not job.synthetic:
+    if not job.named_weights:
         check_weights_path(job.weights)
     if not writes:
         return

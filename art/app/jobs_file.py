@@ -8,7 +8,8 @@ import json
 import os
 
 from art.app import arguments, grid
-from art.app.job import INPUT_PATHS, Job, JobError, SYNTHETIC
+from art.app.job import INPUT_PATHS, Job, JobError
+from art.network.sources import NAMED
 from art.app.resolving import resolve
 from art.app.record import RecordError, read_record
 from art.app.errors import UsageError
@@ -80,7 +81,7 @@ def expand(values, where):
 def _relative_to(folder, values):
     """Paths a line gives, relative to the JOBS file's folder."""
     for key in INPUT_PATHS:
-        if isinstance(values.get(key), str) and values[key] != SYNTHETIC:
+        if isinstance(values.get(key), str) and values[key] not in NAMED:
             values[key] = os.path.join(folder, values[key])
         elif isinstance(values.get(key), list):
             values[key] = [os.path.join(folder, path) if isinstance(path, str) else path

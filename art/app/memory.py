@@ -1,7 +1,7 @@
 """How much memory a Job needs, and so how each of its sizes is painted: untiled, or on
 the largest tiles that fit; every way out when nothing fits."""
 from art.app.errors import UsageError
-from art.engine import costs
+from art.engine import costs, cpu
 from art.engine.crops import crop_shape, spans
 from art.network.layers import aligned_tile, halo_for
 
@@ -23,6 +23,7 @@ def plan_memory(job, weights):
     available = costs.available_memory()
     history = job.lbfgs_history if job.optimizer == 'lbfgs' else 0
     widths, last = weights.widths(), job.last_layer
+    form = cpu.engine_weight_form()
     stride, halo = halo_for(last, job.pooling)
     peak, tiles = 0, {}
 
@@ -33,15 +34,16 @@ def plan_memory(job, weights):
     for size in job.sizes():
         largest = max([size, job.style_size(size)], key=lambda side: side[0] * side[1])
         bounds = costs.bounds_bytes(*size) if job.pixel_bounds and history else 0
-        needed, tile = (costs.estimate_memory(*largest, widths, last, history) + bounds
+        needed, tile = (costs.estimate_memory(*largest, widths, last, history, form) + bounds
                         + statistic(*largest)), None
         if job.tile_size or (job.tile_size is None and needed > available):
             tiled = []
             for candidate in ([aligned_tile(job.tile_size, stride)] if job.tile_size
                               else TILE_SIZES):
                 crop = crop_shape(largest, candidate, halo, stride)
-                tiled.append((costs.estimate_tiled_memory(*largest, crop, widths, last, history)
-                              + bounds + statistic(*crop), candidate))
+                tiled.append((costs.estimate_tiled_memory(*largest, crop, widths, last, history,
+                                                        form) + bounds + statistic(*crop),
+                              candidate))
             needed, tile = next((option for option in tiled if option[0] <= available),
                                 tiled[-1])
         if needed > available:

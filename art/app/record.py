@@ -189,7 +189,7 @@ def check_inputs(record, job, path):
                               % (what, actual, path))
     # A published network that is missing is downloaded again (its MD5 is checked then);
     # no download can bring back any other.
-    if not job.synthetic and not os.path.exists(job.weights) \
+    if not job.named_weights and not os.path.exists(job.weights) \
             and record['weights'].get('md5') not in KNOWN_FILES:
         raise RecordError('weights file %s: file not found; if it moved, give its new path '
                           'with --weights' % job.weights)

@@ -60,10 +60,15 @@ def graph_lines(painting, widths):
     lines.append('Images enter it through the placeholder %s and the one assign op %s; the '
                  'network reads the variable after that assignment.' % (
                      model['image'].name, model['assign_input'].name))
-    lines.append('Weights: %d kernels and biases (%s), each session filling its own '
-                 'untrainable copy once (outside the collections, so not listed).' % (
-                     len(model['weights_feed']),
-                     _size(costs.weight_bytes(widths, painting.last_layer))))
+    weight_bytes = _size(costs.weight_bytes(widths, painting.last_layer))
+    if model['weights_feed']:
+        lines.append('Weights: %d kernels and biases (%s), each session filling its own '
+                     'untrainable copy once (outside the collections, so not listed).' % (
+                         len(model['weights_feed']), weight_bytes))
+    else:
+        lines.append('Weights: %d kernels and biases (%s) as constants of the graph: oneDNN '
+                     'runs AVX2 kernels here, which reorder kernels that are not constants at '
+                     'every evaluation.' % (2 * len(model['kernels']), weight_bytes))
     return lines
 
 

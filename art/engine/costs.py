@@ -18,6 +18,10 @@ BASE_BYTES = 620 * 2**20
 # the weights as the caller holds them, the session's variables filled from
 # them, and oneDNN's reordered copies;
 WEIGHT_FACTOR = 3.5
+# With the weights as constants (art.engine.cpu.weight_form), the copies of them
+# TensorFlow keeps through its graph rewrites and executors besides: 586 MB more at
+# 400x300 on a full-width network, weights 52 MB (bench/RESULTS.md).
+CONSTANT_COPIES = 11
 # forward outputs, pre-activations and the backward pass's buffers.
 ACTIVATION_FACTOR = 2.7
 # float64 copies of the image scipy's L-BFGS-B (1.17) holds besides its m pairs:
@@ -97,14 +101,20 @@ def weight_bytes(widths=None, last_layer=LAST_LAYER):
                                  in conv_shapes(1, 1, widths, last_layer))
 
 
+def held_weight_bytes(widths=None, last_layer=LAST_LAYER, weight_form='variables'):
+    """Bytes the weights cost a painting that holds them in `weight_form`."""
+    copies = WEIGHT_FACTOR + (CONSTANT_COPIES if weight_form == 'constants' else 0)
+    return copies * weight_bytes(widths, last_layer)
+
+
 def estimate_memory(height, width, widths=None, last_layer=LAST_LAYER,
-                    lbfgs_history=LBFGS_HISTORY):
+                    lbfgs_history=LBFGS_HISTORY, weight_form='variables'):
     """Peak resident bytes of a painting at height x width, estimated.
 
     L-BFGS keeps `lbfgs_history` pairs of float64 vectors the size of the
     image, plus a few more for its work; the objective holds IMAGE_COPIES.
     """
-    return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
+    return int(BASE_BYTES + held_weight_bytes(widths, last_layer, weight_form)
                + ACTIVATION_FACTOR * activation_bytes(height, width, widths, last_layer)
                + held_copies_bytes(height, width, lbfgs_history))
 
@@ -134,7 +144,7 @@ def lbfgs_history_for(height, width):
 
 
 def estimate_tiled_memory(height, width, crop, widths=None, last_layer=LAST_LAYER,
-                          lbfgs_history=LBFGS_HISTORY):
+                          lbfgs_history=LBFGS_HISTORY, weight_form='variables'):
     """Peak resident bytes of a painting at height x width evaluated on crops of `crop`
     (height, width) pixels, estimated.
 
@@ -143,7 +153,7 @@ def estimate_tiled_memory(height, width, crop, widths=None, last_layer=LAST_LAYE
     (IMAGE_COPIES) and L-BFGS's state, which at print sizes are the largest
     part.
     """
-    return int(BASE_BYTES + WEIGHT_FACTOR * weight_bytes(widths, last_layer)
+    return int(BASE_BYTES + held_weight_bytes(widths, last_layer, weight_form)
                + 2 * weight_bytes(widths, last_layer)
                + ACTIVATION_FACTOR * activation_bytes(*crop, widths, last_layer)
                + held_copies_bytes(height, width, lbfgs_history))

@@ -39,22 +39,48 @@ def cpuinfo(path='/proc/cpuinfo'):
     return model or platform.processor() or platform.machine(), flags
 
 
-def onednn_isa(flags):
+# oneDNN's instruction sets, narrowest first, and the ONEDNN_MAX_CPU_ISA values that cap
+# its dispatch at each.
+ONEDNN_ISAS = ('none', 'sse4_1', 'avx', 'avx2', 'avx512', 'avx512_bf16', 'amx')
+MAX_CPU_ISA = {'SSE41': 'sse4_1', 'AVX': 'avx', 'AVX2': 'avx2', 'AVX2_VNNI': 'avx2',
+               'AVX2_VNNI_2': 'avx2', 'AVX512_CORE': 'avx512', 'AVX512_CORE_VNNI': 'avx512',
+               'AVX512_CORE_BF16': 'avx512_bf16', 'AVX512_CORE_FP16': 'avx512_bf16',
+               'AVX512_CORE_AMX': 'amx', 'AVX512_CORE_AMX_FP16': 'amx', 'ALL': 'amx'}
+
+
+def onednn_isa(flags, environ=os.environ):
     """The widest instruction set oneDNN's CPU engine dispatches to on a CPU with
-    `flags`: 'amx', 'avx512_bf16', 'avx512', 'avx2', 'avx' or 'sse4_1'.
+    `flags`: 'amx', 'avx512_bf16', 'avx512', 'avx2', 'avx' or 'sse4_1', no wider than
+    ONEDNN_MAX_CPU_ISA allows where it is set.
 
     oneDNN's verbose mode prints the same choice in words (`isa:Intel AVX2`,
     `isa:Intel AVX-512 with ... bfloat16 ... AMX ...`); the names here are
     short and stable across oneDNN versions.
     """
     if all(flag in flags for flag in AVX512_CORE):
-        if {'amx_tile', 'amx_bf16'} <= flags:
-            return 'amx'
-        return 'avx512_bf16' if 'avx512_bf16' in flags else 'avx512'
-    for name in ('avx2', 'avx', 'sse4_1'):
-        if name in flags:
-            return name
-    return 'none'
+        widest = ('amx' if {'amx_tile', 'amx_bf16'} <= flags else
+                  'avx512_bf16' if 'avx512_bf16' in flags else 'avx512')
+    else:
+        widest = next((name for name in ('avx2', 'avx', 'sse4_1') if name in flags), 'none')
+    cap = MAX_CPU_ISA.get(environ.get('ONEDNN_MAX_CPU_ISA', '').strip().upper(), 'amx')
+    return min(widest, cap, key=ONEDNN_ISAS.index)
+
+
+def weight_form(flags, onednn):
+    """How the engine holds VGG's weights (art.engine.vgg.WEIGHT_FORMS) on a CPU with
+    `flags`: as constants where oneDNN runs AVX2 kernels or narrower, which reorder a
+    variable's kernels at every evaluation and a constant's once (evaluations 1.2 to 1.35x
+    faster, bench/RESULTS.md); as variables elsewhere, where both evaluate alike and a
+    variable costs less memory and start-up."""
+    if onednn and ONEDNN_ISAS.index(onednn_isa(flags)) <= ONEDNN_ISAS.index('avx2'):
+        return 'constants'
+    return 'variables'
+
+
+def engine_weight_form():
+    """weight_form of this process's CPU, oneDNN on unless TF_ENABLE_ONEDNN_OPTS=0 (what
+    TensorFlow reads, art.engine.tf1's default on): no need to import TensorFlow."""
+    return weight_form(cpuinfo()[1], os.environ.get('TF_ENABLE_ONEDNN_OPTS', '1') != '0')
 
 
 def onednn_enabled():
@@ -95,17 +121,19 @@ def describe():
     onednn = onednn_enabled()
     return {'model': model, 'cores': len(os.sched_getaffinity(0)),
             'instruction_sets': [name for name in INSTRUCTION_SETS if name in flags],
-            'onednn': onednn, 'onednn_isa': onednn_isa(flags), 'allocator': allocator(onednn)}
+            'onednn': onednn, 'onednn_isa': onednn_isa(flags), 'allocator': allocator(onednn),
+            'weights': weight_form(flags, onednn)}
 
 
 class PrecisionError(ValueError):
     """--precision bfloat16 where it cannot run natively; the message names what is missing."""
 
 
-def native_bfloat16(flags):
+def native_bfloat16(flags, environ=os.environ):
     """The CPU feature that gives oneDNN native bfloat16 arithmetic ('AMX' or
-    'AVX512_BF16'), or None: elsewhere oneDNN emulates it, slower than float32."""
-    return {'amx': 'AMX', 'avx512_bf16': 'AVX512_BF16'}.get(onednn_isa(flags))
+    'AVX512_BF16'), or None: elsewhere (or where ONEDNN_MAX_CPU_ISA keeps oneDNN from it)
+    oneDNN emulates it, slower than float32, or cannot run it at all."""
+    return {'amx': 'AMX', 'avx512_bf16': 'AVX512_BF16'}.get(onednn_isa(flags, environ))
 
 
 def choose_precision(requested, model, flags, onednn):

@@ -1,6 +1,7 @@
 """The graphs a tiled painting runs: one per crop shape (`CropGraph`: the interiors' captures,
 and pass 2's losses and gradient), and one of the whole image for its IMAGE terms
 (`ImageTerms`). art.engine.tiling drives them."""
+from art.engine.cpu import engine_weight_form
 from art.engine.stops import StoppableSession
 from art.engine.terms import IMAGE, POSITION, STATISTIC, statistic_of
 from art.engine.tf1 import tf, tf1
@@ -29,7 +30,7 @@ class CropGraph:
         self.graph = tf.Graph()
         with self.graph.as_default():
             model = load_vgg_model(crops.weights, height, width, crops.pooling,
-                                   last_layer=crops.last_layer, weights='variables')
+                                   last_layer=crops.last_layer, weights=engine_weight_form())
             self.image = model['image']
             interiors, self.slices = interiors_of(model, crops.strides)
             self.captures, self.statistics = {}, {}

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from art.engine import backward, losses
+from art.engine.cpu import engine_weight_form
 from art.constants import FINISH_PRECISION, MIXED_PRECISION
 from art.engine.evaluator import (ObjectiveEvaluator, capture_weights, group_losses,
                                   painting_configs, painting_phases)
@@ -89,7 +90,7 @@ class Painting(ObjectiveEvaluator):
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.model = load_vgg_model(weights, height, width, self.pooling,
-                                        last_layer=self.last_layer, weights='variables')
+                                        last_layer=self.last_layer, weights=engine_weight_form())
             self.positions = {layer: losses.feature_sizes(self.model[layer].shape)[1]
                               for layer in self.objective.layers()}
             self.sessions = {name: StoppableSession(tf1.Session(graph=self.graph, config=config))

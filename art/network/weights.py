@@ -130,7 +130,7 @@ def _layout(mat, source):
                        '"meta" nor "normalization")' % source)
 
 
-def _check_chain(layers, source):
+def check_chain(layers, source):
     """Each conv's kernel is 3x3 and takes the channels the one before gives."""
     for index, name in enumerate(CONV_LAYERS):
         if name not in layers:
@@ -194,6 +194,6 @@ def read_vgg19(path, layers=CONV_LAYERS, kernel_layout='as-stored'):
     if missing:
         raise WeightsError('%s: layer %s not found: not the VGG-19 network '
                            '(found %d layers)' % (path, missing[0], cells.size))
-    _check_chain(found, path)
+    check_chain(found, path)
     weights = VGGWeights(found, layout, path)
     return weights.transposed() if kernel_layout == 'transposed' else weights

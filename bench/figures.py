@@ -1,5 +1,5 @@
-"""The README's figures of issue 24, painted with a synthetic network (random weights) and
-labelled so: `python bench/figures.py [--out docs/figures]`.
+"""The README's figures of issue 24, painted on the 8-bit VGG-19 (or another network) and
+labelled with it: `python bench/figures.py [--out docs/figures] [--weights vgg19-8bit]`.
 
 - regions.png: the contact sheet of a two-region painting (the example harbour, the
   example strokes on the left and the same strokes with their colours turned on the
@@ -12,8 +12,8 @@ labelled so: `python bench/figures.py [--out docs/figures]`.
   last two frames (|frame 6 - frame 5|, times 4): where the background stands still,
   any change is flicker.
 
-Random weights transfer colour and texture statistics, not artistic structure: these
-figures show where style lands and how colour is controlled, not what VGG-19 paints.
+They are painted at art.py's weights (content 5, style 100) from art.py's mix, short runs
+at a small size: they show where style lands and how colour is controlled.
 """
 import argparse
 import os
@@ -30,14 +30,15 @@ sys.path.insert(0, ROOT)
 from art import examples  # noqa: E402  pylint: disable=wrong-import-position
 from art.io import files, images, sheets  # noqa: E402  pylint: disable=wrong-import-position
 
-SYNTHETIC = ', synthetic weights'
+# The network the figures are painted on, and the words each label ends with.
+NETWORK = {'weights': 'vgg19-8bit', 'label': ', 8-bit VGG-19'}
 
 
 def paint(folder, name, *arguments, width=240, iterations=60):
     """Run run_art.py into `folder`/name.png; the painting's pixels."""
     output = os.path.join(folder, name + '.png')
-    subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights', 'synthetic',
-                    '--width', str(width), '--iterations', str(iterations), '--seed', '1',
+    subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights',
+                    NETWORK['weights'], '--width', str(width), '--iterations', str(iterations), '--seed', '1',
                     '--checkpoint-every', '0', '--output', output] + list(arguments),
                    check=True, stdout=subprocess.DEVNULL)
     return files.read_rgb(output)
@@ -60,7 +61,13 @@ def inputs(folder):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default=os.path.join(ROOT, 'docs', 'figures'))
-    out = parser.parse_args().out
+    parser.add_argument('--weights', default=NETWORK['weights'],
+                        help='the network (default: %(default)s; synthetic: random weights)')
+    options = parser.parse_args()
+    out = options.out
+    NETWORK.update(weights=options.weights, label=', ' + {
+        'vgg19-8bit': '8-bit VGG-19', 'synthetic': 'synthetic weights'}.get(
+            options.weights, os.path.basename(options.weights)))
     os.makedirs(out, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         paths = inputs(folder)
@@ -74,11 +81,11 @@ def main():
         sheets.contact_sheet(os.path.join(out, 'regions.png'), [
             ('content', shown(examples.CONTENT)), ('style 1', shown(examples.STYLE)),
             ('style 1 mask', shown(paths['left'])), ('style 2', shown(paths['turned'])),
-            ('style 2 mask', shown(paths['right'])), ('result' + SYNTHETIC, regions)],
+            ('style 2 mask', shown(paths['right'])), ('result' + NETWORK['label'], regions)],
             columns=3)
         row = [('content', shown(examples.CONTENT)), ('style', shown(paths['turned']))]
         for control in ('none', 'luminance', 'histogram'):
-            row.append((control + SYNTHETIC, paint(folder, control, '--style', paths['turned'],
+            row.append((control + NETWORK['label'], paint(folder, control, '--style', paths['turned'],
                                                    '--color-control', control)))
         sheets.contact_sheet(os.path.join(out, 'color-control.png'), row, columns=5)
         video_strip(folder, os.path.join(out, 'video-strip.png'))
@@ -97,11 +104,11 @@ def video_strip(folder, path, shown=(3, 4, 5)):
                         ('independent', ['--temporal-weight', '0', '--frame-init', 'mix'])):
         frames = os.path.join(folder, mode.replace(' ', '-'))
         subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights',
-                        'synthetic', '--content', clip, '--style', examples.STYLE,
+                        NETWORK['weights'], '--content', clip, '--style', examples.STYLE,
                         '--iterations', '60', '--frame-iterations', '30', '--output', frames]
                        + flags, check=True, stdout=subprocess.DEVNULL)
         painted = [files.read_rgb(video.frame_path(frames, index)) for index in shown]
-        items += [('%s, frame %d%s' % (mode, index + 1, SYNTHETIC), pixels)
+        items += [('%s, frame %d%s' % (mode, index + 1, NETWORK['label']), pixels)
                   for index, pixels in zip(shown, painted)]
         change = np.abs(painted[-1].astype(int) - painted[-2].astype(int)) * 4
         items.append(('%s: change x4' % mode, np.clip(change, 0, 255).astype(np.uint8)))

@@ -13,7 +13,11 @@ import numpy as np
 import pytest
 
 import art
-import art.engine.tf1  # noqa: F401  TensorFlow with the project's settings (oneDNN on) before any test imports it
+
+# As the command does (art.app.cli.command): TensorFlow skips importing Keras, here and in
+# the batch workers the tests start in this process.
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+import art.engine.tf1  # noqa: E402,F401  TensorFlow with the project's settings (oneDNN on) before any test imports it
 from art.engine.cpu import SYSTEM_ALLOCATOR
 from art.io import files, video
 from art.network.synthetic import synthetic_conv_layers, write_synthetic_vgg19

@@ -3,6 +3,7 @@ pictures and comparisons of the tiling tests, the generated clip. (Fixtures live
 conftest.py; no test module imports another.)"""
 import contextlib
 import hashlib
+import io
 import json
 import os
 import pathlib
@@ -73,6 +74,24 @@ def interrupt_run(tmp_path, weights, checkpoint, signum=signal.SIGINT, *argv):
         process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=120)
     return process.returncode, stdout, stderr
+
+
+def run_here(*args, cwd):
+    """What run_art returns, from art.app.cli.main run in this process in `cwd`: without a
+    new interpreter's start-up (TensorFlow's import), for tests of what a run does rather
+    than of the process it runs in."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(str(cwd))
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = art.app.cli.main([str(a) for a in args])
+            except SystemExit as exit_:  # argparse's usage errors
+                code = exit_.code
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def paint(capsys, *argv):

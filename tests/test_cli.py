@@ -17,7 +17,8 @@ import art.io.files
 import art.io.images
 import art.app.record
 from art import examples
-from helpers import interrupt_run, mat_payload, one_line_error, read_log, run_art, snapshot
+from helpers import (interrupt_run, mat_payload, one_line_error, read_log, run_art, run_here,
+                     snapshot)
 from http_server import FileServer
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_every_flag_end_to_end(tmp_path, inputs, synthetic_files):
     before = snapshot(inputs)
     output = tmp_path / 'out' / 'deep' / 'painted.jpg'
     log = tmp_path / 'logs' / 'loss.csv'
-    result = run_art('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
+    result = run_here('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
                      '--output', output, '--height', 24, '--iterations', 4,
                      '--optimizer', 'adam', '--learning-rate', 1.5, '--noise-ratio', 0.3,
                      '--content-weight', 2, '--style-weight', 50, '--pooling', 'max',
@@ -107,7 +108,7 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
 
 def test_synthetic_weights_are_named_as_such(tmp_path):
     log = tmp_path / 'log.csv'
-    result = run_art('--weights', 'synthetic', '--width', 32, '--iterations', 2,
+    result = run_here('--weights', 'synthetic', '--width', 32, '--iterations', 2,
                      '--checkpoint-every', 0, '--loss-log', log, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert 'synthetic VGG-19 with random weights' in result.stdout
@@ -122,7 +123,7 @@ def test_bad_content_or_style(tmp_path, inputs, synthetic_files, case):
         bad.write_text('these are notes, not pixels')
     before = snapshot(tmp_path)
     for flag in ('--content', '--style'):
-        result = run_art(flag, bad, '--weights', synthetic_files['old'], cwd=tmp_path)
+        result = run_here(flag, bad, '--weights', synthetic_files['old'], cwd=tmp_path)
         one_line_error(result, str(bad))
     assert snapshot(tmp_path) == before
 
@@ -154,7 +155,7 @@ def corrupt_weights(tmp_path, synthetic_files, case):
 def test_bad_weights_file(tmp_path, synthetic_files, case, message):
     path = corrupt_weights(tmp_path, synthetic_files, case)
     before = snapshot(tmp_path)
-    result = run_art('--weights', path, '--width', 32, cwd=tmp_path)
+    result = run_here('--weights', path, '--width', 32, cwd=tmp_path)
     one_line_error(result, str(path), message)
     assert snapshot(tmp_path) == before
 
@@ -168,12 +169,12 @@ def test_bad_weights_file(tmp_path, synthetic_files, case, message):
     (['--optimizer', 'sgd'], "invalid choice: 'sgd'"),
 ])
 def test_bad_numbers_and_choices(tmp_path, args, message):
-    one_line_error(run_art(*args, cwd=tmp_path), message)
+    one_line_error(run_here(*args, cwd=tmp_path), message)
     assert not (tmp_path / 'output').exists()
 
 
 def test_size_beyond_the_machines_memory(tmp_path, synthetic_files):
-    result = run_art('--weights', synthetic_files['old'], '--width', 40000, '--height', 30000,
+    result = run_here('--weights', synthetic_files['old'], '--width', 40000, '--height', 30000,
                      cwd=tmp_path)
     one_line_error(result, '40000x30000 needs an estimated', 'GiB of memory', 'is available')
 
@@ -181,10 +182,10 @@ def test_size_beyond_the_machines_memory(tmp_path, synthetic_files):
 def test_output_equal_to_an_input(tmp_path, inputs, synthetic_files):
     before = snapshot(inputs)
     for target in (inputs / 'content.jpg', inputs / 'style.png'):
-        result = run_art('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
+        result = run_here('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
                          '--output', target, '--weights', synthetic_files['old'], cwd=tmp_path)
         one_line_error(result, str(target), 'choose another path')
-        result = run_art('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
+        result = run_here('--content', inputs / 'content.jpg', '--style', inputs / 'style.png',
                          '--loss-log', target, '--weights', synthetic_files['old'], cwd=tmp_path)
         one_line_error(result, 'loss log', 'choose another path')
     assert snapshot(inputs) == before
@@ -193,10 +194,10 @@ def test_output_equal_to_an_input(tmp_path, inputs, synthetic_files):
 def test_unwritable_output(tmp_path, synthetic_files):
     blocker = tmp_path / 'a-file'
     blocker.write_text('keep me')
-    result = run_art('--output', blocker / 'out.png', '--weights', synthetic_files['old'],
+    result = run_here('--output', blocker / 'out.png', '--weights', synthetic_files['old'],
                      cwd=tmp_path)
     one_line_error(result, 'cannot write output', str(blocker / 'out.png'))
-    result = run_art('--output', tmp_path / 'out.xyz', '--weights', synthetic_files['old'],
+    result = run_here('--output', tmp_path / 'out.xyz', '--weights', synthetic_files['old'],
                      cwd=tmp_path)
     one_line_error(result, "cannot write images of type '.xyz'")
     assert blocker.read_text() == 'keep me'
@@ -206,7 +207,7 @@ def test_non_finite_loss_keeps_the_last_finite_image(tmp_path, synthetic_files):
     """Adam's first step of 1e30 overflows: the last finite iterate is the start, art.py's
     noise/content mix, and that is the image written."""
     log = tmp_path / 'log.csv'
-    result = run_art('--weights', synthetic_files['old'], '--width', 32, '--optimizer', 'adam',
+    result = run_here('--weights', synthetic_files['old'], '--width', 32, '--optimizer', 'adam',
                      '--learning-rate', '1e30', '--iterations', 5, '--checkpoint-every', 0,
                      '--seed', 4, '--loss-log', log, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
@@ -289,7 +290,7 @@ def test_download_resumes_after_a_cut_connection(tmp_path, synthetic_files):
     payload, md5 = mat_payload(synthetic_files)
     target = tmp_path / 'weights' / 'vgg.mat'
     with FileServer(payload, cut_after=len(payload) // 3) as server:
-        result = run_art('--weights', target, '--weights-url', server.url, '--weights-md5', md5,
+        result = run_here('--weights', target, '--weights-url', server.url, '--weights-md5', md5,
                          '--width', 32, '--iterations', 1, '--checkpoint-every', 0,
                          cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -302,7 +303,7 @@ def test_download_with_a_wrong_md5_is_rejected(tmp_path, synthetic_files):
     payload, _ = mat_payload(synthetic_files)
     target = tmp_path / 'weights' / 'vgg.mat'
     with FileServer(payload) as server:
-        result = run_art('--weights', target, '--weights-url', server.url, cwd=tmp_path)
+        result = run_here('--weights', target, '--weights-url', server.url, cwd=tmp_path)
     one_line_error(result, 'MD5 %s is not that of a known VGG-19 file' % hashlib.md5(payload).hexdigest(),
-                   '--weights synthetic')
+                   '--weights vgg19-8bit', 'or synthetic')
     assert os.listdir(target.parent) == []

@@ -16,11 +16,11 @@ from art.app.job import JobError
 from art.app.resolving import resolve
 from art.io import files, video
 from helpers import (CLIP_FPS as FPS, CLIP_FRAMES as FRAMES, RUN_ART, ROOT, clip_flags,
-                     one_line_error, run_art, running, snapshot)
+                     one_line_error, run_here, running, snapshot)
 
 def test_a_clip_becomes_a_video_of_its_frames_rate_and_sound(tmp_path, clip_files,
                                                              synthetic_files):
-    result = run_art(*clip_flags(clip_files, synthetic_files), '--output', 'out.mp4',
+    result = run_here(*clip_flags(clip_files, synthetic_files), '--output', 'out.mp4',
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     painted = video.probe(str(tmp_path / 'out.mp4'))
@@ -73,7 +73,7 @@ def test_a_failed_encode_is_one_line_naming_the_frames_and_leaves_no_video(
 
 
 def test_a_range_of_a_folder_clip_paints_into_a_folder(tmp_path, clip_files, synthetic_files):
-    result = run_art(*clip_flags(clip_files, synthetic_files, 'frames'), '--frames', '4:',
+    result = run_here(*clip_flags(clip_files, synthetic_files, 'frames'), '--frames', '4:',
                      '--output', 'painted', '--temporal-weight', 0, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(os.listdir(tmp_path / 'painted')) == [
@@ -94,7 +94,7 @@ def recorded_frames(path):
 def test_a_clip_stopped_by_sigint_goes_on_and_paints_the_same_frames(tmp_path, clip_files,
                                                                     synthetic_files):
     flags = [str(flag) for flag in clip_flags(clip_files, synthetic_files, 'frames')]
-    whole = run_art(*flags, '--output', 'whole.mp4', cwd=tmp_path)
+    whole = run_here(*flags, '--output', 'whole.mp4', cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
 
     stopped = tmp_path / 'stopped-frames'
@@ -118,7 +118,7 @@ def test_a_clip_stopped_by_sigint_goes_on_and_paints_the_same_frames(tmp_path, c
     before = {index: os.stat(video.frame_path(str(stopped), index)).st_mtime_ns
               for index in range(kept)}
 
-    again = run_art(*flags, '--output', 'stopped.mp4', cwd=tmp_path)
+    again = run_here(*flags, '--output', 'stopped.mp4', cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert 'going on from frame %d' % (kept + 1) in again.stdout
     assert all(os.stat(video.frame_path(str(stopped), index)).st_mtime_ns == stamp
@@ -129,9 +129,9 @@ def test_a_clip_stopped_by_sigint_goes_on_and_paints_the_same_frames(tmp_path, c
                                                               index))), index
     assert video.probe(str(tmp_path / 'stopped.mp4')).frames == FRAMES
 
-    changed = run_art(*flags, '--output', 'stopped.mp4', '--temporal-weight', 5, cwd=tmp_path)
+    changed = run_here(*flags, '--output', 'stopped.mp4', '--temporal-weight', 5, cwd=tmp_path)
     one_line_error(changed, 'stopped.json was painted with other settings', 'temporal_weight')
-    one_line_error(run_art('--verify', 'stopped.json', cwd=tmp_path), 'the record of a clip')
+    one_line_error(run_here('--verify', 'stopped.json', cwd=tmp_path), 'the record of a clip')
 
 
 @pytest.mark.parametrize('content, extra, fragments', [
@@ -152,7 +152,7 @@ def test_bad_clip_input_is_one_line_and_touches_nothing(tmp_path, clip_files, sy
     flags = clip_flags(clip_files, synthetic_files)
     flags[1] = source
     before = snapshot(tmp_path), snapshot(clip_files)
-    result = run_art(*flags, *[str(flag).format(clip=clip_files) for flag in extra] or
+    result = run_here(*flags, *[str(flag).format(clip=clip_files) for flag in extra] or
                      ['--output', 'out.mp4'], cwd=tmp_path)
     one_line_error(result, *fragments)
     assert (snapshot(tmp_path), snapshot(clip_files)) == before

@@ -12,7 +12,7 @@ from art.io import images
 from art.engine.painting import capture_at_size
 from art.engine.terms import STATISTIC
 from art.app.loading import Pictures
-from helpers import one_line_error, read_log, run_art
+from helpers import one_line_error, read_log, run_here
 
 
 @pytest.fixture(scope='module')
@@ -154,7 +154,7 @@ def test_layer_flags_become_weighted_layers():
     (['--init', 'image'], '--init image needs --init-image PATH'),
 ])
 def test_bad_controls_are_one_line_errors(tmp_path, synthetic_files, argv, message):
-    result = run_art('--weights', synthetic_files['old'], *argv, cwd=tmp_path)
+    result = run_here('--weights', synthetic_files['old'], *argv, cwd=tmp_path)
     one_line_error(result, message)
     assert not (tmp_path / 'output').exists()
 
@@ -217,7 +217,7 @@ def test_defaults_are_art_py_and_reproduce_the_reference(reference, reference_we
 
 def test_every_control_end_to_end(tmp_path, synthetic_files, reference):
     output = tmp_path / 'out' / 'p.png'
-    result = run_art('--weights', synthetic_files['new'], '--width', 40, '--iterations', 3,
+    result = run_here('--weights', synthetic_files['new'], '--width', 40, '--iterations', 3,
                      '--style', reference.style_path, reference.content_path,
                      '--style-blend-weights', 3, 1, '--style-scale', 0.5, '--preserve-colors',
                      '--tv-weight', 1, '--content-weight-blend', 0.7, '--init', 'image',

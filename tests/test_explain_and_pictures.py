@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from art.io import sheets as pictures
-from helpers import interrupt_run, run_art
+from helpers import interrupt_run, run_here
 
 
 def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files):
-    result = run_art('--explain', '--weights', synthetic_files['old'], '--width', 40,
+    result = run_here('--explain', '--weights', synthetic_files['old'], '--width', 40,
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -38,7 +38,7 @@ def test_explain_describes_a_tiled_job_too(tmp_path, synthetic_files):
     same terms, targets captured on the crops, and one evaluation."""
     args = ('--explain', '--weights', synthetic_files['old'], '--width', 250, '--height', 240,
             '--tv-weight', 0.5, '--seed', 3)
-    result = run_art(*args, '--tile-size', 40, cwd=tmp_path)
+    result = run_here(*args, '--tile-size', 40, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert 'Crop graphs of a 250x240 painting' in out
@@ -50,7 +50,7 @@ def test_explain_describes_a_tiled_job_too(tmp_path, synthetic_files):
     assert re.search(r'^Ops: \d+, all built before optimizing; graphs finalized: True\.$', out,
                      re.M)
     tiled = re.search(r'content ([\d.e+]+), style ([\d.e+]+), total ([\d.e+]+)', out).groups()
-    whole = run_art(*args, '--tile-size', 0, cwd=tmp_path)
+    whole = run_here(*args, '--tile-size', 0, cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
     untiled = re.search(r'content ([\d.e+]+), style ([\d.e+]+), total ([\d.e+]+)',
                         whole.stdout).groups()
@@ -65,7 +65,7 @@ def expected_sheet(count, height, width):
 
 
 def test_a_run_leaves_a_contact_sheet_and_a_loss_curve(tmp_path, synthetic_files):
-    result = run_art('--weights', synthetic_files['old'], '--width', 40, '--iterations', 4,
+    result = run_here('--weights', synthetic_files['old'], '--width', 40, '--iterations', 4,
                      '--checkpoint-every', 2, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     sheet = iio.imread(tmp_path / 'output' / 'art-sheet.png')

@@ -28,7 +28,8 @@ from art.app.job import Job
 from art.engine.optimizers import Iterate
 from art.io import files, images
 from art.app.record import read_record
-from helpers import RUN_ART, ROOT, clip_flags, missing, one_line_error, run_art, running, write_jobs
+from helpers import (RUN_ART, ROOT, clip_flags, missing, one_line_error, run_art, run_here,
+                     running, write_jobs)
 
 CHROMIUM = os.environ.get('ART_CHROMIUM') or shutil.which('chromium') or shutil.which(
     'chromium-browser')
@@ -282,9 +283,9 @@ def test_preview_addresses(text, expected):
 
 
 def test_bad_preview_flags_are_one_line(tmp_path, synthetic_files):
-    one_line_error(run_art('--preview', 'here', cwd=tmp_path), "argument --preview: 'here' is "
+    one_line_error(run_here('--preview', 'here', cwd=tmp_path), "argument --preview: 'here' is "
                    'not [HOST:]PORT')
-    one_line_error(run_art('--preview', '0', '--explain', cwd=tmp_path),
+    one_line_error(run_here('--preview', '0', '--explain', cwd=tmp_path),
                    '--preview watches a painting, a clip or a batch; it cannot be combined '
                    'with --explain')
     with preview.PreviewServer('127.0.0.1', 0, Board()) as taken:

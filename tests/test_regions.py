@@ -17,7 +17,7 @@ from art.engine.painting import Painting
 from art.engine.terms import MeanCovarianceTerm, standard_objective
 from art.engine.tiling import TiledPainting
 from art.io import colors
-from helpers import assert_alike, assert_cropped, one_line_error, pictures, run_art, snapshot
+from helpers import assert_alike, assert_cropped, one_line_error, pictures, run_here, snapshot
 
 RED, BLUE = (200, 40, 40), (40, 60, 210)
 
@@ -62,7 +62,7 @@ def test_two_masked_styles_each_paint_their_own_half(tmp_path, picture_files, sy
     out = tmp_path / 'out' / 'regions.png'
     # The full-width synthetic network: the narrow one's 4 filters at conv1_1 barely
     # tell red from gray.
-    result = run_art('--weights', 'synthetic', '--content', picture_files['content'],
+    result = run_here('--weights', 'synthetic', '--content', picture_files['content'],
                      '--style', picture_files['red'], picture_files['blue'],
                      '--style-masks', picture_files['left'], picture_files['right'],
                      '--width', 64, '--iterations', 15, '--seed', 1, '--output', out,
@@ -81,7 +81,7 @@ def test_two_masked_styles_each_paint_their_own_half(tmp_path, picture_files, sy
     assert all(len(entry['sha256']) == 64 for entry in masks)
     sheet = Image.open(str(out).replace('.png', '-sheet.png'))
     assert sheet.size[0] > 4 * 100  # content, two styles, two masks and the result
-    verified = run_art('--verify', out.with_suffix('.json'), cwd=tmp_path)
+    verified = run_here('--verify', out.with_suffix('.json'), cwd=tmp_path)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     Image.fromarray(np.zeros((96, 128), np.uint8) + 255).save(picture_files['left'])
     with pytest.raises(RecordError, match='style mask .*left.png has changed'):
@@ -242,7 +242,7 @@ def test_color_control_on_the_command_line(tmp_path, picture_files, synthetic_fi
     out = tmp_path / ('%s.png' % control)
     common = ['--weights', synthetic_files['new'], '--content', picture_files['content'],
               '--style', picture_files['red'], '--width', 64, '--iterations', 8, '--seed', 2]
-    result = run_art(*common, '--color-control', control, '--output', out, cwd=tmp_path)
+    result = run_here(*common, '--color-control', control, '--output', out, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     content = Image.open(picture_files['content']).resize((64, 48), Image.LANCZOS)
     painted = Image.open(out)
@@ -251,7 +251,7 @@ def test_color_control_on_the_command_line(tmp_path, picture_files, synthetic_fi
         wanted = np.asarray(content.convert('YCbCr'), np.int16)[..., 1:]
         assert np.abs(chroma - wanted).max() <= 1
     else:
-        plain = run_art(*common, '--output', tmp_path / 'plain.png', cwd=tmp_path)
+        plain = run_here(*common, '--output', tmp_path / 'plain.png', cwd=tmp_path)
         assert plain.returncode == 0, plain.stderr
         target = mean_colour(np.asarray(content))
         distance = {name: np.linalg.norm(mean_colour(np.asarray(Image.open(path))) - target)
@@ -273,7 +273,7 @@ def test_bad_masks_and_combinations_are_one_line_errors(tmp_path, picture_files,
              if not value.startswith('--') and value not in ('hue', 'histogram') else value
              for value in arguments]
     before = snapshot(tmp_path)
-    result = run_art('--weights', synthetic_files['new'], '--content', picture_files['content'],
+    result = run_here('--weights', synthetic_files['new'], '--content', picture_files['content'],
                      '--width', 32, '--iterations', 1, '--output', tmp_path / 'out.png',
                      *named, cwd=tmp_path)
     one_line_error(result, *fragments)
@@ -289,7 +289,7 @@ def test_a_batch_sweeps_the_new_settings(tmp_path, picture_files, synthetic_file
         'style_masks': ['left.png', 'right.png'], 'style_loss': 'mean-covariance',
         'sweep': {'color_control': ['none', 'histogram']}, 'color_match': 'pca',
         'scales': [0.5, 1]}) + '\n')
-    result = run_art('--batch', jobs, '--out-dir', tmp_path / 'batch', '--weights',
+    result = run_here('--batch', jobs, '--out-dir', tmp_path / 'batch', '--weights',
                      synthetic_files['new'], '--content', picture_files['content'],
                      '--width', 32, '--iterations', 2, '--seed', 1, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -306,7 +306,7 @@ def test_a_batch_sweeps_the_new_settings(tmp_path, picture_files, synthetic_file
 
 
 def test_explain_lists_the_regions_and_their_terms(tmp_path, picture_files, synthetic_files):
-    result = run_art('--weights', synthetic_files['new'], '--content', picture_files['content'],
+    result = run_here('--weights', synthetic_files['new'], '--content', picture_files['content'],
                      '--style', picture_files['red'], picture_files['blue'],
                      '--style-masks', picture_files['left'], picture_files['right'],
                      '--style-loss', 'mean-covariance', '--normalize-gradients',

@@ -184,14 +184,15 @@ def test_an_unreachable_server_is_one_line_naming_url_path_and_alternative(tmp_p
     code, _, err = paint(capsys, '--weights', target, '--weights-url', url,
                          '--output', tmp_path / 'p.png')
     assert code == 2 and len(err.strip().splitlines()) == 1
-    for fragment in ('cannot download %s' % url, 'put it at %s' % target, '--weights synthetic'):
+    for fragment in ('cannot download %s' % url, 'put it at %s' % target, '--weights vgg19-8bit',
+                     'or synthetic'):
         assert fragment in err
     assert not target.exists()
     missing = tmp_path / 'elsewhere.mat'
     code, _, err = paint(capsys, '--weights', missing, '--offline', '--output', tmp_path / 'p.png')
     assert code == 2
     for fragment in ('not found and --offline is given', 'put it at %s' % missing,
-                     download.VGG19_URL, '--weights synthetic'):
+                     download.VGG19_URL, '--weights vgg19-8bit', 'or synthetic'):
         assert fragment in err
 
 

@@ -33,6 +33,7 @@ from art.app.preview import STREAM_RATE
 from art.app.progress import downloads
 from art.app.job import Job
 from art.app.errors import EXIT_FAILED, Terminated, stopped_by
+from art.engine.stops import leave
 from art.app.jobs_file import GRID, SUMMARY, finished, read_batch
 from art.app.ray_tasks import connect_ray, paint_on_ray
 from art.app.runner import stopping_once
@@ -53,6 +54,7 @@ def _paint_in_worker(values, log_path, sender, relay):
         if relay is not None:
             Relay(board, relay, STREAM_RATE).start()
         sender.send(paint_one(Job.from_dict(values), say, board=board))
+    leave(0)  # its answer sent: a step a stop left running is not waited for
 
 
 @contextlib.contextmanager

@@ -253,7 +253,7 @@ def capture_at_size(weights, image, terms, indices, pooling, config=None, guides
     _, height, width, _ = np.shape(image)
     layers = [term.layer for term in terms]
     with tf.Graph().as_default() as graph:
-        model = load_vgg_model(weights, height, width, pooling, weights='variables',
+        model = load_vgg_model(weights, height, width, pooling, weights=engine_weight_form(),
                                last_layer=deepest_layer(layers, pooling))
         ops = [statistic_of(term, model[term.layer], guide)
                for term, guide in zip(terms, guides or [None] * len(terms))]

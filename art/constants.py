@@ -38,6 +38,11 @@ STYLE_LAYERS = (
     ('conv5_1', 4.0),
 )
 
+# The objectives: 'relative' (this project's default: each loss term relative to its
+# target, art.engine.terms.Objective) or art.py's, its normalisations and BETA, ALPHA.
+ART_PY = 'art.py'
+OBJECTIVES = ('relative', ART_PY)
+
 # The optimizers a painting can run: scipy's L-BFGS-B (this project's
 # default) and art.py's Adam.
 OPTIMIZERS = ('lbfgs', 'adam')
@@ -68,12 +73,20 @@ FINISH_PRECISION = 'float32'
 MIXED_PRECISION = 'mixed'
 # A clip's frames after its first start from the previous painting warped along the
 # optical flow, close to their answer: unless told, they run FRAME_ITERATIONS_SHARE of
-# the first frame's iterations. The temporal term (Ruder et al.'s short-term loss) weighs
-# TEMPORAL_WEIGHT. Both chosen by measurement on a synthetic network (bench/RESULTS.md,
-# "Video"): the largest weight, and the fewest iterations, at which later frames keep
-# the first frame's style loss.
+# the first frame's iterations. Under art.py's objective the temporal term (Ruder et al.'s
+# short-term loss) weighs TEMPORAL_WEIGHT. Both chosen by measurement on a synthetic
+# network (bench/RESULTS.md, "Video"): the largest weight, and the fewest iterations, at
+# which later frames keep the first frame's style loss.
 FRAME_ITERATIONS_SHARE = 0.5
 TEMPORAL_WEIGHT = 1e3
+
+# The weights each objective gives where the user gives none: the relative objective's
+# chosen on the real VGG-19 (bench/quality.py; bench/RESULTS.md, "Quality"), art.py's
+# its BETA and ALPHA (and the temporal weight chosen for its scale).
+OBJECTIVE_WEIGHTS = {
+    'relative': {'content_weight': 1.0, 'style_weight': 3.0, 'temporal_weight': 10.0},
+    ART_PY: {'content_weight': BETA, 'style_weight': ALPHA, 'temporal_weight': TEMPORAL_WEIGHT},
+}
 # Where a later frame starts: the previous painting warped (the mix where the flow is
 # not trusted), or art.py's noise/content mix.
 FRAME_INITS = ('warped', 'mix')

@@ -12,8 +12,8 @@ labelled with it: `python bench/figures.py [--out docs/figures] [--weights vgg19
   last two frames (|frame 6 - frame 5|, times 4): where the background stands still,
   any change is flicker.
 
-They are painted at art.py's weights (content 5, style 100) from art.py's mix, short runs
-at a small size: they show where style lands and how colour is controlled.
+They are painted with the default objective and weights from art.py's mix, short runs at
+a small size: they show where style lands and how colour is controlled.
 """
 import argparse
 import os

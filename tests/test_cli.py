@@ -95,7 +95,7 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
                         shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,
                         content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
                         style_blend_weights=(1.0,), tv_weight=0.0, style_loss='gram',
-                        normalize_gradients=False)
+                        normalize_gradients=False, normalization='relative')
     content = art.load_image(examples.CONTENT, 10, 20)
     np.testing.assert_array_equal(start, art.generate_noise_image(content, 0.25, seed=11))
     seen.clear()

@@ -196,13 +196,19 @@ def test_scales_run_small_first_and_count_on(weights, reference):
                                   art.generate_noise_image(small_content, 0.6, seed=0))
 
 
-def test_defaults_are_art_py_and_reproduce_the_reference(reference, reference_weights):
-    job = job_of()
+def test_objective_art_py_is_art_py_and_reproduces_the_reference(reference, reference_weights):
+    """Every control at its default with --objective art.py is art.py's run; the default
+    objective differs from it in its normalisation and weights only."""
+    job = job_of('--objective', 'art.py')
     options = job.painting_options()
     assert options == dict(content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
                            content_weight=art.BETA, style_weight=art.ALPHA, pooling='avg',
                            optimizer='lbfgs', learning_rate=2.0, style_blend_weights=(1.0,),
-                           tv_weight=0.0, style_loss='gram', normalize_gradients=False)
+                           tv_weight=0.0, style_loss='gram', normalize_gradients=False,
+                           normalization='art.py')
+    default = job_of().painting_options()
+    assert {name for name in options if options[name] != default[name]} == {
+        'content_weight', 'style_weight', 'normalization'}
     assert (job.style_scale, job.init, job.kernel_layout, job.scales,
             job.preserve_colors) == (1.0, 'mix', 'as-stored', (1.0,), False)
     assert (job.style_masks, job.style_image_masks, job.color_control) == ((), (), 'none')

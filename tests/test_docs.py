@@ -18,6 +18,12 @@ def test_readme_documents_every_flag_and_no_other():
     assert documented == parser_flags()
 
 
+def test_no_help_text_or_readme_line_asks_to_retune_a_weight():
+    """Every control's default weight is measured (bench/quality.py): none is left to the user."""
+    text = (art.app.cli.build_parser().format_help() + README).lower()
+    assert 'retun' not in text and 're-tun' not in text
+
+
 def test_ci_runs_the_readme_commands():
     setup = re.search(r'## Set up\s+```sh\n(.*?)```', README, re.S).group(1).split('\n')[:2]
     ci = (ROOT / '.ci' / 'run').read_text()

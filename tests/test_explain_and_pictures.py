@@ -23,7 +23,12 @@ def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files)
     assert content == ['conv4_2']
     assert [layer for layer, _ in style] == ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1']
     assert 'x 1/(4NM) = 1/(4*32*20)' in out
-    assert 'Total loss (eq. 7): 5 * content + 100 * style' in out
+    # The default objective divides each term by its loss at blank features.
+    assert len(re.findall(r'relative: x \S+ \(its loss at blank features, inverted\)', out)) == 6
+    assert 'Total loss (eq. 7): 1 * content + 3 * style' in out
+    art_py = run_here('--explain', '--weights', synthetic_files['old'], '--width', 40,
+                      '--objective', 'art.py', cwd=tmp_path).stdout
+    assert 'Total loss (eq. 7): 5 * content + 100 * style' in art_py and 'relative' not in art_py
     built = int(re.search(r'^Ops: (\d+), all built before optimizing; graph finalized: True\.$',
                           out, re.M).group(1))
     after = int(re.search(r'ops afterwards: (\d+)\.$', out, re.M).group(1))
@@ -46,7 +51,7 @@ def test_explain_describes_a_tiled_job_too(tmp_path, synthetic_files):
             in out)
     assert re.findall(r'^  content  (\S+) +p  \(1, 30, 32, 32\) ', out, re.M) == ['conv4_2']
     assert len(re.findall(r'^  style    conv\d_1 +A  \((\d+), \1\) ', out, re.M)) == 5
-    assert 'Total loss (eq. 7): 5 * content + 100 * style + 0.5 * tv' in out
+    assert 'Total loss (eq. 7): 1 * content + 3 * style + 0.5 * tv' in out
     assert re.search(r'^Ops: \d+, all built before optimizing; graphs finalized: True\.$', out,
                      re.M)
     tiled = re.search(r'content ([\d.e+]+), style ([\d.e+]+), total ([\d.e+]+)', out).groups()

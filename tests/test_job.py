@@ -10,7 +10,7 @@ import art
 import art.app.cli
 from art.engine import costs
 from art import examples
-from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY
+from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY, OBJECTIVE_WEIGHTS
 from art.app.job import Job, JobError
 from art.app.resolving import resolve
 from art.app.job_files import check_files
@@ -39,6 +39,22 @@ def test_resolve_fills_every_setting_with_a_concrete_value():
     # Two runs without --seed draw their own seed; with it, they agree.
     assert len({resolve(flags()).seed for _ in range(4)}) > 1
     assert resolve(flags('--seed', 5)).seed == 5
+
+
+def test_the_objective_gives_the_weights_not_given_and_old_records_are_art_py():
+    job = resolve(flags())
+    assert job.objective == 'relative'
+    assert {name: getattr(job, name) for name in OBJECTIVE_WEIGHTS['relative']} == \
+        OBJECTIVE_WEIGHTS['relative']
+    job = resolve(flags('--objective', 'art.py'))
+    assert (job.content_weight, job.style_weight, job.temporal_weight) == (5, 100, 1000)
+    assert job.painting_options()['normalization'] == 'art.py'
+    given = resolve(flags('--objective', 'art.py', '--style-weight', 7))
+    assert (given.content_weight, given.style_weight) == (5, 7)
+    # A record written before --objective existed painted art.py's objective.
+    values = resolve(flags()).to_dict()
+    del values['objective']
+    assert Job.from_dict(values).objective == 'art.py'
 
 
 def test_one_side_follows_the_content_aspect_ratio():

@@ -376,3 +376,23 @@ def test_verify_fails_a_replay_that_does_not_end_as_recorded(failed_run, capsys)
     assert code == 1
     [row] = [line for line in out.splitlines() if line.startswith('outcome ')]
     assert row.split()[-1] == 'FAILED'
+
+
+def test_a_record_from_before_the_objective_setting_verifies_as_art_py(tmp_path, capsys,
+                                                                      synthetic_files):
+    """Records written before --objective hold no "objective": they painted art.py's
+    objective, and --verify replays it; read as the relative one, the same record fails."""
+    code, out, _ = paint(capsys, '--weights', synthetic_files['old'], '--width', 32,
+                         '--iterations', 3, '--seed', 2, '--objective', 'art.py',
+                         '--output', tmp_path / 'a.png')
+    assert code == 0, out
+    path = tmp_path / 'a.json'
+    record = read_record(str(path))
+    del record['job']['objective']
+    write_record(str(path), record)
+    code, out, _ = paint(capsys, '--verify', path)
+    assert code == 0 and 'PASSED' in out, out
+    record['job']['objective'] = 'relative'
+    write_record(str(path), record)
+    code, out, _ = paint(capsys, '--verify', path)
+    assert code != 0 and 'FAILED' in out, out

@@ -61,8 +61,10 @@ def test_two_masked_styles_each_paint_their_own_half(tmp_path, picture_files, sy
     the masks, the sheet shows them, and --verify paints them again."""
     out = tmp_path / 'out' / 'regions.png'
     # The full-width synthetic network: the narrow one's 4 filters at conv1_1 barely
-    # tell red from gray.
-    result = run_here('--weights', 'synthetic', '--content', picture_files['content'],
+    # tell red from gray. art.py's objective: its style weight brings a random network's
+    # colours in within a few iterations.
+    result = run_here('--weights', 'synthetic', '--objective', 'art.py',
+                     '--content', picture_files['content'],
                      '--style', picture_files['red'], picture_files['blue'],
                      '--style-masks', picture_files['left'], picture_files['right'],
                      '--width', 64, '--iterations', 15, '--seed', 1, '--output', out,
@@ -240,7 +242,8 @@ def test_color_control_on_the_command_line(tmp_path, picture_files, synthetic_fi
     """luminance: the saved image's chroma is the content's, to a level of rounding;
     histogram: the painting is nearer the content's colours than a plain one is."""
     out = tmp_path / ('%s.png' % control)
-    common = ['--weights', synthetic_files['new'], '--content', picture_files['content'],
+    common = ['--weights', synthetic_files['new'], '--objective', 'art.py',
+              '--content', picture_files['content'],
               '--style', picture_files['red'], '--width', 64, '--iterations', 8, '--seed', 2]
     result = run_here(*common, '--color-control', control, '--output', out, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -4,11 +4,15 @@ import dataclasses
 
 import numpy as np
 import pytest
+import scipy.linalg
 
 import art
+from art.engine import losses
 from art.engine.evaluator import Evaluator
 from art.engine.painting import Painting
-from art.engine.terms import POSITION, STATISTIC, STYLE, Objective, Term, standard_objective
+from art.engine.terms import (MEAN_COVARIANCE_WEIGHT, NORMALIZED_GRADIENT_SHARES, POSITION,
+                              STATISTIC, STYLE, Objective, Term,
+                              standard_objective)
 from art.engine.tf1 import tf
 from art.engine.tiling import TiledPainting
 from helpers import assert_alike, assert_cropped, pictures, relative
@@ -122,3 +126,76 @@ def test_adam_on_tiles_follows_the_untiled_trajectory(network):
     for got, want in zip(tiled, untiled):
         assert relative(got.total_loss, want.total_loss) <= 1e-4, got.iteration
         np.testing.assert_allclose(got.image, want.image, atol=1e-2)
+
+
+def gram_distance(features, style):
+    """|G - A|^2 / |A|^2 of (positions, filters) features."""
+    gram, target = (f.T @ f / len(f) for f in (features, style))
+    return np.sum((gram - target) ** 2) / np.sum(target ** 2)
+
+
+def gaussian_distance(features, style):
+    """The squared 2-Wasserstein distance of the Gaussian fits (covariances floored as
+    art.engine.losses does) over the style's mean second moment, its distance from blank
+    features."""
+    filters = features.shape[1]
+    mean, target_mean = features.mean(axis=0), style.mean(axis=0)
+    covariance, target_covariance = (np.cov(f.T, bias=True) for f in (features, style))
+    second_moment = (np.trace(target_covariance) + target_mean @ target_mean) / filters
+    floor = losses.COVARIANCE_FLOOR * second_moment * np.eye(filters)
+    covariance, target_covariance = covariance + floor, target_covariance + floor
+    root = np.real(scipy.linalg.sqrtm(target_covariance))
+    cross = np.real(scipy.linalg.sqrtm(root @ covariance @ root))
+    wasserstein = (np.sum((mean - target_mean) ** 2) + np.trace(covariance)
+                   + np.trace(target_covariance) - 2 * np.trace(cross)) / filters
+    return wasserstein / second_moment
+
+
+@pytest.mark.parametrize('style_loss', ['gram', 'mean-covariance'])
+def test_the_relative_objective_divides_each_term_by_its_loss_at_blank_features(network,
+                                                                               style_loss):
+    """Content |F - P|^2 / |P|^2 and each style layer's |G - A|^2 / |A|^2 (numpy, from the
+    graph's features), tiled as untiled; a style image at another size compares alike."""
+    layers = (('conv2_2', 0.5), ('conv3_1', 2.0))
+    objective = standard_objective(style_layers=layers, style_loss=style_loss,
+                                   normalization='relative', content_weight=2.0,
+                                   style_weight=3.0)
+    content, start = pictures(120, 136, count=2, seed=3)
+    style, = pictures(64, 72, seed=4)
+    with TiledPainting(network, content, style, 16, objective=objective) as tiled, \
+            Painting(network, content, style, objective=objective) as untiled:
+        assert_cropped(tiled, (120, 136))
+        assert_alike(tiled.evaluate(start), untiled.evaluate(start), gradient_tolerance=1e-4)
+        content_loss, style_loss_value, total = untiled.evaluate(start)[:3]
+    features = {}
+    for name, image in (('start', start), ('content', content), ('style', style)):
+        with Painting(network, image, image) as painting:
+            model = painting.model
+            features[name] = painting.sess.run(
+                {layer: model[layer] for layer in ('conv4_2', 'conv2_2', 'conv3_1')},
+                {model['image']: image})
+    at = {name: {layer: value.reshape(-1, value.shape[-1]).astype(np.float64)
+                 for layer, value in found.items()} for name, found in features.items()}
+    difference = at['start']['conv4_2'] - at['content']['conv4_2']
+    assert relative(content_loss, np.sum(difference ** 2) / np.sum(at['content']['conv4_2'] ** 2)
+                    ) <= 1e-4
+    distance, share = ((gram_distance, 1.0) if style_loss == 'gram'
+                       else (gaussian_distance, MEAN_COVARIANCE_WEIGHT))
+    want = share * sum(weight * distance(at['start'][layer], at['style'][layer])
+                       for layer, weight in layers)
+    assert relative(style_loss_value, want) <= 1e-3
+    assert relative(total, 2.0 * content_loss + 3.0 * style_loss_value) <= 1e-5
+
+
+def test_normalized_gradients_of_the_relative_objective_take_the_measured_style_share(network):
+    """Each term's gradient is scaled to unit norm, so the relative objective's division
+    cancels: its step is art.py's objective's with the style weight times the share."""
+    content, style, start = pictures(64, 80, count=3, seed=8)
+    steps = []
+    for normalization, style_weight in (('relative', 3.0),
+                                        ('art.py', 3.0 * NORMALIZED_GRADIENT_SHARES['style'])):
+        objective = standard_objective(normalization=normalization, normalize_gradients=True,
+                                       content_weight=1.0, style_weight=style_weight)
+        with Painting(network, content, style, objective=objective) as painting:
+            steps.append(painting.evaluate(start)[3])
+    np.testing.assert_allclose(steps[0], steps[1], rtol=1e-4, atol=1e-6 * np.abs(steps[1]).max())

@@ -7,10 +7,11 @@ import dataclasses
 import functools
 
 from art.app.job import DEFAULT_OUTPUT, DEFAULT_WEIGHTS, INPUT_PATHS, Job, check_number, flag
-from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
+from art.constants import (CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
                            IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS, LBFGS_HISTORY, LBFGS_ITERATIONS,
                            LBFGS_STATE_LIMIT, LEARNING_RATE, MIN_LBFGS_HISTORY, NOISE_RATIO,
-                           OPTIMIZERS, PRECISIONS, STYLE_LAYERS, STYLE_LOSSES, TEMPORAL_WEIGHT)
+                           OBJECTIVE_WEIGHTS, OBJECTIVES, OPTIMIZERS, PRECISIONS, STYLE_LAYERS,
+                           STYLE_LOSSES)
 from art.network.download import VGG19_URL
 from art.app.errors import EXIT_USAGE
 from art.io.files import IMAGE_EXTENSIONS
@@ -62,6 +63,12 @@ def _frame_range(text):
     except ValueError as error:
         raise argparse.ArgumentTypeError('%s (give FIRST:LAST, counting frames from 1)'
                                          % error) from None
+
+
+def _by_objective(name):
+    """The setting `name`'s defaults (OBJECTIVE_WEIGHTS) in words."""
+    return ', '.join('%g with --objective %s' % (weights[name], objective)
+                     for objective, weights in OBJECTIVE_WEIGHTS.items())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -123,11 +130,11 @@ def build_parser():
     control.add_argument('--style-loss', choices=STYLE_LOSSES,
                          help="the style statistic: gram (art.py's, the default) or "
                               'mean-covariance (the 2-Wasserstein distance of the features\' '
-                              'Gaussian fits; --style-weight needs retuning for it)')
+                              'Gaussian fits, weighted so that --style-weight paints alike)')
     control.add_argument('--normalize-gradients', action='store_true', default=None,
                          help="scale each loss term's gradient to unit L1 norm at its layer, as "
-                              "jcjohnson's -normalize_gradients (--content-weight and "
-                              '--style-weight need retuning for it)')
+                              "jcjohnson's -normalize_gradients (the style's share chosen so "
+                              'that the default weights paint alike)')
     files.add_argument('--init', choices=INITS,
                        help="starting image: art.py's noise/content mix, pure noise, the content, "
                             'or --init-image (default: %s)' % default('init'))
@@ -222,10 +229,16 @@ def build_parser():
     algorithm.add_argument('--noise-ratio', metavar='F', type=_number('noise_ratio'),
                            help='weight of the noise in the starting image (default: %g)'
                                 % NOISE_RATIO)
+    algorithm.add_argument('--objective', choices=OBJECTIVES,
+                           help='relative (the default: the content loss |F-P|^2/|P|^2 and each '
+                                "style layer's |G-A|^2/|A|^2, one meaning at every size and for "
+                                "every pair of images) or art.py (art.py's 1/(4NM) and "
+                                '1/(4N^2M^2), BETA and ALPHA: with --optimizer adam it paints '
+                                'what art.py painted)')
     algorithm.add_argument('--content-weight', metavar='F', type=_number('content_weight'),
-                           help="weight of the content loss (default: art.py's BETA, %g)" % BETA)
+                           help='weight of the content loss (default: %s)' % _by_objective('content_weight'))
     algorithm.add_argument('--style-weight', metavar='F', type=_number('style_weight'),
-                           help="weight of the style loss (default: art.py's ALPHA, %g)" % ALPHA)
+                           help='weight of the style loss (default: %s)' % _by_objective('style_weight'))
     algorithm.add_argument('--pixel-bounds', action='store_true', default=None,
                            help='keep pixels within 0..255 while optimizing (lbfgs only; '
                                 "scipy keeps a Python pair per value: 190 bytes each, 6.5 s "
@@ -254,7 +267,7 @@ def build_parser():
     clips.add_argument('--temporal-weight', metavar='W', type=_number('temporal_weight'),
                        help='weight of the temporal loss, which keeps each pixel where the '
                             'optical flow carried it from the frame before; 0 paints the frames '
-                            'independently (default: %g)' % TEMPORAL_WEIGHT)
+                            'independently (default: %s)' % _by_objective('temporal_weight'))
     clips.add_argument('--frame-init', choices=FRAME_INITS,
                        help='where each frame after the first starts: warped (the frame '
                             "before's painting carried along the flow, art.py's mix where the "

@@ -20,10 +20,11 @@ import os
 
 import numpy as np
 
-from art.constants import (ALPHA, BETA, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
+from art.constants import (ART_PY, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO,
-                           OPTIMIZERS, OUTPUT_DIR, PRECISIONS, STYLE_LAYERS, STYLE_LOSSES,
-                           TEMPORAL_WEIGHT, VGG_MODEL)
+                           OBJECTIVE_WEIGHTS, OBJECTIVES, OPTIMIZERS, OUTPUT_DIR, PRECISIONS,
+                           STYLE_LAYERS, STYLE_LOSSES,
+                           VGG_MODEL)
 from art.network.download import VGG19_URL
 from art.io.files import IMAGE_EXTENSIONS
 from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
@@ -66,6 +67,7 @@ BOUNDS = {
 CHOICES = {'optimizer': OPTIMIZERS, 'pooling': POOLINGS, 'kernel_layout': KERNEL_LAYOUTS,
            'init': INITS, 'precision': PRECISIONS, 'color_control': COLOR_CONTROLS,
            'color_match': COLOR_MATCHES, 'style_loss': tuple(STYLE_LOSSES),
+           'objective': OBJECTIVES,
            'frame_init': FRAME_INITS}
 
 
@@ -124,8 +126,10 @@ class Job:
     init: str = 'mix'
     init_image: str = None
     noise_ratio: float = NOISE_RATIO
-    content_weight: float = BETA
-    style_weight: float = ALPHA
+    objective: str = OBJECTIVES[0]
+    # None (here and for temporal_weight): the objective's (OBJECTIVE_WEIGHTS).
+    content_weight: float = None
+    style_weight: float = None
     content_layers: tuple = CONTENT_LAYERS
     style_layers: tuple = STYLE_LAYERS
     style_blend_weights: tuple = (1.0,)
@@ -146,7 +150,7 @@ class Job:
     normalize_gradients: bool = False
     frames: tuple = ()
     frame_iterations: int = round(LBFGS_ITERATIONS * FRAME_ITERATIONS_SHARE)
-    temporal_weight: float = TEMPORAL_WEIGHT
+    temporal_weight: float = None
     frame_init: str = 'warped'
     pooling: str = 'avg'
     kernel_layout: str = 'as-stored'
@@ -171,6 +175,9 @@ class Job:
             if value is not None and not (name == 'weights' and value in NAMED):
                 put(name, os.path.abspath(value))
         put('weights_md5', tuple(str(md5).lower() for md5 in self.weights_md5))
+        for name, weight in OBJECTIVE_WEIGHTS.get(self.objective, {}).items():
+            if getattr(self, name) is None:
+                put(name, weight)
         for name in ('pixel_bounds', 'preserve_colors', 'offline', 'normalize_gradients'):
             put(name, bool(getattr(self, name)))
         for field in dataclasses.fields(self):
@@ -280,7 +287,8 @@ class Job:
                     pooling=self.pooling, optimizer=self.optimizer,
                     learning_rate=self.learning_rate,
                     style_blend_weights=self.style_blend_weights, tv_weight=self.tv_weight,
-                    style_loss=self.style_loss, normalize_gradients=self.normalize_gradients)
+                    style_loss=self.style_loss, normalize_gradients=self.normalize_gradients,
+                    normalization=self.objective)
 
     @property
     def is_clip(self):
@@ -357,6 +365,8 @@ class Job:
     def from_dict(cls, values):
         """A Job from `to_dict`'s values; JobError names an unknown or missing setting."""
         known = {field.name for field in dataclasses.fields(cls)}
+        # A record written before --objective existed painted art.py's.
+        values = {'objective': ART_PY, **values}
         unknown = sorted(set(values) - known)
         if unknown:
             raise JobError('unknown setting %r' % unknown[0])

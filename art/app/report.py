@@ -23,15 +23,19 @@ def _size(nbytes):
 def term_lines(painting):
     """A line per loss term of a built painting: its layer, target and constants."""
     lines = []
-    for term, target in zip(painting.objective.terms, painting.targets[FINISH_PRECISION]):
+    normalizers = painting.normalizers[FINISH_PRECISION]
+    for index, (term, target) in enumerate(zip(painting.objective.terms,
+                                               painting.targets[FINISH_PRECISION])):
+        relative = ('' if index not in normalizers else
+                    ', relative: x %.4g (its loss at blank features, inverted)' % normalizers[index])
         if target is None:
-            lines.append('  %-8s %s, no target, weight %g' % (term.group, term.describe(),
-                                                               term.weight))
+            lines.append('  %-8s %s, no target, weight %g%s' % (term.group, term.describe(),
+                                                                 term.weight, relative))
             continue
         filters = target.shape[-1]
-        lines.append('  %-8s %-8s %s  %-20s %10s  weight %g  %s%s' % (
+        lines.append('  %-8s %-8s %s  %-20s %10s  weight %g  %s%s%s' % (
             term.group, term.layer, term.symbol, tuple(target.shape), _size(target.nbytes),
-            term.weight, term.constants(filters, painting.positions[term.layer]),
+            term.weight, term.constants(filters, painting.positions[term.layer]), relative,
             _region(term)))
     if painting.objective.normalize_gradients:
         lines.append('  each term\'s gradient at its layer scaled to unit L1 norm, then '

@@ -1,6 +1,7 @@
 """The graphs a tiled painting runs: one per crop shape (`CropGraph`: the interiors' captures,
 and pass 2's losses and gradient), and one of the whole image for its IMAGE terms
 (`ImageTerms`). art.engine.tiling drives them."""
+from art.constants import ART_PY
 from art.engine.cpu import engine_weight_form
 from art.engine.stops import StoppableSession
 from art.engine.terms import IMAGE, POSITION, STATISTIC, statistic_of
@@ -45,7 +46,7 @@ class CropGraph:
                     self.captures[index] = self.statistics[index]
                 elif term.kind == POSITION:
                     self.captures[index] = interiors[term.layer]
-            self.targets, self.fed = {}, {}
+            self.targets, self.fed, self.normalizers = {}, {}, {}
             # 1 in the run that completes pass 1: S is then the fed part plus this
             # crop's own, held constant as the fed part is.
             self.own = tf1.placeholder_with_default(tf.constant(0.0, tf.float64), ())
@@ -78,7 +79,8 @@ class CropGraph:
         if term.kind == POSITION:
             if term.source:
                 self.targets[index] = tf1.placeholder(tf.float32, captured.shape)
-            loss = term.loss(features, self.targets.get(index), crops.positions[term.layer])
+            loss = self._normalized(index, term.loss(features, self.targets.get(index),
+                                                     crops.positions[term.layer]), crops)
             return loss, tf1.gradients(factor * loss, features)[0]
         # S, A and f(S) in float64, as S is summed over the crops: f's differences
         # (G - A) are small beside S near the optimum.
@@ -86,11 +88,20 @@ class CropGraph:
             self.targets[index] = tf1.placeholder(tf.float64, captured.shape)
         self.fed[index] = tf1.placeholder(tf.float64, captured.shape)
         whole = self.fed[index] + self.own * tf.cast(tf.stop_gradient(captured), tf.float64)
-        loss = term.loss(whole, self.targets.get(index), crops.positions[term.layer])
+        loss = self._normalized(index, term.loss(whole, self.targets.get(index),
+                                                 crops.positions[term.layer]), crops)
         d_statistic = tf.cast(tf1.gradients(factor * loss, whole)[0], captured.dtype)
         if index not in self.weights:
             return loss, term.upstream(features, d_statistic)
         return loss, term.upstream(features, d_statistic, self.weights[index])
+
+    def _normalized(self, index, loss, crops):
+        """`loss` times the term's normalizer (Objective.normalizers), fed per run, where the
+        objective divides its terms by their blank losses."""
+        if crops.objective.normalization == ART_PY or not crops.objective.terms[index].source:
+            return loss
+        self.normalizers[index] = tf1.placeholder_with_default(tf.constant(1.0, loss.dtype), ())
+        return loss * self.normalizers[index]
 
     def run(self, fetch, crop, interior, row, column, feeds):
         """sess.run of `fetch` on `crop`, with its interior at every layer and `feeds`."""
@@ -112,7 +123,10 @@ class ImageTerms:
         with self.graph.as_default():
             self.image = tf1.placeholder(tf.float32, shape)
             terms = objective.of_kind(IMAGE)
+            normalizers = objective.normalizers([None] * len(objective.terms), {})
             self.losses = {index: term.loss(self.image, None, None) for index, term in terms}
+            self.losses.update((index, self.losses[index] * normalizer)
+                               for index, normalizer in normalizers.items())
             weighted = tf.add_n([objective.factor(term) * self.losses[index]
                                  for index, term in terms])
             self.gradient = tf1.gradients(weighted, self.image)[0]

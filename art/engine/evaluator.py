@@ -147,6 +147,8 @@ class ObjectiveEvaluator:
         self.evaluations = 0
         self.positions = {}
         self.targets = {}
+        # {precision: {index: factor}}: Objective.normalizers of that precision's targets.
+        self.normalizers = {}
         self.kept_targets = kept_targets or {}
         self.guides = {index: self._guide(term) for index, term in
                        enumerate(self.objective.terms) if term.guide is not None}
@@ -203,6 +205,7 @@ class ObjectiveEvaluator:
                     targets[index] = share * scaled if targets[index] is None \
                         else targets[index] + share * scaled
         self.targets[precision] = targets
+        self.normalizers[precision] = self.objective.normalizers(targets, self.positions)
         return targets
 
     def _captured(self, image, indices, config):

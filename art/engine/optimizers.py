@@ -108,10 +108,10 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
         try:
             result = scipy.optimize.minimize(
                 _stoppable(loss, stop), x0, jac=_stoppable(gradient, stop), method='L-BFGS-B',
-                callback=callback,
-                bounds=None if bounds is None else scipy.optimize.Bounds(*bounds),
+                callback=callback, bounds=None if bounds is None else scipy.optimize.Bounds(*bounds),
+                # gtol 0: an absolute gradient threshold means nothing across objectives.
                 options={'maxiter': maxiter, 'maxfun': np.iinfo(np.int32).max,
-                         'maxcor': history})
+                         'maxcor': history, 'gtol': 0.0})
             outbox.put(('done', result.message))
         except StopOptimization as reason:
             outbox.put(('done', str(reason)))

@@ -129,11 +129,15 @@ class Painting(ObjectiveEvaluator):
         """`precision`'s fetches (content, style, total, gradient) against its `targets`,
         'mixed' beside float32's, and `adam`'s step unless it is None."""
         term_losses = []
+        normalizers = self.normalizers[precision]
 
         def each_loss():
             # Each loss built just before it is weighted and summed, as art.py's sums are.
-            for term, value, target in zip(self.objective.terms, self._values, targets):
-                term_losses.append(term.loss(value, target, self.positions.get(term.layer)))
+            for index, (term, value, target) in enumerate(zip(self.objective.terms,
+                                                              self._values, targets)):
+                loss = term.loss(value, target, self.positions.get(term.layer))
+                term_losses.append(loss if index not in normalizers
+                                   else loss * tf.constant(normalizers[index], loss.dtype))
                 yield term_losses[-1]
 
         groups = self.objective.groups(each_loss())

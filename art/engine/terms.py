@@ -24,10 +24,15 @@ from typing import Mapping, Optional, Tuple
 import numpy as np
 
 from art.engine import losses
-from art.constants import ALPHA, BETA, CONTENT_LAYERS, STYLE_LAYERS, STYLE_LOSSES
+from art.constants import ALPHA, ART_PY, BETA, CONTENT_LAYERS, OBJECTIVES, STYLE_LAYERS, STYLE_LOSSES
 from art.engine.tf1 import tf, tf1
 
 POSITION, STATISTIC, IMAGE = 'position', 'statistic', 'image'
+# The mean-covariance statistic's relative_weight, and each group's share of a normalized
+# gradient in the relative objective: measured on the real VGG-19 so that the default
+# weights paint alike with either statistic and either gradient (bench/quality.py).
+MEAN_COVARIANCE_WEIGHT = 1.0
+NORMALIZED_GRADIENT_SHARES = {'style': 1.0}
 # The images a target is captured from: the content image, or the style images
 # (each captured, rescaled to the painting's positions and blended), or one style
 # image alone (`style_source(index)`: a region's style).
@@ -79,6 +84,10 @@ class Term:
 
     # The target's name in the paper (p, A), for --explain.
     symbol = 'T'
+    # What a relative objective multiplies the term's loss by beside 1 / its blank loss: a
+    # statistic whose relative distance runs larger than the Gram matrix's takes less, so
+    # that one --style-weight paints alike (bench/RESULTS.md, "Paintings that keep the photo").
+    relative_weight = 1.0
 
     def describe(self):
         """The term in words, for errors and --explain."""
@@ -91,6 +100,12 @@ class Term:
     def constants(self, filters, positions):
         """The term's constants at a layer of N `filters` and M `positions`, in words."""
         return ''
+
+    def blank_loss(self, target, positions):
+        """The term's loss where the features are all zero, against `target` (the whole
+        image's, numpy) at a layer of M `positions`: what a relative objective divides
+        its loss by. None for a term without a target."""
+        return None
 
 
 def statistic_of(term, features, weights=None):
@@ -116,6 +131,11 @@ class ContentTerm(Term):
 
     def constants(self, filters, positions):
         return 'x 1/(4NM) = 1/(4*%d*%d)' % (filters, positions)
+
+    def blank_loss(self, target, positions):
+        # sum(p^2) / (4NM): the loss relative to it is |F - P|^2 / |P|^2.
+        return (losses.content_normalisation(int(np.shape(target)[-1]), positions)
+                * float(np.sum(np.square(target, dtype=np.float64))))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -150,6 +170,11 @@ class GramTerm(Term):
     def constants(self, filters, positions):
         return 'x 1/(4N^2M^2) = 1/(4*%d^2*%d^2)' % (filters, positions)
 
+    def blank_loss(self, target, positions):
+        # sum(A^2) / (4N^2M^2): the loss relative to it is |G - A|^2 / |A|^2.
+        return (losses.style_normalisation(int(np.shape(target)[0]), positions)
+                * float(np.sum(np.square(target, dtype=np.float64))))
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class MeanCovarianceTerm(GramTerm):
@@ -164,6 +189,7 @@ class MeanCovarianceTerm(GramTerm):
     most of G where the features' mean is large beside their spread.
     """
     symbol = '(mu, Sigma)'
+    relative_weight = MEAN_COVARIANCE_WEIGHT
 
     def statistic(self, features, weights=None):
         augmented = tf.cast(tf.concat([features, tf.ones_like(features[..., :1])], axis=3),
@@ -180,6 +206,13 @@ class MeanCovarianceTerm(GramTerm):
     def constants(self, filters, positions):
         # `filters` is S's side: N + 1, with the column of ones.
         return 'x 1/N = 1/%d' % (filters - 1)
+
+    def blank_loss(self, target, positions):
+        # The style's mean second moment, (|mu|^2 + tr(Sigma)) / N: its distance from a
+        # blank feature map (the covariance floor left out).
+        filters = int(np.shape(target)[0]) - 1
+        count = float(target[filters, filters])
+        return float(np.trace(np.asarray(target, np.float64)[:filters, :filters])) / count / filters
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,6 +244,13 @@ class TemporalTerm(Term):
         difference = value - tf.constant(np.asarray(self.warped, np.float32))
         return tf.reduce_sum(weights * tf.square(difference)) / int(np.prod(value.shape))
 
+    def blank_loss(self, target, positions):
+        # (1/D) sum c w^2, the loss of a blank image (the mean colour): relative to it,
+        # the loss is sum c (x - w)^2 / sum c w^2.
+        warped = np.asarray(self.warped, np.float64)
+        return float(np.sum(np.asarray(self.consistency)[None, :, :, None] * warped ** 2)
+                     / warped.size)
+
 
 @dataclasses.dataclass(frozen=True)
 class Objective:
@@ -222,11 +262,29 @@ class Objective:
     gradient at its layer is scaled to unit L1 norm before its weight and the
     backward pass (art.engine.backward.NORM_EPSILON); IMAGE terms' are not.
     The losses stay the terms' own.
+
+    `normalization` is art.py's (each term's constants, eq. 1 and 4) or 'relative':
+    each term with a target divided by its loss at blank features (Term.blank_loss),
+    so that the content loss is |F - P|^2 / |P|^2 and a style layer's |G - A|^2 / |A|^2,
+    whatever the images' contrast, the layer's scale or the painting's size.
     """
     terms: Tuple[Term, ...]
     weights: Mapping[str, float]
     blend: Optional[Tuple[float, ...]] = None
     normalize_gradients: bool = False
+    normalization: str = ART_PY
+
+    def normalizers(self, targets, positions):
+        """{index: 1 / blank loss} of each term the normalization divides, from the
+        captured `targets` (in order; None where not captured) and {layer: M}; the others
+        (a term whose blank_loss is None, as total variation's) are left out."""
+        if self.normalization == ART_PY:
+            return {}
+        blanks = {index: term.blank_loss(target, positions.get(term.layer))
+                  for index, (term, target) in enumerate(zip(self.terms, targets))
+                  if target is not None or term.kind == IMAGE}
+        return {index: self.terms[index].relative_weight / max(blank, 1e-30)
+                for index, blank in blanks.items() if blank is not None}
 
     def layers(self):
         """The layers the terms read, in order, each once."""
@@ -237,8 +295,12 @@ class Objective:
         return [(index, term) for index, term in enumerate(self.terms) if term.kind in kinds]
 
     def factor(self, term):
-        """A term's weight in the total: its group's times its own."""
-        return self.weights[term.group] * term.weight
+        """A term's weight in the total: its group's times its own. With normalized
+        gradients in the relative objective, the gradient's weight: times its group's
+        NORMALIZED_GRADIENT_SHARES entry, so that the default weights paint alike."""
+        share = (NORMALIZED_GRADIENT_SHARES.get(term.group, 1.0)
+                 if self.normalize_gradients and self.normalization != ART_PY else 1.0)
+        return self.weights[term.group] * term.weight * share
 
     def groups(self, term_losses):
         """{group: sum of weight * loss of its terms}, from the terms' losses in order
@@ -260,7 +322,8 @@ STYLE_TERMS = dict(zip(STYLE_LOSSES, (GramTerm, MeanCovarianceTerm)))
 def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
                        content_weight=BETA, style_weight=ALPHA, tv_weight=0.0,
                        style_blend_weights=None, terms=(), style_loss='gram',
-                       style_masks=None, style_image_masks=None, normalize_gradients=False):
+                       style_masks=None, style_image_masks=None, normalize_gradients=False,
+                       normalization=ART_PY):
     """art.py's objective (its layers and weights by default), with total variation where
     `tv_weight` is set and any further `terms` (each in a group of its own weight 1
     unless `terms` are (term, group weight) pairs).
@@ -270,8 +333,10 @@ def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
     guided by its mask and take their targets from that image alone (masked by its
     `style_image_masks` entry, at the style image's pixels, where given), weighted by
     its blend weight relative to the mean, so equal weights give every region the
-    strength of a single style.
+    strength of a single style. `normalization` is one of OBJECTIVES (Objective's).
     """
+    if normalization not in OBJECTIVES:
+        raise ValueError('normalization must be one of %s' % ', '.join(OBJECTIVES))
     style_term = STYLE_TERMS[style_loss]
     declared = [ContentTerm(layer, weight) for layer, weight in content_layers]
     blend = None if style_blend_weights is None else tuple(style_blend_weights)
@@ -293,4 +358,4 @@ def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
         term, group_weight = extra if isinstance(extra, tuple) else (extra, 1.0)
         declared.append(term)
         weights.setdefault(term.group, group_weight)
-    return Objective(tuple(declared), weights, blend, normalize_gradients)
+    return Objective(tuple(declared), weights, blend, normalize_gradients, normalization)

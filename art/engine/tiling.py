@@ -237,9 +237,11 @@ class TiledPainting(ObjectiveEvaluator):
         """The feeds of a pass-2 (or norms) run: S from `statistics`, `own`, the targets (a
         POSITION term's at the crop's interior) and the normalised terms' `scales`."""
         targets = self.targets[self.precision]
+        normalizers = self.normalizers[self.precision]
 
         def feeds(graph, row, column):
             feed = {graph.fed[index]: value for index, value in statistics.items()}
+            feed.update((fed, normalizers[index]) for index, fed in graph.normalizers.items())
             feed[graph.own] = own
             feed.update((graph.scales[index], scale) for index, scale in scales.items())
             for index, target in graph.targets.items():

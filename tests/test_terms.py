@@ -10,8 +10,7 @@ import art
 from art.engine import losses
 from art.engine.evaluator import Evaluator
 from art.engine.painting import Painting
-from art.engine.terms import (MEAN_COVARIANCE_WEIGHT, NORMALIZED_GRADIENT_SHARES, POSITION,
-                              STATISTIC, STYLE, Objective, Term,
+from art.engine.terms import (MEAN_COVARIANCE_WEIGHT, POSITION, STATISTIC, STYLE, Objective, Term,
                               standard_objective)
 from art.engine.tf1 import tf
 from art.engine.tiling import TiledPainting
@@ -186,16 +185,3 @@ def test_the_relative_objective_divides_each_term_by_its_loss_at_blank_features(
     assert relative(style_loss_value, want) <= 1e-3
     assert relative(total, 2.0 * content_loss + 3.0 * style_loss_value) <= 1e-5
 
-
-def test_normalized_gradients_of_the_relative_objective_take_the_measured_style_share(network):
-    """Each term's gradient is scaled to unit norm, so the relative objective's division
-    cancels: its step is art.py's objective's with the style weight times the share."""
-    content, style, start = pictures(64, 80, count=3, seed=8)
-    steps = []
-    for normalization, style_weight in (('relative', 3.0),
-                                        ('art.py', 3.0 * NORMALIZED_GRADIENT_SHARES['style'])):
-        objective = standard_objective(normalization=normalization, normalize_gradients=True,
-                                       content_weight=1.0, style_weight=style_weight)
-        with Painting(network, content, style, objective=objective) as painting:
-            steps.append(painting.evaluate(start)[3])
-    np.testing.assert_allclose(steps[0], steps[1], rtol=1e-4, atol=1e-6 * np.abs(steps[1]).max())

@@ -133,8 +133,7 @@ def build_parser():
                               'Gaussian fits, weighted so that --style-weight paints alike)')
     control.add_argument('--normalize-gradients', action='store_true', default=None,
                          help="scale each loss term's gradient to unit L1 norm at its layer, as "
-                              "jcjohnson's -normalize_gradients (the style's share chosen so "
-                              'that the default weights paint alike)')
+                              "jcjohnson's -normalize_gradients (the default weights serve it)")
     files.add_argument('--init', choices=INITS,
                        help="starting image: art.py's noise/content mix, pure noise, the content, "
                             'or --init-image (default: %s)' % default('init'))

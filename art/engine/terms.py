@@ -28,11 +28,9 @@ from art.constants import ALPHA, ART_PY, BETA, CONTENT_LAYERS, OBJECTIVES, STYLE
 from art.engine.tf1 import tf, tf1
 
 POSITION, STATISTIC, IMAGE = 'position', 'statistic', 'image'
-# The mean-covariance statistic's relative_weight, and each group's share of a normalized
-# gradient in the relative objective: measured on the real VGG-19 so that the default
-# weights paint alike with either statistic and either gradient (bench/quality.py).
-MEAN_COVARIANCE_WEIGHT = 1.0
-NORMALIZED_GRADIENT_SHARES = {'style': 1.0}
+# The mean-covariance statistic's relative_weight: measured on the real VGG-19 so that the
+# default weights paint alike with either statistic (bench/quality.py).
+MEAN_COVARIANCE_WEIGHT = 1 / 3
 # The images a target is captured from: the content image, or the style images
 # (each captured, rescaled to the painting's positions and blended), or one style
 # image alone (`style_source(index)`: a region's style).
@@ -295,12 +293,8 @@ class Objective:
         return [(index, term) for index, term in enumerate(self.terms) if term.kind in kinds]
 
     def factor(self, term):
-        """A term's weight in the total: its group's times its own. With normalized
-        gradients in the relative objective, the gradient's weight: times its group's
-        NORMALIZED_GRADIENT_SHARES entry, so that the default weights paint alike."""
-        share = (NORMALIZED_GRADIENT_SHARES.get(term.group, 1.0)
-                 if self.normalize_gradients and self.normalization != ART_PY else 1.0)
-        return self.weights[term.group] * term.weight * share
+        """A term's weight in the total: its group's times its own."""
+        return self.weights[term.group] * term.weight
 
     def groups(self, term_losses):
         """{group: sum of weight * loss of its terms}, from the terms' losses in order

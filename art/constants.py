@@ -81,8 +81,8 @@ FRAME_ITERATIONS_SHARE = 0.5
 TEMPORAL_WEIGHT = 1e3
 
 # The weights each objective gives where the user gives none: the relative objective's
-# chosen on the real VGG-19 (bench/quality.py; bench/RESULTS.md, "Quality"), art.py's
-# its BETA and ALPHA (and the temporal weight chosen for its scale).
+# chosen on the real VGG-19 (bench/quality.py; bench/RESULTS.md, "Paintings that keep the
+# photo"), art.py's its BETA and ALPHA (and the temporal weight chosen for its scale).
 OBJECTIVE_WEIGHTS = {
     'relative': {'content_weight': 1.0, 'style_weight': 3.0, 'temporal_weight': 10.0},
     ART_PY: {'content_weight': BETA, 'style_weight': ALPHA, 'temporal_weight': TEMPORAL_WEIGHT},

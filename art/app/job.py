@@ -23,8 +23,7 @@ import numpy as np
 from art.constants import (ART_PY, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
                            LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO,
                            OBJECTIVE_WEIGHTS, OBJECTIVES, OPTIMIZERS, OUTPUT_DIR, PRECISIONS,
-                           STYLE_LAYERS, STYLE_LOSSES,
-                           VGG_MODEL)
+                           STYLE_LAYERS, STYLE_LOSSES, VGG_MODEL)
 from art.network.download import VGG19_URL
 from art.io.files import IMAGE_EXTENSIONS
 from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES

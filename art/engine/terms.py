@@ -100,9 +100,10 @@ class Term:
         return ''
 
     def blank_loss(self, target, positions):
-        """The term's loss where the features are all zero, against `target` (the whole
-        image's, numpy) at a layer of M `positions`: what a relative objective divides
-        its loss by. None for a term without a target."""
+        """The term's loss where the features (or the image) are all zero, against `target`
+        (the whole image's, numpy; None for an IMAGE term) at a layer of M `positions`:
+        what a relative objective divides its loss by. None where nothing sets its scale
+        (total variation's)."""
         return None
 
 

@@ -241,7 +241,8 @@ class TiledPainting(ObjectiveEvaluator):
 
         def feeds(graph, row, column):
             feed = {graph.fed[index]: value for index, value in statistics.items()}
-            feed.update((fed, normalizers[index]) for index, fed in graph.normalizers.items())
+            feed.update((fed, normalizers.get(index, 1.0))
+                        for index, fed in graph.normalizers.items())
             feed[graph.own] = own
             feed.update((graph.scales[index], scale) for index, scale in scales.items())
             for index, target in graph.targets.items():

@@ -185,3 +185,18 @@ def test_the_relative_objective_divides_each_term_by_its_loss_at_blank_features(
     assert relative(style_loss_value, want) <= 1e-3
     assert relative(total, 2.0 * content_loss + 3.0 * style_loss_value) <= 1e-5
 
+
+
+def test_a_plug_in_term_without_a_blank_loss_stays_undivided_in_the_relative_objective(network):
+    """The relative objective divides the terms that say their blank loss; a plug-in term
+    that does not is weighed as it is, untiled and tiled alike."""
+    objective = standard_objective(terms=[(MeanTerm(), 50.0)], normalization='relative',
+                                   content_weight=1.0, style_weight=3.0)
+    tiled, untiled, at_start, at_style = evaluations(network, objective, (203, 229), 16)
+    # The mean term's float32 sum over crops carries the total (7e-5 of it), so the total to 1e-4.
+    for got, want, tolerance in zip(tiled[:3], untiled[:3], (1e-5, 1e-5, 1e-4)):
+        assert relative(got, want) <= tolerance, (tiled[:3], untiled[:3])
+    assert np.linalg.norm(tiled[3] - untiled[3]) <= 1e-4 * np.linalg.norm(untiled[3])
+    mean, _ = plug_in_losses(at_start, at_style)
+    added = float(untiled[2]) - float(untiled[0]) - 3.0 * float(untiled[1])
+    assert relative(added, 50 * mean) <= 1e-3

@@ -12,8 +12,9 @@ labelled with it: `python bench/figures.py [--out docs/figures] [--weights vgg19
   last two frames (|frame 6 - frame 5|, times 4): where the background stands still,
   any change is flicker.
 
-They are painted with the default objective and weights from art.py's mix, short runs at
-a small size: they show where style lands and how colour is controlled.
+They are painted with art.py's objective (`--objective art.py`: content 5, style 100) from
+art.py's mix, short runs at a small size: they show where style lands and how colour is
+controlled.
 """
 import argparse
 import os
@@ -38,7 +39,8 @@ def paint(folder, name, *arguments, width=240, iterations=60):
     """Run run_art.py into `folder`/name.png; the painting's pixels."""
     output = os.path.join(folder, name + '.png')
     subprocess.run([sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights',
-                    NETWORK['weights'], '--width', str(width), '--iterations', str(iterations), '--seed', '1',
+                    NETWORK['weights'], '--objective', 'art.py', '--width', str(width),
+                    '--iterations', str(iterations), '--seed', '1',
                     '--checkpoint-every', '0', '--output', output] + list(arguments),
                    check=True, stdout=subprocess.DEVNULL)
     return files.read_rgb(output)

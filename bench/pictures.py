@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from art.examples import CONTENT, STYLE
+from art.io import files
 from art.network.cache import cache_dir
 from art.network.download import download
 
@@ -103,10 +104,10 @@ def resource_files(resource, cache=None):
 def picture(name, cache=None):
     """The named picture, RGB uint8 (the example pair's are the project's own)."""
     if name in ('harbour', 'swirls'):
-        return np.asarray(Image.open(CONTENT if name == 'harbour' else STYLE).convert('RGB'))
+        return files.read_rgb(CONTENT if name == 'harbour' else STYLE)
     resource, entry = PICTURES[name]
-    files = resource_files(resource, cache)
-    matches = [data for path, data in files.items() if path.endswith('/' + entry)]
+    matches = [data for path, data in resource_files(resource, cache).items()
+               if path.endswith('/' + entry)]
     if len(matches) != 1:
         raise ValueError('%s: %d entries %s in %s' % (name, len(matches), entry, resource))
     return np.asarray(Image.open(io.BytesIO(matches[0])).convert('RGB'))

@@ -40,7 +40,7 @@ sys.path.insert(0, ROOT)
 
 from art.engine.tf1 import tf, tf1  # noqa: E402  pylint: disable=wrong-import-position
 from art.engine.vgg import initialize, load_vgg_model  # noqa: E402  pylint: disable=wrong-import-position
-from art.io import images  # noqa: E402  pylint: disable=wrong-import-position
+from art.io import colors, files, images  # noqa: E402  pylint: disable=wrong-import-position
 from art.network.cache import cache_dir, read_vgg19_cached  # noqa: E402  pylint: disable=wrong-import-position
 from art.network.layers import convs_up_to  # noqa: E402  pylint: disable=wrong-import-position
 from art.network.sources import quantized_path  # noqa: E402  pylint: disable=wrong-import-position
@@ -52,17 +52,12 @@ CONTENT_LAYER = 'conv4_2'
 SETTINGS = (('default', ()),)
 
 
-def luminance(pixels):
-    """BT.601 luma of RGB pixels, float."""
-    return np.asarray(pixels, np.float64) @ np.array([0.299, 0.587, 0.114])
-
-
 def edge_correlation(photo, painting, width=256, sigma=4.0):
     """Correlation of the Sobel magnitudes of the blurred luminances, `width` pixels wide."""
     height = round(width * photo.shape[0] / photo.shape[1])
 
     def edges(pixels):
-        plane = luminance(images.resize_rgb(pixels, height, width))
+        plane = colors.luminance(images.resize_rgb(pixels, height, width))
         blurred = ndimage.gaussian_filter(plane, sigma)
         return np.hypot(ndimage.sobel(blurred, 0), ndimage.sobel(blurred, 1)).ravel()
     return float(np.corrcoef(edges(photo), edges(painting))[0, 1])
@@ -123,7 +118,7 @@ def paint(folder, name, photo, style, size, flags):
                '--height', str(height), '--seed', '1', '--output', output, *flags]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return np.asarray(Image.open(output).convert('RGB')), time.perf_counter() - start
+    return files.read_rgb(output), time.perf_counter() - start
 
 
 def centred(pixels, aspect):
@@ -179,7 +174,7 @@ def paint_clip(folder, photo, style, size, flags, frames=6, step=4):
     with open(output + '.json') as record:
         errors = [frame['temporal_error'] for frame in json.load(record)['frames'][1:]]
     last = sorted(os.listdir(output))[-1]
-    return (np.asarray(Image.open(os.path.join(output, last)).convert('RGB')), shots[-1],
+    return (files.read_rgb(os.path.join(output, last)), shots[-1],
             float(np.mean(errors)), seconds)
 
 

@@ -18,6 +18,11 @@ measured:
 - with --clip, the camera panning over each photo (six frames) is painted instead, the last
   frame measured, and the mean temporal error of the later frames added (levels).
 
+A setting's flags may name `{style}`, the pair's painting, `{style2}`, the next pair's, and `{left}` and `{right}`,
+masks of the painting's halves (for --style-masks); the table then adds the style distance
+to the second style, and where the flags name masks each distance is of the half the style
+was given (the left against the pair's painting, the right against the second).
+
 It writes a Markdown table (quality.md), each painting (PHOTO-SIZE-SETTING.png) and the
 pictures side by side (quality-SIZE.png: a row per pair: photo, painting, then each
 setting's result) into --out.
@@ -92,26 +97,51 @@ def gram(features):
     return features.T @ features / len(features)
 
 
-def measure(features, photo, style, painting):
-    """(structure kept, style distance, content distance) of `painting`."""
-    height, width = painting.shape[:2]
+def style_distance(features, painting, style):
+    """The mean over the style layers of |G(painting) - G(style)| / |G(style)|, the style
+    image at the painting's size."""
     own = features.of(painting)
-    theirs = features.of(images.resize_rgb(style, height, width))
+    theirs = features.of(images.resize_rgb(style, *painting.shape[:2]))
+    return float(np.mean([np.linalg.norm(gram(own[layer]) - gram(theirs[layer]))
+                          / np.linalg.norm(gram(theirs[layer])) for layer in STYLE_LAYERS]))
+
+
+def measure(features, photo, style, painting, second=None, halves=False):
+    """(structure kept, style distance, content distance, distance to the `second` style or
+    None) of `painting`; with `halves`, each distance is of a half: the left's to `style`,
+    the right's to `second`."""
+    height, width = painting.shape[:2]
+    left, right = ((painting[:, :width // 2], painting[:, width // 2:]) if halves
+                   else (painting, painting))
+    own = features.of(painting)
     content = features.of(images.resize_rgb(photo, height, width))
-    style_distance = np.mean([np.linalg.norm(gram(own[layer]) - gram(theirs[layer]))
-                              / np.linalg.norm(gram(theirs[layer])) for layer in STYLE_LAYERS])
     content_distance = (np.linalg.norm(own[CONTENT_LAYER] - content[CONTENT_LAYER])
                         / np.linalg.norm(content[CONTENT_LAYER]))
-    return edge_correlation(photo, painting), float(style_distance), float(content_distance)
+    return (edge_correlation(photo, painting), style_distance(features, left, style),
+            float(content_distance),
+            None if second is None else style_distance(features, right, second))
 
 
-def paint(folder, name, photo, style, size, flags):
-    """run_art.py on the pair: (painting, seconds)."""
+def half_masks(folder, height, width):
+    """{'left': path, 'right': path} of white-on-black masks of the picture's halves."""
+    paths = {}
+    for side, columns in (('left', slice(0, width // 2)), ('right', slice(width // 2, width))):
+        mask = np.zeros((height, width), np.uint8)
+        mask[:, columns] = 255
+        paths[side] = os.path.join(folder, side + '-mask.png')
+        Image.fromarray(mask).save(paths[side])
+    return paths
+
+
+def paint(folder, name, photo, style, size, flags, second):
+    """run_art.py on the pair, `second` the style `{style2}` names: (painting, seconds)."""
     height, width = size
     paths = []
-    for label, pixels in (('photo', photo), ('style', style)):
+    for label, pixels in (('photo', photo), ('style', style), ('style2', second)):
         paths.append(os.path.join(folder, '%s-%s.png' % (name, label)))
         Image.fromarray(pixels).save(paths[-1])
+    flags = [flag.format(style=paths[1], style2=paths[2], **half_masks(folder, height, width))
+             for flag in flags]
     output = os.path.join(folder, name + '.png')
     command = [sys.executable, os.path.join(ROOT, 'run_art.py'), '--weights', 'vgg19-8bit',
                '--content', paths[0], '--style', paths[1], '--width', str(width),
@@ -199,15 +229,20 @@ def main(argv=None):
         if arguments.setting else list(SETTINGS)
     os.makedirs(arguments.out, exist_ok=True)
     features = Features()
+    second_style = any('{style2}' in flag for _, flags in settings for flag in flags)
     lines = ['| pair | size | setting | structure kept | style distance | content distance '
-             '| seconds |' + (' temporal error |' if arguments.clip else ''),
-             '|---|---|---|---|---|---|---|' + ('---|' if arguments.clip else '')]
+             '| seconds |' + (' temporal error |' if arguments.clip else '')
+             + (' second style distance |' if second_style else ''),
+             '|---|---|---|---|---|---|---|' + ('---|' if arguments.clip else '')
+             + ('---|' if second_style else '')]
     for size_text in arguments.sizes:
         width, height = (int(side) for side in size_text.split('x'))
         rows = []
-        for photo_name, style_name in (pair for pair in pictures.PAIRS
-                                       if pair[0] in arguments.pairs):
+        for number, (photo_name, style_name) in enumerate(pictures.PAIRS):
+            if photo_name not in arguments.pairs:
+                continue
             photo, style = pictures.picture(photo_name), pictures.picture(style_name)
+            second = pictures.picture(pictures.PAIRS[(number + 1) % len(pictures.PAIRS)][1])
             photo = images.resize_rgb(centred(photo, width / height), height, width)
             row = [photo, images.resize_rgb(style, height, round(height * style.shape[1]
                                                                   / style.shape[0]))]
@@ -220,14 +255,19 @@ def main(argv=None):
                             folder, photo, style, (height, width), flags)
                     else:
                         painting, seconds = paint(folder, 'painting', photo, style,
-                                                  (height, width), flags)
+                                                  (height, width), flags, second)
                         shot, flicker = photo, None
                 Image.fromarray(painting).save(os.path.join(arguments.out, '%s-%s-%s.png' % (
                     photo_name, size_text, name)))
-                kept, distance, content = measure(features, shot, style, painting)
-                lines.append('| %s / %s | %s | %s | %.2f | %.3f | %.3f | %.0f |%s' % (
+                named = ' '.join(flags)
+                kept, distance, content, to_second = measure(
+                    features, shot, style, painting, second if '{style2}' in named else None,
+                    halves='{left}' in named)
+                lines.append('| %s / %s | %s | %s | %.2f | %.3f | %.3f | %.0f |%s%s' % (
                     photo_name, style_name, size_text, name, kept, distance, content, seconds,
-                    '' if flicker is None else ' %.2f |' % flicker))
+                    '' if flicker is None else ' %.2f |' % flicker,
+                    '' if not second_style else
+                    ' - |' if to_second is None else ' %.3f |' % to_second))
                 print(lines[-1], flush=True)
                 row.append(painting)
             rows.append(row)

@@ -23,8 +23,8 @@ def test_explain_reports_the_graph_without_optimizing(tmp_path, synthetic_files)
     assert content == ['conv4_2']
     assert [layer for layer, _ in style] == ['conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1']
     assert 'x 1/(4NM) = 1/(4*32*20)' in out
-    # The default objective divides each term by its loss at blank features.
-    assert len(re.findall(r'relative: x \S+ \(its loss at blank features, inverted\)', out)) == 6
+    # The default objective divides each term by its reference loss.
+    assert len(re.findall(r'relative: x \S+ \(1 / its reference loss\)', out)) == 6
     assert 'Total loss (eq. 7): 1 * content + 3 * style' in out
     art_py = run_here('--explain', '--weights', synthetic_files['old'], '--width', 40,
                       '--objective', 'art.py', cwd=tmp_path).stdout

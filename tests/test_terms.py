@@ -151,14 +151,14 @@ def gaussian_distance(features, style):
 
 
 @pytest.mark.parametrize('style_loss', ['gram', 'mean-covariance'])
-def test_the_relative_objective_divides_each_term_by_its_loss_at_blank_features(network,
-                                                                               style_loss):
-    """Content |F - P|^2 / |P|^2 and each style layer's |G - A|^2 / |A|^2 (numpy, from the
-    graph's features), tiled as untiled; a style image at another size compares alike."""
+def test_the_relative_objective_divides_each_term_by_its_reference_loss(network, style_loss):
+    """Content |F - P|^2 / |P|^2, each style layer's |G - A|^2 / |A|^2 (numpy, from the
+    graph's features) and total variation over the photo's own, tiled as untiled; a style
+    image at another size compares alike."""
     layers = (('conv2_2', 0.5), ('conv3_1', 2.0))
     objective = standard_objective(style_layers=layers, style_loss=style_loss,
                                    normalization='relative', content_weight=2.0,
-                                   style_weight=3.0)
+                                   style_weight=3.0, tv_weight=0.5)
     content, start = pictures(120, 136, count=2, seed=3)
     style, = pictures(64, 72, seed=4)
     with TiledPainting(network, content, style, 16, objective=objective) as tiled, \
@@ -183,12 +183,16 @@ def test_the_relative_objective_divides_each_term_by_its_loss_at_blank_features(
     want = share * sum(weight * distance(at['start'][layer], at['style'][layer])
                        for layer, weight in layers)
     assert relative(style_loss_value, want) <= 1e-3
-    assert relative(total, 2.0 * content_loss + 3.0 * style_loss_value) <= 1e-5
+    variation = {name: sum(np.sum(np.diff(image.astype(np.float64), axis=axis) ** 2)
+                           for axis in (1, 2)) for name, image in (('start', start),
+                                                                   ('content', content))}
+    assert relative(total, 2.0 * content_loss + 3.0 * style_loss_value
+                    + 0.5 * variation['start'] / variation['content']) <= 1e-5
 
 
 
-def test_a_plug_in_term_without_a_blank_loss_stays_undivided_in_the_relative_objective(network):
-    """The relative objective divides the terms that say their blank loss; a plug-in term
+def test_a_plug_in_term_without_a_reference_loss_stays_undivided_in_the_relative_objective(network):
+    """The relative objective divides the terms that say their reference loss; a plug-in term
     that does not is weighed as it is, untiled and tiled alike."""
     objective = standard_objective(terms=[(MeanTerm(), 50.0)], normalization='relative',
                                    content_weight=1.0, style_weight=3.0)

@@ -27,7 +27,7 @@ def term_lines(painting):
     for index, (term, target) in enumerate(zip(painting.objective.terms,
                                                painting.targets[FINISH_PRECISION])):
         relative = ('' if index not in normalizers else
-                    ', relative: x %.4g (its loss at blank features, inverted)' % normalizers[index])
+                    ', relative: x %.4g (1 / its reference loss)' % normalizers[index])
         if target is None:
             lines.append('  %-8s %s, no target, weight %g%s' % (term.group, term.describe(),
                                                                  term.weight, relative))

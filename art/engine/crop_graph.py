@@ -97,7 +97,7 @@ class CropGraph:
 
     def _normalized(self, index, loss, crops):
         """`loss` times the term's normalizer (Objective.normalizers), fed per run, where the
-        objective divides its terms by their blank losses."""
+        objective divides its terms by their reference losses."""
         if crops.objective.normalization == ART_PY or not crops.objective.terms[index].source:
             return loss
         self.normalizers[index] = tf1.placeholder_with_default(tf.constant(1.0, loss.dtype), ())
@@ -116,17 +116,16 @@ class CropGraph:
 
 class ImageTerms:
     """The objective's IMAGE terms on the whole image, in a graph of their own (no
-    network): their losses and the gradient of their weighted sum, float32."""
+    network): their losses, each times its normalizer (Objective.normalizers; `normalizers`
+    may hold other terms' too), and the gradient of their weighted sum, float32."""
 
-    def __init__(self, objective, shape, config):
+    def __init__(self, objective, shape, config, normalizers):
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.image = tf1.placeholder(tf.float32, shape)
             terms = objective.of_kind(IMAGE)
-            normalizers = objective.normalizers([None] * len(objective.terms), {})
-            self.losses = {index: term.loss(self.image, None, None) for index, term in terms}
-            self.losses.update((index, self.losses[index] * normalizer)
-                               for index, normalizer in normalizers.items())
+            self.losses = {index: term.loss(self.image, None, None) * normalizers.get(index, 1.0)
+                           for index, term in terms}
             weighted = tf.add_n([objective.factor(term) * self.losses[index]
                                  for index, term in terms])
             self.gradient = tf1.gradients(weighted, self.image)[0]

@@ -205,7 +205,8 @@ class ObjectiveEvaluator:
                     targets[index] = share * scaled if targets[index] is None \
                         else targets[index] + share * scaled
         self.targets[precision] = targets
-        self.normalizers[precision] = self.objective.normalizers(targets, self.positions)
+        self.normalizers[precision] = self.objective.normalizers(targets, self.positions,
+                                                                 self.content_image)
         return targets
 
     def _captured(self, image, indices, config):

@@ -82,7 +82,7 @@ class Term:
 
     # The target's name in the paper (p, A), for --explain.
     symbol = 'T'
-    # What a relative objective multiplies the term's loss by beside 1 / its blank loss: a
+    # What a relative objective multiplies the term's loss by beside 1 / its reference loss: a
     # statistic whose relative distance runs larger than the Gram matrix's takes less, so
     # that one --style-weight paints alike (bench/RESULTS.md, "Paintings that keep the photo").
     relative_weight = 1.0
@@ -99,11 +99,11 @@ class Term:
         """The term's constants at a layer of N `filters` and M `positions`, in words."""
         return ''
 
-    def blank_loss(self, target, positions):
-        """The term's loss where the features (or the image) are all zero, against `target`
-        (the whole image's, numpy; None for an IMAGE term) at a layer of M `positions`:
-        what a relative objective divides its loss by. None where nothing sets its scale
-        (total variation's)."""
+    def reference_loss(self, target, positions):
+        """What a relative objective divides the term's loss by, or None to leave it as it is:
+        for a term with a target, its loss where the features are all zero, against `target`
+        (the whole image's, numpy) at a layer of M `positions`; an IMAGE term's `target` is
+        the content image (network space)."""
         return None
 
 
@@ -131,7 +131,7 @@ class ContentTerm(Term):
     def constants(self, filters, positions):
         return 'x 1/(4NM) = 1/(4*%d*%d)' % (filters, positions)
 
-    def blank_loss(self, target, positions):
+    def reference_loss(self, target, positions):
         # sum(p^2) / (4NM): the loss relative to it is |F - P|^2 / |P|^2.
         return (losses.content_normalisation(int(np.shape(target)[-1]), positions)
                 * float(np.sum(np.square(target, dtype=np.float64))))
@@ -169,7 +169,7 @@ class GramTerm(Term):
     def constants(self, filters, positions):
         return 'x 1/(4N^2M^2) = 1/(4*%d^2*%d^2)' % (filters, positions)
 
-    def blank_loss(self, target, positions):
+    def reference_loss(self, target, positions):
         # sum(A^2) / (4N^2M^2): the loss relative to it is |G - A|^2 / |A|^2.
         return (losses.style_normalisation(int(np.shape(target)[0]), positions)
                 * float(np.sum(np.square(target, dtype=np.float64))))
@@ -206,7 +206,7 @@ class MeanCovarianceTerm(GramTerm):
         # `filters` is S's side: N + 1, with the column of ones.
         return 'x 1/N = 1/%d' % (filters - 1)
 
-    def blank_loss(self, target, positions):
+    def reference_loss(self, target, positions):
         # The style's mean second moment, (|mu|^2 + tr(Sigma)) / N: its distance from a
         # blank feature map (the covariance floor left out).
         filters = int(np.shape(target)[0]) - 1
@@ -224,6 +224,14 @@ class TotalVariationTerm(Term):
 
     def loss(self, value, target, positions):
         return losses.total_variation_loss(value)
+
+    def reference_loss(self, target, positions):
+        # The photo's own total variation, at least one level^2 per value (a flat photo's is
+        # 0): relative to it, a weight means the same at every size and contrast.
+        image = np.asarray(target, np.float64)
+        variation = (np.sum(np.square(np.diff(image, axis=1)))
+                     + np.sum(np.square(np.diff(image, axis=2))))
+        return max(float(variation), float(image.size))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -243,7 +251,7 @@ class TemporalTerm(Term):
         difference = value - tf.constant(np.asarray(self.warped, np.float32))
         return tf.reduce_sum(weights * tf.square(difference)) / int(np.prod(value.shape))
 
-    def blank_loss(self, target, positions):
+    def reference_loss(self, target, positions):
         # (1/D) sum c w^2, the loss of a blank image (the mean colour): relative to it,
         # the loss is sum c (x - w)^2 / sum c w^2.
         warped = np.asarray(self.warped, np.float64)
@@ -263,9 +271,10 @@ class Objective:
     The losses stay the terms' own.
 
     `normalization` is art.py's (each term's constants, eq. 1 and 4) or 'relative':
-    each term with a target divided by its loss at blank features (Term.blank_loss),
-    so that the content loss is |F - P|^2 / |P|^2 and a style layer's |G - A|^2 / |A|^2,
-    whatever the images' contrast, the layer's scale or the painting's size.
+    each term divided by its reference loss (Term.reference_loss): a term with a target by
+    its loss at blank features, so that the content loss is |F - P|^2 / |P|^2 and a style
+    layer's |G - A|^2 / |A|^2, total variation by the photo's own, whatever the images'
+    contrast, the layer's scale or the painting's size.
     """
     terms: Tuple[Term, ...]
     weights: Mapping[str, float]
@@ -273,17 +282,19 @@ class Objective:
     normalize_gradients: bool = False
     normalization: str = ART_PY
 
-    def normalizers(self, targets, positions):
-        """{index: 1 / blank loss} of each term the normalization divides, from the
-        captured `targets` (in order; None where not captured) and {layer: M}; the others
-        (a term whose blank_loss is None, as total variation's) are left out."""
+    def normalizers(self, targets, positions, content_image):
+        """{index: relative weight / reference loss} of each term the normalization divides,
+        from the captured `targets` (in order; None where not captured), {layer: M} and the
+        content image (network space, IMAGE terms' reference); a term whose reference_loss
+        is None (a plug-in's by default) is left out."""
         if self.normalization == ART_PY:
             return {}
-        blanks = {index: term.blank_loss(target, positions.get(term.layer))
-                  for index, (term, target) in enumerate(zip(self.terms, targets))
-                  if target is not None or term.kind == IMAGE}
-        return {index: self.terms[index].relative_weight / max(blank, 1e-30)
-                for index, blank in blanks.items() if blank is not None}
+        references = {index: term.reference_loss(content_image if term.kind == IMAGE else target,
+                                                 positions.get(term.layer))
+                      for index, (term, target) in enumerate(zip(self.terms, targets))
+                      if target is not None or term.kind == IMAGE}
+        return {index: self.terms[index].relative_weight / max(reference, 1e-30)
+                for index, reference in references.items() if reference is not None}
 
     def layers(self):
         """The layers the terms read, in order, each once."""

@@ -202,12 +202,13 @@ class TiledPainting(ObjectiveEvaluator):
         self.crops = self._crops(self.shape[1:3], configs)
         self.positions = self.crops.positions
         self.phases = painting_phases(configs, mixed=False)
-        self.image_terms = (ImageTerms(self.objective, self.shape, configs[FINISH_PRECISION])
-                            if self.objective.of_kind(IMAGE) else None)
         # Each precision's targets, captured in its own arithmetic (as Painting's).
         for precision, config in configs.items():
             self.switch(precision)
             self.capture_targets(precision, config)
+        self.image_terms = (ImageTerms(self.objective, self.shape, configs[FINISH_PRECISION],
+                                       self.normalizers[FINISH_PRECISION])
+                            if self.objective.of_kind(IMAGE) else None)
         self.switch(self.phases[0])
         self.adam = AdamMoments(self.learning_rate)
         self.image = None

@@ -10,10 +10,10 @@ Two kinds of array, named so everywhere in the project:
   MEAN_VALUES subtracted (art.py's `load_image` returns one).
 `art.io.images.preprocess` and `art.io.images.to_pixels` convert between them.
 
-A painting is described by one `Job` (art.app.job): every setting resolved and
-validated. `art.app.runner.run(job, print)` paints it and leaves the image and
-its record (OUTPUT.json); `art.verify(record_path)` paints a record again
-and compares.
+`art.paint(content=..., style=..., ...)` paints as run_art.py does, with the same settings
+(art.app.settings) and defaults, and returns the picture with its losses and record.
+Underneath, a painting is one `Job` (art.app.job): every setting resolved and validated;
+`art.verify(record_path)` paints a record again and compares.
 
 Names are imported on first use, so that `import art` (and the command
 line's --help and input checks) do not wait for TensorFlow to load.
@@ -31,6 +31,7 @@ _EXPORTS = {
     'art.io.files': ('ImageError', 'read_rgb', 'save_rgb'),
     'art.io.images': ('generate_noise_image', 'load_image', 'save_image'),
     'art.app.job': ('Job', 'JobError'),
+    'art.app.api': ('Painted', 'Step', 'paint'),
     'art.engine.losses': ('capture_content_targets', 'capture_style_targets', 'content_layer_loss',
                    'content_loss', 'content_loss_func', 'gram_matrices', 'gram_matrix',
                    'style_layer_loss', 'style_loss', 'style_loss_func', 'total_loss_func',

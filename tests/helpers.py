@@ -7,6 +7,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import signal
 import subprocess
 import sys
@@ -178,3 +179,32 @@ def clip_flags(clip_files, synthetic_files, content='clip.mp4'):
     return ['--content', clip_files / content, '--style', clip_files / 'style.png',
             '--weights', synthetic_files['new'], '--width', 64, '--iterations', 8,
             '--frame-iterations', 4]
+
+
+DOCUMENT_BLOCK = re.compile(r'```(python|text)\n(.*?)```', re.S)
+
+
+def document_blocks(path):
+    """(code, expected output or None) pairs of a Markdown document's python blocks, each
+    with the text block that follows it, in the document's order."""
+    found = DOCUMENT_BLOCK.findall(pathlib.Path(path).read_text())
+    pairs = []
+    for index, (kind, body) in enumerate(found):
+        if kind == 'python':
+            following = found[index + 1] if index + 1 < len(found) else None
+            pairs.append((body, following[1] if following and following[0] == 'text' else None))
+    return pairs
+
+
+def run_document(path, namespace):
+    """Run a document's python blocks in order in `namespace`, each printing the text block
+    after it where there is one; the number of blocks."""
+    pairs = document_blocks(path)
+    for number, (code, expected) in enumerate(pairs, start=1):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, '%s block %d' % (pathlib.Path(path).name, number), 'exec'),  # noqa: S102
+                 namespace)
+        if expected is not None:
+            assert printed.getvalue() == expected, 'block %d' % number
+    return len(pairs)

@@ -78,6 +78,31 @@ def test_lbfgs_history_shrinks_at_print_sizes_to_bound_its_state():
     assert asked.lbfgs_history == 20
 
 
+def test_a_job_made_in_python_derives_what_the_command_line_derives(tmp_path):
+    """The derived defaults live in the Job: Job(...) and run_art.py agree."""
+    job = small_job(tmp_path, iterations=None, width=4000, height=3000)
+    line = resolve(flags('--width', 4000, '--height', 3000, '--seed', 1, '--output',
+                         tmp_path / 'o.png'))
+    for name in ('iterations', 'frame_iterations', 'lbfgs_history', 'style_blend_weights',
+                 'content_weight', 'style_weight', 'temporal_weight'):
+        assert getattr(job, name) == getattr(line, name), name
+    assert job.lbfgs_history == MIN_LBFGS_HISTORY and job.frame_iterations == 500
+    adam = small_job(tmp_path, iterations=None, optimizer='adam')
+    assert (adam.iterations, adam.frame_iterations) == (art.ITERATIONS, art.ITERATIONS // 2)
+
+
+def test_every_setting_is_declared_once_for_the_job_and_the_command_line():
+    """The Job's fields and the parser's painting flags are art.app.settings' SETTINGS."""
+    from art.app.settings import SETTINGS  # pylint: disable=import-outside-toplevel
+    assert [field.name for field in dataclasses.fields(Job)] \
+        == [setting.name for setting in SETTINGS if setting.job]
+    actions = {action.dest: action for action in art.app.cli.build_parser()._actions}  # pylint: disable=protected-access
+    for setting in SETTINGS:
+        action = actions[setting.name]
+        assert action.option_strings == [setting.flag] and action.help, setting.name
+        assert action.choices == setting.choices and action.default is None, setting.name
+
+
 def test_paths_are_absolute_so_a_record_names_its_files_from_anywhere(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     job = resolve(flags('--output', 'out/p.png', '--loss-log', 'l.csv', '--width', 8))

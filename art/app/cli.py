@@ -12,7 +12,8 @@ import sys
 
 from tqdm import tqdm
 
-from art.app.job import INPUT_PATHS, flag
+from art.app.job import flag
+from art.app.settings import INPUT_PATHS
 from art.app.resolving import resolve
 from art.app.arguments import build_parser, job_settings
 from art.app.board import Board

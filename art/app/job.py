@@ -20,72 +20,26 @@ import os
 
 import numpy as np
 
-from art.constants import (ART_PY, CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE,
-                           LBFGS_HISTORY, LBFGS_ITERATIONS, LEARNING_RATE, NOISE_RATIO,
-                           OBJECTIVE_WEIGHTS, OBJECTIVES, OPTIMIZERS, OUTPUT_DIR, PRECISIONS,
-                           STYLE_LAYERS, STYLE_LOSSES, VGG_MODEL)
-from art.network.download import VGG19_URL
+from art.constants import (ART_PY, FRAME_ITERATIONS_SHARE, ITERATIONS, LBFGS_ITERATIONS,
+                           OBJECTIVE_WEIGHTS)
+from art.app.settings import RESOLVED, SETTING, SETTINGS, flag
+from art.engine.costs import lbfgs_history_for
 from art.io.files import IMAGE_EXTENSIONS
-from art.io.colors import COLOR_CONTROLS, COLOR_MATCHES
 from art.io import images
-from art.io.images import INITS
 from art.io import video
-from art.network.layers import POOLINGS, deepest_layer
+from art.network.layers import deepest_layer
 from art.network.sources import NAMED, SYNTHETIC
-from art.network.weights import KERNEL_LAYOUTS
-
-DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
-DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
-DEFAULT_CLIP_OUTPUT = os.path.join(OUTPUT_DIR, 'art.mp4')
-# The settings that name a file the Job reads: a replay may give their new paths.
-INPUT_PATHS = ('content', 'style', 'init_image', 'weights', 'style_masks', 'style_image_masks')
-
-# Numeric settings: (type, minimum, minimum allowed?, maximum or None).
-BOUNDS = {
-    'width': (int, 0, False, None),
-    'height': (int, 0, False, None),
-    'iterations': (int, 0, False, None),
-    'lbfgs_history': (int, 0, False, None),
-    'tile_size': (int, 0, True, None),
-    'checkpoint_every': (int, 0, True, None),
-    'seed': (int, 0, True, 2**32 - 1),
-    'learning_rate': (float, 0, False, None),
-    'noise_ratio': (float, 0, True, 1),
-    'content_weight': (float, 0, True, None),
-    'style_weight': (float, 0, True, None),
-    'tv_weight': (float, 0, True, None),
-    'style_scale': (float, 0, False, None),
-    'style_blend_weights': (float, 0, True, None),
-    'style_layer_weights': (float, 0, True, None),
-    'content_weight_blend': (float, 0, True, 1),
-    'scales': (float, 0, False, 1),
-    'frame_iterations': (int, 0, False, None),
-    'temporal_weight': (float, 0, True, None),
-    'frames': (int, 0, False, None),
-}
-CHOICES = {'optimizer': OPTIMIZERS, 'pooling': POOLINGS, 'kernel_layout': KERNEL_LAYOUTS,
-           'init': INITS, 'precision': PRECISIONS, 'color_control': COLOR_CONTROLS,
-           'color_match': COLOR_MATCHES, 'style_loss': tuple(STYLE_LOSSES),
-           'objective': OBJECTIVES,
-           'frame_init': FRAME_INITS}
 
 
 class JobError(ValueError):
     """A setting that cannot be painted; the message names it and says why."""
 
 
-def flag(name):
-    """The command line's flag of the setting `name`: --name-with-dashes."""
-    return '--' + name.replace('_', '-')
-
-
 def check_number(name, text_or_value):
-    """The setting `name` as its type, within its BOUNDS; ValueError says why not.
-
-    The command line parses its numbers with this, and Job checks its own
-    with it, so a bound is written once.
-    """
-    kind, minimum, inclusive, maximum = BOUNDS[name]
+    """The setting `name` as its type, within its bounds (art.app.settings); ValueError says
+    why not. The command line parses its numbers with this, and Job checks its own with it."""
+    setting = SETTING[name]
+    kind, (minimum, inclusive, maximum) = setting.kind, setting.bounds
     try:
         value = kind(text_or_value)
     except (TypeError, ValueError):
@@ -110,55 +64,9 @@ def _layer_pairs(name, pairs):
         raise JobError('%s: %s' % (flag(name), error)) from None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Job:
-    """One painting, every setting resolved. See the module's docstring."""
-
-    content: str
-    style: tuple
-    output: str
-    width: int
-    height: int
-    seed: int
-    iterations: int
-    optimizer: str = 'lbfgs'
-    init: str = 'mix'
-    init_image: str = None
-    noise_ratio: float = NOISE_RATIO
-    objective: str = OBJECTIVES[0]
-    # None (here and for temporal_weight): the objective's (OBJECTIVE_WEIGHTS).
-    content_weight: float = None
-    style_weight: float = None
-    content_layers: tuple = CONTENT_LAYERS
-    style_layers: tuple = STYLE_LAYERS
-    style_blend_weights: tuple = (1.0,)
-    style_scale: float = 1.0
-    scales: tuple = (1.0,)
-    learning_rate: float = LEARNING_RATE
-    lbfgs_history: int = LBFGS_HISTORY
-    precision: str = 'float32'
-    tile_size: int = None
-    pixel_bounds: bool = False
-    tv_weight: float = 0.0
-    preserve_colors: bool = False
-    style_masks: tuple = ()
-    style_image_masks: tuple = ()
-    color_control: str = 'none'
-    color_match: str = 'sym'
-    style_loss: str = 'gram'
-    normalize_gradients: bool = False
-    frames: tuple = ()
-    frame_iterations: int = round(LBFGS_ITERATIONS * FRAME_ITERATIONS_SHARE)
-    temporal_weight: float = None
-    frame_init: str = 'warped'
-    pooling: str = 'avg'
-    kernel_layout: str = 'as-stored'
-    weights: str = DEFAULT_WEIGHTS
-    weights_url: str = VGG19_URL
-    weights_md5: tuple = ()
-    offline: bool = False
-    checkpoint_every: int = 100
-    loss_log: str = None
+class JobRules:
+    """The Job's checks, derived defaults and what it says about itself; its fields are
+    SETTINGS' (see Job below and the module's docstring)."""
 
     def __post_init__(self):
         def put(name, value):
@@ -174,18 +82,25 @@ class Job:
             if value is not None and not (name == 'weights' and value in NAMED):
                 put(name, os.path.abspath(value))
         put('weights_md5', tuple(str(md5).lower() for md5 in self.weights_md5))
+        for setting in (setting for setting in SETTINGS if setting.job):
+            value = getattr(self, setting.name)
+            if setting.kind is bool:
+                put(setting.name, bool(value))
+            elif setting.bounds and value is not None:
+                put(setting.name, tuple(self._number(setting.name, item) for item in value)
+                    if setting.plural else self._number(setting.name, value))
+        # The derived defaults, here for the command line, JOBS lines, art.paint and Job(...).
         for name, weight in OBJECTIVE_WEIGHTS.get(self.objective, {}).items():
             if getattr(self, name) is None:
                 put(name, weight)
-        for name in ('pixel_bounds', 'preserve_colors', 'offline', 'normalize_gradients'):
-            put(name, bool(getattr(self, name)))
-        for field in dataclasses.fields(self):
-            if field.type in (int, float) and getattr(self, field.name) is not None:
-                put(field.name, self._number(field.name, getattr(self, field.name)))
-        put('style_blend_weights', tuple(self._number('style_blend_weights', w)
-                                         for w in self.style_blend_weights))
-        put('scales', tuple(self._number('scales', s) for s in self.scales))
-        put('frames', tuple(self._number('frames', f) for f in self.frames))
+        if self.iterations is None:
+            put('iterations', LBFGS_ITERATIONS if self.optimizer == 'lbfgs' else ITERATIONS)
+        if self.frame_iterations is None:
+            put('frame_iterations', max(1, round(self.iterations * FRAME_ITERATIONS_SHARE)))
+        if self.lbfgs_history is None:
+            put('lbfgs_history', lbfgs_history_for(self.height, self.width))
+        if self.style_blend_weights is None:
+            put('style_blend_weights', (1.0,) * len(self.style))
         put('content_layers', _layer_pairs('content_layers', self.content_layers))
         put('style_layers', _layer_pairs('style_layers', self.style_layers))
         self._check_choices()
@@ -198,10 +113,10 @@ class Job:
             raise JobError('%s: %s' % (flag(name), error)) from None
 
     def _check_choices(self):
-        for name, choices in CHOICES.items():
-            if getattr(self, name) not in choices:
+        for setting in SETTINGS:
+            if setting.choices and getattr(self, setting.name) not in setting.choices:
                 raise JobError('%s: %r is not one of %s' % (
-                    flag(name), getattr(self, name), ', '.join(choices)))
+                    setting.flag, getattr(self, setting.name), ', '.join(setting.choices)))
         if not self.style:
             raise JobError('--style: give at least one style image')
         if not self.content_layers or not self.style_layers:
@@ -378,3 +293,16 @@ class Job:
 def scaled(size, scale):
     """(height, width) times `scale`, at least 1x1."""
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _field(setting):
+    """The Job's field of a setting: required where resolve reads it from the inputs."""
+    default = dataclasses.MISSING if setting.default == RESOLVED else setting.default
+    return setting.name, setting.annotation, dataclasses.field(default=default)
+
+
+Job = dataclasses.make_dataclass('Job', [_field(setting) for setting in SETTINGS if setting.job],
+                                 bases=(JobRules,), frozen=True, kw_only=True)
+Job.__module__ = __name__  # where pickle (a Ray task's Job) finds it
+Job.__doc__ = """One painting, every setting resolved: a field per setting of art.app.settings,
+named as the command line's long flag with underscores. See the module's docstring."""

@@ -8,7 +8,8 @@ import json
 import os
 
 from art.app import arguments, grid
-from art.app.job import INPUT_PATHS, Job, JobError
+from art.app.job import Job, JobError
+from art.app.settings import INPUT_PATHS
 from art.network.sources import NAMED
 from art.app.resolving import resolve
 from art.app.record import RecordError, read_record

@@ -1,13 +1,13 @@
-"""Flags to a Job: `resolve(settings)` fills in what was not given (art.py's size, or a
-side following the content's aspect ratio, its layers and weights, a seed drawn and
-recorded, the iteration counts) and the Job (art.app.job) validates the whole."""
+"""Flags to a Job: `resolve(settings)` fills in what the inputs decide (the example
+pictures, art.py's size or a side following the content's aspect ratio, the layers with
+their weights, a seed drawn and recorded, where the output goes); the Job (art.app.job)
+derives the rest and validates the whole."""
 import os
 
 from art import examples
-from art.app.job import DEFAULT_CLIP_OUTPUT, DEFAULT_OUTPUT, Job, JobError
-from art.constants import (CONTENT_LAYERS, FRAME_ITERATIONS_SHARE, IMAGE_HEIGHT, IMAGE_WIDTH,
-                           ITERATIONS, LBFGS_ITERATIONS, STYLE_LAYERS)
-from art.engine.costs import lbfgs_history_for
+from art.app.job import Job, JobError
+from art.app.settings import DEFAULT_CLIP_OUTPUT, DEFAULT_OUTPUT
+from art.constants import CONTENT_LAYERS, IMAGE_HEIGHT, IMAGE_WIDTH, STYLE_LAYERS
 from art.io import video
 from art.io.files import picture_size
 
@@ -73,22 +73,11 @@ def resolve(settings):
     if clip and given.get('frames'):
         first, last = given.pop('frames')
         given['frames'] = (first, clip.frames if last is None else last)
-    optimizer = given.get('optimizer', 'lbfgs')
     content_layers, style_layers = layers(
         given.pop('content_layers', None), given.pop('style_layers', None),
         given.pop('style_layer_weights', None), given.pop('content_weight_blend', None))
     seed = given.pop('seed', None)
-    iterations = given.pop('iterations', LBFGS_ITERATIONS if optimizer == 'lbfgs'
-                           else ITERATIONS)
     return Job(content=content, style=style, width=width, height=height,
                output=given.pop('output', DEFAULT_CLIP_OUTPUT if clip else DEFAULT_OUTPUT),
                seed=(0 if clip else random_seed()) if seed is None else seed,
-               iterations=iterations,
-               frame_iterations=given.pop('frame_iterations', max(
-                   1, round(iterations * FRAME_ITERATIONS_SHARE))),
-               lbfgs_history=given.pop('lbfgs_history', lbfgs_history_for(height, width)),
-               content_layers=content_layers, style_layers=style_layers,
-               style_blend_weights=tuple(given.pop('style_blend_weights', (1.0,) * len(style))),
-               **given)
-
-
+               content_layers=content_layers, style_layers=style_layers, **given)

@@ -23,12 +23,11 @@ from art.app.board import Board
 from art.app.job import Job, JobError
 from art.app.job_files import check_files
 from art.app.resolving import resolve
-from art.app.settings import SETTING, SETTINGS
+from art.app.settings import PICTURE, SETTING, SETTINGS
 from art.io import files
 
-# The settings whose values are pictures, and their file stems when written out.
-PICTURES = {'content': 'content', 'style': 'style', 'init_image': 'init',
-            'style_masks': 'style-mask', 'style_image_masks': 'style-image-mask'}
+# The settings whose values may be pictures.
+PICTURES = tuple(setting.name for setting in SETTINGS if setting.reads == PICTURE)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +91,7 @@ def _write_pictures(given, folder):
     """`given` with each picture (a PIL image or an array) written as a PNG into `folder`
     and named by its path; paths pass through. JobError for a file already there."""
     written = dict(given)
-    for name, stem in PICTURES.items():
+    for name in PICTURES:
         value = given.get(name)
         if value is None:
             continue
@@ -103,7 +102,8 @@ def _write_pictures(given, folder):
             if not _is_picture(item):
                 paths.append(item)
                 continue
-            path = os.path.join(folder, '%s%s.png' % (stem, '-%d' % number if many else ''))
+            path = os.path.join(folder, '%s%s.png' % (name.replace('_', '-'),
+                                                      '-%d' % number if many else ''))
             if os.path.exists(path):
                 raise JobError('%s: %s is there already; give another output' % (name, path))
             files.save_rgb(path, np.asarray(item.convert('RGB') if hasattr(item, 'convert')
@@ -119,9 +119,9 @@ def paint(*, progress=None, say=None, **settings):
     Keyword-only: the settings of art.app.settings (see the signature, or run_art.py
     --help), plus `progress` (called with a Step at each iteration) and `say` (called
     with each line the command line would print; default: silent). Pictures given as
-    arrays or PIL images are written as PNGs into OUTPUT-inputs beside `output` (content.png,
-    style-1.png, ...), so that its record replays, or into a folder that is gone afterwards
-    when no output is given. Raises JobError (a ValueError) for settings that cannot be painted, and
+    arrays or PIL images are written as PNGs into OUTPUT-inputs beside `output`
+    (content.png, style-1.png, style-masks-1.png, ...), so that its record replays, or
+    into a folder that is gone afterwards when no output is given. Raises JobError (a ValueError) for settings that cannot be painted, and
     the command line's errors for files (ImageError, WeightsError, ...)."""
     from art.app import runner  # pylint: disable=import-outside-toplevel
     unknown = sorted(set(settings) - set(SETTING))

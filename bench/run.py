@@ -429,7 +429,7 @@ def worker_history(options):
     with art.Painting(art.synthetic_weights(), content, style) as painting:
         for history in (int(h) for h in options.histories.split(',')):
             began = time.perf_counter()
-            for last in art.lbfgs(painting, start, 10**6, history=history,
+            for last in art.lbfgs(painting, start, 10**6, lbfgs_history=history,
                                   max_evaluations=options.evaluations):
                 pass
             results[history] = [float(last.total_loss), time.perf_counter() - began,
@@ -469,7 +469,7 @@ def worker_state(options):
     painting = Quadratic()
     start = np.zeros(painting.shape, np.float32)
     before = resident_bytes()
-    for _ in lbfgs(painting, start, options.history + 3, history=options.history):
+    for _ in lbfgs(painting, start, options.history + 3, lbfgs_history=options.history):
         pass
     return {'state': peak_rss_bytes() - before, 'values': start.size}
 

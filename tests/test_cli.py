@@ -88,10 +88,13 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
                          '--seed', '11', '--pixel-bounds', '--checkpoint-every', '0'])
     assert code == 0
     start = seen.pop('start')
+    # The optimizer's own settings (art.app.settings, Setting.reaches) arrive as they are.
+    options = seen.pop('optimizer_options')
+    assert options['pixel_bounds'] is True
+    assert options['lbfgs_history'] == art.constants.LBFGS_HISTORY
     assert list(seen.pop('configs')) == ['float32']
     assert seen == dict(optimizer='adam', learning_rate=0.5, content_weight=3, style_weight=7,
-                        pooling='max', bounds=True, iterations=art.ITERATIONS,
-                        history=art.constants.LBFGS_HISTORY, tile=None,
+                        pooling='max', iterations=art.ITERATIONS, tile=None,
                         shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,
                         content_layers=(('conv4_2', 1.0),), style_layers=art.STYLE_LAYERS,
                         style_blend_weights=(1.0,), tv_weight=0.0, style_loss='gram',
@@ -102,7 +105,7 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     assert art.app.cli.main(['--weights', synthetic_files['old'], '--width', '20',
                          '--checkpoint-every', '0', '--lbfgs-history', '7']) == 0
     assert seen['iterations'] == art.constants.LBFGS_ITERATIONS and seen['optimizer'] == 'lbfgs'
-    assert seen['history'] == 7
+    assert seen['optimizer_options']['lbfgs_history'] == 7
     assert seen['shape'] == (1, 15, 20, 3)
 
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import art
 from art.network.layers import CONV_LAYERS
-from art.engine.optimizers import optimize, pixel_bounds
+from art.engine.optimizers import bounds_of, optimize
 
 tf1 = tf.compat.v1
 
@@ -146,8 +146,9 @@ def test_losses_decrease(weights, small_images):
 def test_pixel_bounds_keep_every_iterate_a_valid_picture(weights, small_images):
     content, style = small_images
     start = art.generate_noise_image(content, noise_ratio=1.0, seed=0) * 20
-    lower, upper = pixel_bounds(content.shape)
-    bounded = list(art.stylize(weights, content, style, 10, initial_image=start, bounds=True))
+    lower, upper = bounds_of(content.shape)
+    bounded = list(art.stylize(weights, content, style, 10, initial_image=start,
+                               optimizer_options={'pixel_bounds': True}))
     for iterate in bounded:
         flat = iterate.image.ravel()
         assert np.all(flat >= lower - 1e-3) and np.all(flat <= upper + 1e-3)
@@ -242,7 +243,8 @@ def test_lbfgs_history_is_scipys_maxcor_and_changes_the_path(weights, small_imag
     losses = {}
     for history in (2, 20):
         losses[history] = [it.total_loss for it in art.stylize(
-            weights, content, style, 12, initial_image=start, history=history)]
+            weights, content, style, 12, initial_image=start,
+            optimizer_options={'lbfgs_history': history})]
     assert asked == [2, 20]
     assert losses[2][:2] == losses[20][:2] and losses[2][-1] != losses[20][-1]
 

@@ -166,8 +166,8 @@ def painter_of(job, prepared, configs):
         prepared.weights, styles, iterations=job.iterations,
         frame_iterations=job.frame_iterations, temporal_weight=job.temporal_weight,
         frame_init=job.frame_init, noise_ratio=job.noise_ratio, seed=job.seed,
-        tile=prepared.tiles.get(tuple(job.size)), history=job.lbfgs_history,
-        bounds=job.pixel_bounds, configs=configs,
+        tile=prepared.tiles.get(tuple(job.size)), optimizer_options=job.optimizer_options(),
+        configs=configs,
         **stylize.painting_options(job, prepared.pictures, job.size))
 
 

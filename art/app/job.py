@@ -22,7 +22,7 @@ import numpy as np
 
 from art.constants import (ART_PY, FRAME_ITERATIONS_SHARE, ITERATIONS, LBFGS_ITERATIONS,
                            OBJECTIVE_WEIGHTS)
-from art.app.settings import RESOLVED, SETTING, SETTINGS, flag
+from art.app.settings import OPTIMIZER, RESOLVED, SETTING, SETTINGS, flag
 from art.engine.costs import lbfgs_history_for
 from art.io.files import IMAGE_EXTENSIONS
 from art.io import images
@@ -203,6 +203,12 @@ class JobRules:
                     style_blend_weights=self.style_blend_weights, tv_weight=self.tv_weight,
                     style_loss=self.style_loss, normalize_gradients=self.normalize_gradients,
                     normalization=self.objective)
+
+    def optimizer_options(self):
+        """The settings the optimizer takes as they are: {name: value} of those that
+        reach it (art.app.settings)."""
+        return {setting.name: getattr(self, setting.name) for setting in SETTINGS
+                if setting.reaches == OPTIMIZER}
 
     @property
     def is_clip(self):

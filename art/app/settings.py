@@ -33,6 +33,8 @@ from art.network.weights import KERNEL_LAYOUTS, KNOWN_FILES
 RESOLVED = 'resolved from the inputs'
 # What a setting that names an input file reads (Setting.reads).
 PICTURE, NETWORK_FILE = 'picture', 'network'
+# Where a setting goes as it is (Setting.reaches).
+OPTIMIZER = 'optimizer'
 DEFAULT_WEIGHTS = os.path.join('weights', VGG_MODEL)
 DEFAULT_OUTPUT = os.path.join(OUTPUT_DIR, 'art.png')
 DEFAULT_CLIP_OUTPUT = os.path.join(OUTPUT_DIR, 'art.mp4')
@@ -65,7 +67,9 @@ class Setting:
     minimum allowed?, maximum or None) for numbers; `job` False for a setting that resolve
     folds into others (the layer weights into the layers); `split` turns a flag's text into
     the values to check (--frames FIRST:LAST); `reads` says what file(s) the setting names
-    for the painting to read: PICTURE (a picture, or a clip for --content) or NETWORK."""
+    for the painting to read: PICTURE (a picture, or a clip for --content) or NETWORK_FILE;
+    `reaches` OPTIMIZER for a keyword-only option of art.engine.optimizers.lbfgs, which the
+    Job hands on as it is (Job.optimizer_options)."""
     name: str
     kind: type
     default: object
@@ -78,6 +82,7 @@ class Setting:
     job: bool = True
     split: Optional[Callable] = None
     reads: Optional[str] = None
+    reaches: Optional[str] = None
 
     @property
     def flag(self):
@@ -225,7 +230,8 @@ SETTINGS = (
                   '--iterations at each')),
     Setting('learning_rate', float, LEARNING_RATE, ALGORITHM, metavar='F', bounds=_POSITIVE,
             help="Adam's learning rate (default: %g)" % LEARNING_RATE),
-    Setting('lbfgs_history', int, None, ALGORITHM, metavar='M', bounds=_POSITIVE, help=(
+    Setting('lbfgs_history', int, None, ALGORITHM, metavar='M', bounds=_POSITIVE,
+            reaches=OPTIMIZER, help=(
         "correction pairs L-BFGS keeps (scipy's maxcor); each costs two float64 copies of the "
         'image in memory (default: %d, fewer above about 5 megapixels, to keep L-BFGS\'s state '
         'within %d GiB, but at least %d)' % (LBFGS_HISTORY, LBFGS_STATE_LIMIT // 2**30,
@@ -241,7 +247,7 @@ SETTINGS = (
         "less memory; 0 never tiles (default: tile only when the whole image's estimate does "
         'not fit in the memory available, then on the largest of 2048, 1536, 1024, 768, ... '
         'that fits; smaller tiles use less memory and take longer)')),
-    Setting('pixel_bounds', bool, False, ALGORITHM, help=(
+    Setting('pixel_bounds', bool, False, ALGORITHM, reaches=OPTIMIZER, help=(
         "keep pixels within 0..255 while optimizing (lbfgs only; scipy keeps a Python pair per "
         'value: 190 bytes each, 6.5 s per start at 800x600)')),
     Setting('tv_weight', float, 0.0, ALGORITHM, metavar='W', bounds=_AT_LEAST_0, help=(

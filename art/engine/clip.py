@@ -6,7 +6,7 @@ From arrays to arrays: frames in network space in, Iterates and paintings out.
 """
 import numpy as np
 
-from art.constants import LBFGS_HISTORY, NOISE_RATIO
+from art.constants import NOISE_RATIO
 from art.engine import flow
 from art.engine.optimizers import optimize
 from art.engine.stylize import evaluator
@@ -44,18 +44,18 @@ class FramePainter:
     Frame `first` of a run starts from art.py's mix and runs `iterations` when it is
     the clip's first (`previous` None), else like every later frame: `frame_iterations`
     from `frame_init`, with the temporal term at `temporal_weight` (0: frames painted
-    independently). The other options are stylize's (`tile`, `history`, `bounds`,
+    independently). The other options are stylize's (`tile`, `optimizer_options`,
     `configs`, `optimizer`, an objective's options).
     """
 
     def __init__(self, weights, styles, *, iterations, frame_iterations, temporal_weight,
                  frame_init='warped', noise_ratio=NOISE_RATIO, seed=None, tile=None,
-                 history=LBFGS_HISTORY, bounds=False, **options):
+                 optimizer_options=None, **options):
         self.weights, self.styles, self.tile = weights, styles, tile
         self.iterations, self.frame_iterations = iterations, frame_iterations
         self.temporal_weight, self.frame_init = temporal_weight, frame_init
         self.noise_ratio, self.seed = noise_ratio, seed
-        self.history, self.bounds = history, bounds
+        self.optimizer_options = optimizer_options or {}
         self.objective_options = {key: options.pop(key) for key in list(options)
                                   if key not in ('configs', 'optimizer', 'pooling',
                                                  'learning_rate')}
@@ -80,7 +80,7 @@ class FramePainter:
                        kept_targets=self.kept, **self.options) as painting:
             self.kept = painting.style_targets_kept()
             yield from optimize(painting, start, self.iterations_of(previous),
-                                bounds=self.bounds, history=self.history)
+                                **self.optimizer_options)
 
 
 def paint_clip(weights, frames, styles, *, flows, first=0, previous=None, **options):

@@ -142,7 +142,7 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
             worker.join()
 
 
-def pixel_bounds(shape):
+def bounds_of(shape):
     """Lower and upper bounds (network space) that keep pixels within 0..255."""
     lower = np.broadcast_to(-MEAN_VALUES, shape).astype(np.float64).ravel()
     return lower, lower + 255.0
@@ -210,14 +210,15 @@ class LbfgsObjective:
         return Iterate(iteration, self.spent, *self.last[1], self.last[0], self.last[3])
 
 
-def lbfgs(painting: 'Evaluator', initial_image, iterations, bounds=False, max_evaluations=None,
-          history=LBFGS_HISTORY, blas_threads=1, patience=None):
+def lbfgs(painting: 'Evaluator', initial_image, iterations, max_evaluations=None,
+          blas_threads=1, patience=None, *, pixel_bounds=False, lbfgs_history=LBFGS_HISTORY):
     """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
 
-    With `bounds`, pixels stay within 0..255 once the mean is added back. With
+    With `pixel_bounds`, pixels stay within 0..255 once the mean is added back. With
     `max_evaluations`, no more loss+gradient evaluations are spent; with `patience`, L-BFGS
-    stops when an iteration after the first needs more. `history` is the number of
-    correction pairs L-BFGS keeps (scipy's maxcor). The result is left in the painting's
+    stops when an iteration after the first needs more. `lbfgs_history` is the number of
+    correction pairs L-BFGS keeps (scipy's maxcor). The keyword-only options are the
+    settings of that name (art.app.settings, Setting.reaches). The result is left in the painting's
     variable.
 
     NumPy's and SciPy's BLAS run on `blas_threads` threads (None: as they are) while this
@@ -225,7 +226,7 @@ def lbfgs(painting: 'Evaluator', initial_image, iterations, bounds=False, max_ev
     after each one take the cores from TensorFlow's threads (bench/RESULTS.md measures it).
     """
     x0 = np.asarray(initial_image, dtype=np.float64).ravel()
-    limits = pixel_bounds(painting.shape) if bounds else None
+    limits = bounds_of(painting.shape) if pixel_bounds else None
     if limits is not None:
         x0 = np.clip(x0, *limits)
     objective = LbfgsObjective(painting, max_evaluations, patience)
@@ -233,7 +234,7 @@ def lbfgs(painting: 'Evaluator', initial_image, iterations, bounds=False, max_ev
         current = objective.iterate(0, x0)
         yield current
         steps = lbfgs_iterates(objective.loss, objective.gradient, x0, iterations, bounds=limits,
-                               history=history)
+                               history=lbfgs_history)
         try:
             # Each x is a float64 copy of the image (0.27 GiB at 4000x3000), not to be
             # held beside the next iteration's evaluations: hence no enumerate, whose
@@ -281,13 +282,14 @@ def worth_its_noise(totals, float32_total, window, share):
     return share * (totals[-window - 1] - totals[-1]) / window > abs(totals[-1] - float32_total)
 
 
-def _one_precision(painting: 'Evaluator', initial_image, iterations, bounds, max_evaluations,
-                   history, patience=None):
-    """Iterates of the painting's optimizer from initial_image, in its present precision."""
+def _one_precision(painting: 'Evaluator', initial_image, iterations, max_evaluations,
+                   patience=None, **options):
+    """Iterates of the painting's optimizer from initial_image, in its present precision;
+    `options` are L-BFGS's (Adam's learning rate is the painting's)."""
     if painting.optimizer == 'adam':
         return adam(painting, initial_image, iterations)
-    return lbfgs(painting, initial_image, iterations, bounds=bounds,
-                 max_evaluations=max_evaluations, history=history, patience=patience)
+    return lbfgs(painting, initial_image, iterations, max_evaluations=max_evaluations,
+                 patience=patience, **options)
 
 
 class Phases:
@@ -324,8 +326,8 @@ class Phases:
         return present
 
 
-def in_phases(painting: 'Evaluator', initial_image, iterations, bounds=False,
-              max_evaluations=None, history=LBFGS_HISTORY, policy=None):
+def in_phases(painting: 'Evaluator', initial_image, iterations, max_evaluations=None,
+              policy=None, **options):
     """Iterates of a painting that starts in a faster precision and ends in float32.
 
     It moves through `painting.phases` as `Phases` decides by `policy`
@@ -347,9 +349,9 @@ def in_phases(painting: 'Evaluator', initial_image, iterations, bounds=False,
         began_in = painting.precision
         run = _one_precision(
             painting, initial_image if done is None else done.image,
-            iterations - (done.iteration if done else 0), bounds,
+            iterations - (done.iteration if done else 0),
             None if max_evaluations is None else max_evaluations - (done.evaluations if done else 0),
-            history, patience=policy.bulk_patience)
+            patience=policy.bulk_patience, **options)
         try:
             for iterate in counted_after(run, done):
                 yield iterate
@@ -390,11 +392,12 @@ def counted_after(iterates, done):
         yield iterate
 
 
-def optimize(painting: 'Evaluator', initial_image, iterations, bounds=False, max_evaluations=None,
-             history=LBFGS_HISTORY, policy=None):
+def optimize(painting: 'Evaluator', initial_image, iterations, max_evaluations=None,
+             policy=None, **options):
     """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam'), finished
-    in float32 when the painting starts in another precision (switching by `policy`)."""
+    in float32 when the painting starts in another precision (switching by `policy`);
+    `options` are the optimizer's own (lbfgs's keyword-only ones)."""
     if painting.precision != FINISH_PRECISION:
-        return in_phases(painting, initial_image, iterations, bounds, max_evaluations, history,
-                         policy)
-    return _one_precision(painting, initial_image, iterations, bounds, max_evaluations, history)
+        return in_phases(painting, initial_image, iterations, max_evaluations, policy,
+                         **options)
+    return _one_precision(painting, initial_image, iterations, max_evaluations, **options)

@@ -9,21 +9,22 @@ the next size.
 import numpy as np
 
 from art.io import colors, images
-from art.constants import LBFGS_HISTORY, NOISE_RATIO
+from art.constants import NOISE_RATIO
 from art.engine.optimizers import counted_after, optimize
 from art.engine.painting import Painting
 from art.engine.tiling import TiledPainting
 
 
 def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
-            initial_image=None, noise_ratio=NOISE_RATIO, seed=None, bounds=False,
-            max_evaluations=None, history=LBFGS_HISTORY, tile=None, **painting_options):
+            initial_image=None, noise_ratio=NOISE_RATIO, seed=None, max_evaluations=None,
+            tile=None, optimizer_options=None, **painting_options):
     """Paint content_image in the style of style_image, yielding each Iterate.
 
     Images are (1, H, W, 3) float32 in network space (see `load_image`);
     `style_image` may be a list. The start is `initial_image`, or art.py's
     noise/content mix. Iterate 0 is the start; the last is the result.
-    `history` is L-BFGS's number of correction pairs. With `tile`, the network
+    `optimizer_options` go to the optimizer (art.engine.optimizers.lbfgs's keyword-only
+    options: pixel_bounds, lbfgs_history). With `tile`, the network
     is evaluated on tiles of that size (art.engine.tiling), with the same numbers.
     `painting_options` go to Painting or TiledPainting (an objective or its
     options: layers, content_weight/style_weight, style_blend_weights,
@@ -34,8 +35,8 @@ def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
         initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
     with evaluator(weights, content_image, style_image, tile, optimizer=optimizer,
                    **painting_options) as painting:
-        yield from optimize(painting, initial_image, iterations, bounds=bounds,
-                            max_evaluations=max_evaluations, history=history)
+        yield from optimize(painting, initial_image, iterations, max_evaluations=max_evaluations,
+                            **(optimizer_options or {}))
 
 
 def evaluator(weights, content_image, style_image, tile=None, **painting_options):
@@ -98,7 +99,7 @@ def paint(job, weights, pictures, configs=None, tiles=None):
         elif np.shape(start)[1:3] != tuple(size):
             start = images.resize_image(start, *size)
         run = stylize(weights, content, styles, job.iterations, initial_image=start,
-                      bounds=job.pixel_bounds, history=job.lbfgs_history, configs=configs,
+                      optimizer_options=job.optimizer_options(), configs=configs,
                       tile=(tiles or {}).get(tuple(size)),
                       **painting_options(job, pictures, size))
         for iterate in counted_after(run, done):

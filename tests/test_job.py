@@ -13,6 +13,7 @@ from art import examples
 from art.constants import LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY, OBJECTIVE_WEIGHTS
 from art.app.job import Job, JobError
 from art.app.resolving import resolve
+from art.app.settings import SETTING
 from art.app.job_files import check_files
 
 
@@ -33,8 +34,11 @@ def test_resolve_fills_every_setting_with_a_concrete_value():
     assert isinstance(job.seed, int) and 0 <= job.seed < 2**32
     assert job.content == examples.CONTENT and job.style == (examples.STYLE,)
     assert job.style_blend_weights == (1.0,) and job.scales == (1.0,)
+    # None only where a setting is not asked for: declared None, and none the Job derives.
+    derived = ('iterations', 'frame_iterations', 'lbfgs_history', 'style_blend_weights',
+               'content_weight', 'style_weight', 'temporal_weight')
     assert all(value is not None for name, value in dataclasses.asdict(job).items()
-               if name not in ('init_image', 'loss_log', 'tile_size'))  # None: not asked for
+               if SETTING[name].default is not None or name in derived)
     assert resolve(flags('--optimizer', 'adam')).iterations == art.ITERATIONS
     # Two runs without --seed draw their own seed; with it, they agree.
     assert len({resolve(flags()).seed for _ in range(4)}) > 1

@@ -249,6 +249,25 @@ def test_lbfgs_history_is_scipys_maxcor_and_changes_the_path(weights, small_imag
     assert losses[2][:2] == losses[20][:2] and losses[2][-1] != losses[20][-1]
 
 
+def test_lbfgs_tolerance_ends_a_painting_whose_loss_stopped_moving(weights, small_images):
+    """--lbfgs-tolerance is scipy's ftol: L-BFGS ends by itself, before its iterations, where
+    an iteration lowers the loss by no more than that share of it."""
+    content, style = small_images
+    start = art.generate_noise_image(content, seed=0)
+    def totals(tolerance):
+        return [it.total_loss for it in art.stylize(
+            weights, content, style, 40, initial_image=start,
+            optimizer_options={'lbfgs_tolerance': tolerance})]
+    full = totals(None)
+    reductions = [(a - b) / max(abs(a), abs(b), 1) for a, b in zip(full[1:], full[2:])]
+    tolerance = float(np.median(reductions))
+    first = 2 + next(index for index, value in enumerate(reductions) if value <= tolerance)
+    ended = totals(tolerance)
+    # It ends at the first iteration that lowered the loss by no more than the tolerance.
+    assert len(full) == 41 and len(ended) <= first + 1 < 41
+    assert ended == full[:len(ended)]
+
+
 def test_x_that_round_to_one_image_are_evaluated_once_and_kept_in_float32():
     from art.engine.optimizers import LbfgsObjective
 

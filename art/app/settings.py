@@ -236,6 +236,12 @@ SETTINGS = (
         'image in memory (default: %d, fewer above about 5 megapixels, to keep L-BFGS\'s state '
         'within %d GiB, but at least %d)' % (LBFGS_HISTORY, LBFGS_STATE_LIMIT // 2**30,
                                               MIN_LBFGS_HISTORY))),
+    Setting('lbfgs_tolerance', float, None, ALGORITHM, metavar='F',
+            bounds=_AT_LEAST_0, reaches=OPTIMIZER, help=(
+                'L-BFGS ends where an iteration lowers the total loss by no more than F of it '
+                "(scipy's ftol; under --objective relative the loss is about 1, so 1e-4 ends a "
+                "painting whose loss has stopped moving; default: scipy's, 2.2e-9, which runs "
+                'the iterations)')),
     Setting('precision', str, 'float32', ALGORITHM, choices=PRECISIONS, help=(
         "arithmetic of the bulk of the optimization: float32 (the default; art.py's numbers), "
         "bfloat16 (oneDNN's mixed precision on CPUs with AMX or AVX512_BF16, several times "

@@ -82,13 +82,15 @@ def _stoppable(function, stop):
     return call
 
 
-def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTORY):
+def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTORY,
+                   tolerance=None):
     """Minimise loss (x -> f), whose gradient is gradient (x -> float64 array), from x0,
     yielding each new iterate x.
 
     At most `maxiter` iterations; either function may raise StopOptimization
     to end sooner. `bounds` is a pair of arrays (lower, upper) like x0, or
-    None. Returns scipy's message when the optimizer ends by itself. Closing
+    None; `tolerance` is scipy's ftol (None: scipy's own). Returns scipy's message when the optimizer ends by
+    itself. Closing
     the generator stops the worker (a stop does not wait for its evaluation).
 
     The two are handed to scipy apart, not as one function with jac=True:
@@ -111,7 +113,8 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
                 callback=callback, bounds=None if bounds is None else scipy.optimize.Bounds(*bounds),
                 # gtol 0: an absolute gradient threshold means nothing across objectives.
                 options={'maxiter': maxiter, 'maxfun': np.iinfo(np.int32).max,
-                         'maxcor': history, 'gtol': 0.0})
+                         'maxcor': history, 'gtol': 0.0,
+                         **({} if tolerance is None else {'ftol': tolerance})})
             outbox.put(('done', result.message))
         except StopOptimization as reason:
             outbox.put(('done', str(reason)))
@@ -211,13 +214,15 @@ class LbfgsObjective:
 
 
 def lbfgs(painting: 'Evaluator', initial_image, iterations, max_evaluations=None,
-          blas_threads=1, patience=None, *, pixel_bounds=False, lbfgs_history=LBFGS_HISTORY):
+          blas_threads=1, patience=None, *, pixel_bounds=False, lbfgs_history=LBFGS_HISTORY,
+          lbfgs_tolerance=None):
     """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
 
     With `pixel_bounds`, pixels stay within 0..255 once the mean is added back. With
     `max_evaluations`, no more loss+gradient evaluations are spent; with `patience`, L-BFGS
     stops when an iteration after the first needs more. `lbfgs_history` is the number of
-    correction pairs L-BFGS keeps (scipy's maxcor). The keyword-only options are the
+    correction pairs L-BFGS keeps (scipy's maxcor), `lbfgs_tolerance` the relative reduction
+    of the loss at which it ends (scipy's ftol; None: scipy's own). The keyword-only options are the
     settings of that name (art.app.settings, Setting.reaches). The result is left in the painting's
     variable.
 
@@ -234,7 +239,7 @@ def lbfgs(painting: 'Evaluator', initial_image, iterations, max_evaluations=None
         current = objective.iterate(0, x0)
         yield current
         steps = lbfgs_iterates(objective.loss, objective.gradient, x0, iterations, bounds=limits,
-                               history=lbfgs_history)
+                               history=lbfgs_history, tolerance=lbfgs_tolerance)
         try:
             # Each x is a float64 copy of the image (0.27 GiB at 4000x3000), not to be
             # held beside the next iteration's evaluations: hence no enumerate, whose

@@ -13,6 +13,8 @@ setup(
                 "Style) in tf.compat.v1 graph mode, tested against the original",
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
+    license='MIT',
+    classifiers=['License :: OSI Approved :: MIT License'],
     packages=['art', 'art.io', 'art.network', 'art.engine', 'art.app', 'art.examples'],
     package_data={'art.examples': ['*.png', '*.jsonl'], 'art.app': ['page/*']},
     py_modules=['run_art'],

@@ -58,3 +58,9 @@ def test_packaging_depends_on_tensorflow_with_a_gpu_extra():
     assert any(requirement.startswith('tensorflow[and-cuda]') and 'extra == "gpu"' in requirement
                for requirement in requires)
     assert 'threadpoolctl' in names
+
+
+def test_the_project_has_a_licence_in_its_metadata():
+    import importlib.metadata
+    assert (ROOT / 'LICENSE').read_text().startswith('MIT License')
+    assert importlib.metadata.metadata('art')['License'] == 'MIT'

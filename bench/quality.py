@@ -13,6 +13,8 @@ measured:
 - style distance: the mean over conv1_1 ... conv5_1 of |G(painting) - G(style)| / |G(style)|,
   G the Gram matrix of the relu features divided by the positions, the style image at the
   painting's size (as run_art.py takes it);
+- the same distance between the luminances of painting and style (gray pictures), which a
+  painting in the photo's colours (--color-control) is fairly judged by;
 - content distance: |F(painting) - F(photo)| / |F(photo)| at conv4_2;
 - seconds: the whole run_art.py run, as a user waits for it;
 - with --clip, the camera panning over each photo (six frames) is painted instead, the last
@@ -106,10 +108,15 @@ def style_distance(features, painting, style):
                           / np.linalg.norm(gram(theirs[layer])) for layer in STYLE_LAYERS]))
 
 
+def gray(pixels):
+    """The luminance of uint8 RGB `pixels` as a gray uint8 RGB picture."""
+    return np.clip(np.round(colors.gray(colors.luminance(pixels))), 0, 255).astype(np.uint8)
+
+
 def measure(features, photo, style, painting, second=None, halves=False):
-    """(structure kept, style distance, content distance, distance to the `second` style or
-    None) of `painting`; with `halves`, each distance is of a half: the left's to `style`,
-    the right's to `second`."""
+    """(structure kept, style distance, its luminance's, content distance, distance to the
+    `second` style or None) of `painting`; with `halves`, each style distance is of a half:
+    the left's to `style`, the right's to `second`."""
     height, width = painting.shape[:2]
     left, right = ((painting[:, :width // 2], painting[:, width // 2:]) if halves
                    else (painting, painting))
@@ -118,7 +125,7 @@ def measure(features, photo, style, painting, second=None, halves=False):
     content_distance = (np.linalg.norm(own[CONTENT_LAYER] - content[CONTENT_LAYER])
                         / np.linalg.norm(content[CONTENT_LAYER]))
     return (edge_correlation(photo, painting), style_distance(features, left, style),
-            float(content_distance),
+            style_distance(features, gray(left), gray(style)), float(content_distance),
             None if second is None else style_distance(features, right, second))
 
 
@@ -230,10 +237,11 @@ def main(argv=None):
     os.makedirs(arguments.out, exist_ok=True)
     features = Features()
     second_style = any('{style2}' in flag for _, flags in settings for flag in flags)
-    lines = ['| pair | size | setting | structure kept | style distance | content distance '
+    lines = ['| pair | size | setting | structure kept | style distance | luminance style '
+             'distance | content distance '
              '| seconds |' + (' temporal error |' if arguments.clip else '')
              + (' second style distance |' if second_style else ''),
-             '|---|---|---|---|---|---|---|' + ('---|' if arguments.clip else '')
+             '|---|---|---|---|---|---|---|---|' + ('---|' if arguments.clip else '')
              + ('---|' if second_style else '')]
     for size_text in arguments.sizes:
         width, height = (int(side) for side in size_text.split('x'))
@@ -260,11 +268,12 @@ def main(argv=None):
                 Image.fromarray(painting).save(os.path.join(arguments.out, '%s-%s-%s.png' % (
                     photo_name, size_text, name)))
                 named = ' '.join(flags)
-                kept, distance, content, to_second = measure(
+                kept, distance, luminance, content, to_second = measure(
                     features, shot, style, painting, second if '{style2}' in named else None,
                     halves='{left}' in named)
-                lines.append('| %s / %s | %s | %s | %.2f | %.3f | %.3f | %.0f |%s%s' % (
-                    photo_name, style_name, size_text, name, kept, distance, content, seconds,
+                lines.append('| %s / %s | %s | %s | %.2f | %.3f | %.3f | %.3f | %.0f |%s%s' % (
+                    photo_name, style_name, size_text, name, kept, distance, luminance, content,
+                    seconds,
                     '' if flicker is None else ' %.2f |' % flicker,
                     '' if not second_style else
                     ' - |' if to_second is None else ' %.3f |' % to_second))

@@ -13,9 +13,19 @@ def parser_flags():
             for option in action.option_strings if option.startswith('--') and option != '--help'}
 
 
-def test_readme_documents_every_flag_and_no_other():
-    documented = set(re.findall(r'`(--[a-z0-9-]+)', README))
-    assert documented == parser_flags()
+def test_the_flag_reference_is_current_and_the_readme_names_no_other_flag():
+    """docs/cli.md is generated from the settings; every flag a document names exists."""
+    import art.app.arguments  # pylint: disable=import-outside-toplevel
+    reference = (ROOT / 'docs' / 'cli.md').read_text()
+    assert reference == art.app.arguments.reference(), \
+        'docs/cli.md is out of date: python -m art.app.arguments > docs/cli.md'
+    assert set(re.findall(r'`(--[a-z0-9-]+)', reference)) == parser_flags()
+    # The README's flag rows and every run_art.py command in the documents name real flags.
+    for document in [README] + [path.read_text() for path in (ROOT / 'docs').glob('*.md')]:
+        lines = [line for line in document.splitlines()
+                 if 'run_art.py' in line or line.startswith('| `--')]
+        named = set(re.findall(r'(--[a-z][a-z0-9-]+)', '\n'.join(lines)))
+        assert named <= parser_flags() | {'--help'}, named - parser_flags()
 
 
 def test_no_help_text_or_readme_line_asks_to_retune_a_weight():

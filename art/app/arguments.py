@@ -122,6 +122,34 @@ def build_parser():
     return parser
 
 
+def _usage(action):
+    """`--flag VALUE` of an action as the reference names it."""
+    if action.nargs == 0:
+        return action.option_strings[0]
+    value = action.metavar or '{%s}' % ','.join(action.choices)
+    return '%s %s%s' % (action.option_strings[0], value, '...' if action.nargs == '+' else '')
+
+
+def reference():
+    """docs/cli.md: every flag of build_parser by group, with its help, as Markdown."""
+    parser = build_parser()
+    lines = ['# run_art.py: every flag', '',
+             'Generated from the settings (art/app/settings.py) and the modes by',
+             '`python -m art.app.arguments > docs/cli.md`; the suite checks that it is current.',
+             '`python run_art.py --help` prints the same.', '']
+    for group in parser._action_groups:  # pylint: disable=protected-access
+        actions = [action for action in group._group_actions  # pylint: disable=protected-access
+                   if action.option_strings != ['-h', '--help']]
+        if not actions:
+            continue
+        lines += ['## ' + ('general' if group.title == 'options' else group.title), '',
+                  '| flag | what it does |', '| --- | --- |']
+        lines += ['| `%s` | %s |' % (_usage(action), action.help.replace('%%', '%').replace(
+            '|', '\\|')) for action in actions]
+        lines.append('')
+    return '\n'.join(lines)
+
+
 def _preview_address(text):
     try:
         return address(text)
@@ -171,3 +199,7 @@ def _value_of(action, value):
                 item, ', '.join(repr(choice) for choice in action.choices)))
         parsed.append(item)
     return parsed if many else parsed[0]
+
+
+if __name__ == '__main__':
+    print(reference(), end='')

@@ -87,10 +87,9 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
     """Minimise loss (x -> f), whose gradient is gradient (x -> float64 array), from x0,
     yielding each new iterate x.
 
-    At most `maxiter` iterations; either function may raise StopOptimization
-    to end sooner. `bounds` is a pair of arrays (lower, upper) like x0, or
-    None; `tolerance` is scipy's ftol (None: scipy's own). Returns scipy's message when the optimizer ends by
-    itself. Closing
+    At most `maxiter` iterations; either function may raise StopOptimization to end sooner.
+    `bounds` is a pair of arrays (lower, upper) like x0, or None; `tolerance` is scipy's ftol
+    (None: scipy's own). Returns scipy's message when the optimizer ends by itself. Closing
     the generator stops the worker (a stop does not wait for its evaluation).
 
     The two are handed to scipy apart, not as one function with jac=True:
@@ -112,9 +111,8 @@ def lbfgs_iterates(loss, gradient, x0, maxiter, bounds=None, history=LBFGS_HISTO
                 _stoppable(loss, stop), x0, jac=_stoppable(gradient, stop), method='L-BFGS-B',
                 callback=callback, bounds=None if bounds is None else scipy.optimize.Bounds(*bounds),
                 # gtol 0: an absolute gradient threshold means nothing across objectives.
-                options={'maxiter': maxiter, 'maxfun': np.iinfo(np.int32).max,
-                         'maxcor': history, 'gtol': 0.0,
-                         **({} if tolerance is None else {'ftol': tolerance})})
+                options={'maxiter': maxiter, 'maxfun': np.iinfo(np.int32).max, 'maxcor': history,
+                         'gtol': 0.0, **({} if tolerance is None else {'ftol': tolerance})})
             outbox.put(('done', result.message))
         except StopOptimization as reason:
             outbox.put(('done', str(reason)))
@@ -218,17 +216,13 @@ def lbfgs(painting: 'Evaluator', initial_image, iterations, max_evaluations=None
           lbfgs_tolerance=None):
     """Yield Iterates 0..iterations of scipy's L-BFGS-B on `painting` from initial_image.
 
-    With `pixel_bounds`, pixels stay within 0..255 once the mean is added back. With
-    `max_evaluations`, no more loss+gradient evaluations are spent; with `patience`, L-BFGS
-    stops when an iteration after the first needs more. `lbfgs_history` is the number of
-    correction pairs L-BFGS keeps (scipy's maxcor), `lbfgs_tolerance` the relative reduction
-    of the loss at which it ends (scipy's ftol; None: scipy's own). The keyword-only options are the
-    settings of that name (art.app.settings, Setting.reaches). The result is left in the painting's
-    variable.
-
-    NumPy's and SciPy's BLAS run on `blas_threads` threads (None: as they are) while this
-    runs: L-BFGS-B's vector operations are memory-bound, and idle BLAS workers spinning
-    after each one take the cores from TensorFlow's threads (bench/RESULTS.md measures it).
+    With `max_evaluations`, no more loss+gradient evaluations are spent; with `patience`,
+    L-BFGS stops when an iteration after the first needs more. The result is left in the
+    painting's variable. The keyword-only options are the settings of their names
+    (art.app.settings): pixels kept within 0..255, scipy's maxcor and ftol (None: scipy's).
+    NumPy's and SciPy's BLAS run on `blas_threads` threads (None: as they are) meanwhile:
+    idle BLAS workers spinning after L-BFGS-B's memory-bound vector operations take the
+    cores from TensorFlow's threads (bench/RESULTS.md measures it).
     """
     x0 = np.asarray(initial_image, dtype=np.float64).ravel()
     limits = bounds_of(painting.shape) if pixel_bounds else None
@@ -289,8 +283,7 @@ def worth_its_noise(totals, float32_total, window, share):
 
 def _one_precision(painting: 'Evaluator', initial_image, iterations, max_evaluations,
                    patience=None, **options):
-    """Iterates of the painting's optimizer from initial_image, in its present precision;
-    `options` are L-BFGS's (Adam's learning rate is the painting's)."""
+    """Iterates of the painting's optimizer from initial_image in its present precision."""
     if painting.optimizer == 'adam':
         return adam(painting, initial_image, iterations)
     return lbfgs(painting, initial_image, iterations, max_evaluations=max_evaluations,
@@ -399,9 +392,8 @@ def counted_after(iterates, done):
 
 def optimize(painting: 'Evaluator', initial_image, iterations, max_evaluations=None,
              policy=None, **options):
-    """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam'), finished
-    in float32 when the painting starts in another precision (switching by `policy`);
-    `options` are the optimizer's own (lbfgs's keyword-only ones)."""
+    """Iterates of the optimizer the painting was built for ('lbfgs' or 'adam', with lbfgs's
+    keyword-only `options`), finished in float32 as `policy` says (in_phases)."""
     if painting.precision != FINISH_PRECISION:
         return in_phases(painting, initial_image, iterations, max_evaluations, policy,
                          **options)

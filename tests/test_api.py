@@ -65,3 +65,14 @@ def test_progress_sees_every_iteration_and_bad_settings_are_errors(tmp_path, sma
         art.paint(**dict(small, content=art.read_rgb(examples.CONTENT)),
                   output=str(tmp_path / 'p.png'))
     assert (tmp_path / 'p-inputs' / 'content.png').read_bytes() == b'mine'
+
+
+def test_paint_paints_a_clip_into_a_folder_and_asks_for_an_output(tmp_path, small, clip_files):
+    clip = dict(small, content=str(clip_files / 'frames'), style=str(clip_files / 'style.png'),
+                scales=[1], frames=(1, 2), iterations=3, frame_iterations=2)
+    with pytest.raises(art.JobError, match='give output='):
+        art.paint(**clip)
+    painted = art.paint(**clip, output=str(tmp_path / 'painted'))
+    assert painted.pixels is None and painted.status == 'done'
+    assert len(painted.record['frames']) == 2
+    assert len(list((tmp_path / 'painted').glob('*.png'))) == 2

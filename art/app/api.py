@@ -24,7 +24,7 @@ from art.app.job import Job, JobError
 from art.app.job_files import check_files
 from art.app.resolving import resolve
 from art.app.settings import PICTURE, SETTING, SETTINGS
-from art.io import files
+from art.io import files, video
 
 # The settings whose values may be pictures.
 PICTURES = tuple(setting.name for setting in SETTINGS if setting.reads == PICTURE)
@@ -133,6 +133,9 @@ def paint(*, progress=None, say=None, **settings):
             settings[name] = [settings[name]]
     with tempfile.TemporaryDirectory(prefix='art-') as scratch:
         output = settings.get('output')
+        content = settings.get('content')
+        if output is None and isinstance(content, (str, os.PathLike)) and video.is_clip(content):
+            raise JobError('a clip paints into a video or a folder: give output=')
         if output is None:
             settings['output'] = os.path.join(scratch, 'painting.png')
         folder = scratch if output is None else os.path.splitext(str(output))[0] + '-inputs'
@@ -142,8 +145,6 @@ def paint(*, progress=None, say=None, **settings):
             os.makedirs(folder, exist_ok=True)
             settings = _write_pictures(settings, folder)
         job = job_of({setting.name: settings.get(setting.name) for setting in SETTINGS})
-        if job.is_clip and output is None:
-            raise JobError('a clip paints into a video or a folder: give output=')
         kind = 'clip' if job.is_clip else 'painting'
         board = _Watched(kind, progress) if progress else Board(kind)
         runner.run(job, say, board=board)

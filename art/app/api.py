@@ -75,11 +75,12 @@ class _Watched(Board):
         self.progress(Step(*row[:6], jpeg=image_source))
 
 
-def job_of(settings):
+def job_of(settings, writes=True):
     """The checked Job of `settings` ({name: value or None}): resolved (art.app.resolving),
-    validated, and its files checked before any slow work."""
+    validated, and its files checked before any slow work (its outputs too, with
+    `writes`). The command line's Job is made here too."""
     job = resolve(settings)
-    check_files(job)
+    check_files(job, writes=writes)
     return job
 
 
@@ -89,7 +90,8 @@ def _is_picture(value):
 
 def _write_pictures(given, folder):
     """`given` with each picture (a PIL image or an array) written as a PNG into `folder`
-    and named by its path; paths pass through. JobError for a file already there."""
+    (made for the first) and named by its path; paths pass through. JobError for a file
+    already there."""
     written = dict(given)
     for name in PICTURES:
         value = given.get(name)
@@ -106,6 +108,7 @@ def _write_pictures(given, folder):
                                                       '-%d' % number if many else ''))
             if os.path.exists(path):
                 raise JobError('%s: %s is there already; give another output' % (name, path))
+            os.makedirs(folder, exist_ok=True)
             files.save_rgb(path, np.asarray(item.convert('RGB') if hasattr(item, 'convert')
                                             else item, np.uint8))
             paths.append(path)
@@ -121,8 +124,9 @@ def paint(*, progress=None, say=None, **settings):
     with each line the command line would print; default: silent). Pictures given as
     arrays or PIL images are written as PNGs into OUTPUT-inputs beside `output`
     (content.png, style-1.png, style-masks-1.png, ...), so that its record replays, or
-    into a folder that is gone afterwards when no output is given. Raises JobError (a ValueError) for settings that cannot be painted, and
-    the command line's errors for files (ImageError, WeightsError, ...)."""
+    into a folder that is gone afterwards when no output is given. Raises JobError (a
+    ValueError) for settings that cannot be painted, and the command line's errors for
+    files (ImageError, WeightsError, ...)."""
     from art.app import runner  # pylint: disable=import-outside-toplevel
     unknown = sorted(set(settings) - set(SETTING))
     if unknown:
@@ -138,12 +142,8 @@ def paint(*, progress=None, say=None, **settings):
             raise JobError('a clip paints into a video or a folder: give output=')
         if output is None:
             settings['output'] = os.path.join(scratch, 'painting.png')
-        folder = scratch if output is None else os.path.splitext(str(output))[0] + '-inputs'
-        if any(_is_picture(settings.get(name)) or (
-                SETTING[name].plural and isinstance(settings.get(name), (list, tuple))
-                and any(map(_is_picture, settings[name]))) for name in PICTURES):
-            os.makedirs(folder, exist_ok=True)
-            settings = _write_pictures(settings, folder)
+        settings = _write_pictures(settings, scratch if output is None
+                                   else os.path.splitext(str(output))[0] + '-inputs')
         job = job_of({setting.name: settings.get(setting.name) for setting in SETTINGS})
         kind = 'clip' if job.is_clip else 'painting'
         board = _Watched(kind, progress) if progress else Board(kind)

@@ -14,11 +14,10 @@ from tqdm import tqdm
 
 from art.app.job import flag
 from art.app.settings import INPUT_PATHS
-from art.app.resolving import resolve
+from art.app.api import job_of
 from art.app.arguments import build_parser, job_settings
 from art.app.board import Board
 from art.app.errors import EXIT_FAILED, EXPECTED_ERRORS, STOPS, UsageError, Terminated, ending_of
-from art.app.job_files import check_files
 from art.io.files import WriteError, signals_deferred
 from art.app.verification import IMAGE_TOLERANCE, LOSS_TOLERANCE
 from art.engine.stops import leave
@@ -96,8 +95,7 @@ def dispatch(args, say):
         with watching(args.preview, 'batch', say) as board:
             return batch.run_batch(args.batch, job_settings(args), args.out_dir, say, args.ray,
                                    board)
-    job = resolve(job_settings(args))
-    check_files(job, writes=not args.explain)
+    job = job_of(job_settings(args), writes=not args.explain)
     if args.explain:
         return runner.explain(job, say)
     with watching(args.preview, 'clip' if job.is_clip else 'painting', say) as board:

@@ -129,6 +129,19 @@ def measure(features, photo, style, painting, second=None, halves=False):
             None if second is None else style_distance(features, right, second))
 
 
+def trajectory_rows(features, label, photo, style, checkpoints, kept, distance):
+    """Markdown rows measuring each checkpoint, and whether its structure kept and style
+    distance are within 5% of the finished painting's (`kept`, `distance`)."""
+    rows = []
+    for iteration, evaluations, seconds, pixels in checkpoints:
+        at_kept, at_distance = measure(features, photo, style, pixels)[:2]
+        close = abs(at_kept - kept) <= 0.05 * kept and abs(at_distance - distance) <= 0.05 * distance
+        rows.append('| %s | %d | %d | %.0f | %.2f | %.3f | %s |' % (
+            label, iteration, evaluations, seconds, at_kept, at_distance,
+            'yes' if close else 'no'))
+    return rows
+
+
 def half_masks(folder, height, width):
     """{'left': path, 'right': path} of white-on-black masks of the picture's halves."""
     paths = {}
@@ -141,7 +154,8 @@ def half_masks(folder, height, width):
 
 
 def paint(folder, name, photo, style, size, flags, second):
-    """run_art.py on the pair, `second` the style `{style2}` names: (painting, seconds)."""
+    """run_art.py on the pair, `second` the style `{style2}` names: (painting, seconds,
+    checkpoints), the checkpoints [(iteration, evaluations, seconds, pixels)] its record lists."""
     height, width = size
     paths = []
     for label, pixels in (('photo', photo), ('style', style), ('style2', second)):
@@ -155,7 +169,12 @@ def paint(folder, name, photo, style, size, flags, second):
                '--height', str(height), '--seed', '1', '--output', output, *flags]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    return files.read_rgb(output), time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    with open(os.path.join(folder, name + '.json')) as record:
+        checkpoints = [(entry['iteration'], entry['evaluations'], entry['seconds'],
+                        files.read_rgb(entry['path']))
+                       for entry in json.load(record)['checkpoints']]
+    return files.read_rgb(output), seconds, checkpoints
 
 
 def centred(pixels, aspect):
@@ -229,6 +248,9 @@ def main(argv=None):
     parser.add_argument('--clip', action='store_true',
                         help='paint a clip instead: the camera panning over each photo, six '
                              'frames; the table adds the mean temporal error (levels)')
+    parser.add_argument('--trajectory', action='store_true',
+                        help="measure each painting's checkpoints too (every 100 iterations "
+                             'unless the flags say otherwise): trajectory.md')
     parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'quality'))
     arguments = parser.parse_args(argv)
     settings = [(name, tuple(shlex.split(flags))) for name, _, flags in
@@ -243,6 +265,8 @@ def main(argv=None):
              + (' second style distance |' if second_style else ''),
              '|---|---|---|---|---|---|---|---|' + ('---|' if arguments.clip else '')
              + ('---|' if second_style else '')]
+    trajectory = ['| pair | size | setting | iteration | evaluations | seconds | structure kept '
+                  '| style distance | within 5% of the end |', '|---|---|---|---|---|---|---|---|---|']
     for size_text in arguments.sizes:
         width, height = (int(side) for side in size_text.split('x'))
         rows = []
@@ -262,8 +286,8 @@ def main(argv=None):
                         painting, shot, flicker, seconds = paint_clip(
                             folder, photo, style, (height, width), flags)
                     else:
-                        painting, seconds = paint(folder, 'painting', photo, style,
-                                                  (height, width), flags, second)
+                        painting, seconds, checkpoints = paint(
+                            folder, 'painting', photo, style, (height, width), flags, second)
                         shot, flicker = photo, None
                 Image.fromarray(painting).save(os.path.join(arguments.out, '%s-%s-%s.png' % (
                     photo_name, size_text, name)))
@@ -278,11 +302,19 @@ def main(argv=None):
                     '' if not second_style else
                     ' - |' if to_second is None else ' %.3f |' % to_second))
                 print(lines[-1], flush=True)
+                if arguments.trajectory and not arguments.clip:
+                    trajectory += trajectory_rows(
+                        features, '%s / %s | %s | %s' % (photo_name, style_name, size_text, name),
+                        photo, style, checkpoints, kept, distance)
+                    print('\n'.join(trajectory[-len(checkpoints):]), flush=True)
                 row.append(painting)
             rows.append(row)
         sheet(rows).save(os.path.join(arguments.out, 'quality-%s.png' % size_text))
     with open(os.path.join(arguments.out, 'quality.md'), 'w') as table:
         table.write('\n'.join(lines) + '\n')
+    if arguments.trajectory:
+        with open(os.path.join(arguments.out, 'trajectory.md'), 'w') as table:
+            table.write('\n'.join(trajectory) + '\n')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,5 @@
-"""The README's figures of issue 24, painted on the 8-bit VGG-19 (or another network) and
-labelled with it: `python bench/figures.py [--out docs/figures] [--weights vgg19-8bit]`.
+"""The figures of docs/styling.md and docs/video.md (issue 24), painted on the 8-bit VGG-19
+(or another network) and labelled with it: `python bench/figures.py [--out docs/figures] [--weights vgg19-8bit]`.
 
 - regions.png: the contact sheet of a two-region painting (the example harbour, the
   example strokes on the left and the same strokes with their colours turned on the

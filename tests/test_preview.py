@@ -146,7 +146,7 @@ def test_the_page_shows_the_painting_grow_saves_and_stops_it(tmp_path, synthetic
         assert checkpoint.exists() and checkpoint.parent == tmp_path / 'output'
         shot = tmp_path / 'preview.png'
         page.screenshot(path=str(shot), full_page=True)
-        if os.environ.get('ART_SCREENSHOT'):  # the README's figure
+        if os.environ.get('ART_SCREENSHOT'):  # docs/live-page.md's figure
             shutil.copy(shot, os.environ['ART_SCREENSHOT'])
         page.click('#stop')
         code, stderr = run.finish()

@@ -274,7 +274,7 @@ def test_one_line_errors_for_mode_misuse(tmp_path):
 def test_other_kernels_agree_on_the_first_evaluation_and_say_why_later_ones_drift(copy):
     """Replayed with oneDNN switched (off where the recording had it on, on where off) and
     on one core, the start's losses agree to 1e-6; the table names what differs. (How far
-    L-BFGS then drifts is measured in the README.)"""
+    L-BFGS then drifts is measured in docs/reproduce.md.)"""
     recorded = read_record(str(copy / 'out' / 'p.json'))['environment']['cpu']['onednn']
     script = ('import json, art; report = art.verify(%r); '
               'print(json.dumps([[c.what, c.error] for c in report.checks])); '

@@ -4,7 +4,7 @@ A record holds the Job (every setting resolved), checksums of the inputs and
 the weights, the environment the painting was made in, the outcome, and the
 losses after every iteration. The run writes it atomically when it starts, at
 every checkpoint and at the end, so an interrupted or failed run leaves one too.
-The README's "Reproducing and verifying a painting" documents the format.
+docs/reproduce.md documents the format.
 """
 import collections
 import hashlib

@@ -66,7 +66,7 @@ class VerifyReport:
             if any(key in KERNEL_KEYS for key, _, _ in self.environment):
                 lines.append('note: other kernels or threads round differently; an evaluation '
                              'agrees to about 1e-7, but L-BFGS magnifies the difference, so '
-                             'later losses and the image drift (see the README)')
+                             'later losses and the image drift (see docs/reproduce.md)')
         else:
             lines.append('environment: the same as recorded')
         lines.append('%s: %d of %d checks within limits' % (

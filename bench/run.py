@@ -399,7 +399,6 @@ def worker_loop(options):
 def run_art_iterations(size, iterations):
     """run_art.py as a user runs it, in a fresh interpreter: its whole wall time, and the
     median seconds of its iterations that cost one evaluation, read from its loss log."""
-    from art.app.record import TRAJECTORY_COLUMNS
     height, width = parse_size(size)
     with tempfile.TemporaryDirectory() as folder:
         log = os.path.join(folder, 'losses.csv')
@@ -411,8 +410,8 @@ def run_art_iterations(size, iterations):
                        check=True, capture_output=True)
         wall = time.perf_counter() - began
         with open(log, encoding='utf-8') as handle:
-            rows = [dict(zip(TRAJECTORY_COLUMNS, line.split(',')))
-                    for line in handle.read().splitlines()[2:]]
+            lines = handle.read().splitlines()
+            rows = [dict(zip(lines[1].split(','), line.split(','))) for line in lines[2:]]
     steps = [float(now['seconds']) - float(before['seconds'])
              for before, now in zip(rows, rows[1:])
              if int(now['evaluations']) - int(before['evaluations']) == 1]

@@ -32,6 +32,9 @@ def test_a_clip_becomes_a_video_of_its_frames_rate_and_sound(tmp_path, clip_file
     assert [frame['iterations'] for frame in record['frames']] == [8] + [4] * (FRAMES - 1)
     assert record['frames'][0]['temporal_error'] is None
     assert all(frame['temporal_error'] >= 0 for frame in record['frames'][1:])
+    # Each frame's losses by group: the temporal loss from the second frame on.
+    assert 'temporal_loss' not in record['frames'][0]
+    assert all(frame['temporal_loss'] > 0 for frame in record['frames'][1:])
     for index, frame in enumerate(record['frames']):
         assert frame['sha256'] == files.file_sha256(
             video.frame_path(str(tmp_path / 'out-frames'), index))

@@ -54,11 +54,12 @@ def test_explain_describes_a_tiled_job_too(tmp_path, synthetic_files):
     assert 'Total loss (eq. 7): 1 * content + 3 * style + 0.5 * tv' in out
     assert re.search(r'^Ops: \d+, all built before optimizing; graphs finalized: True\.$', out,
                      re.M)
-    tiled = re.search(r'content ([\d.e+]+), style ([\d.e+]+), total ([\d.e+]+)', out).groups()
+    # Every group's loss, total variation's too.
+    evaluation = r'content ([\d.e+]+), style ([\d.e+]+), tv ([\d.e+]+), total ([\d.e+]+)'
+    tiled = re.search(evaluation, out).groups()
     whole = run_here(*args, '--tile-size', 0, cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
-    untiled = re.search(r'content ([\d.e+]+), style ([\d.e+]+), total ([\d.e+]+)',
-                        whole.stdout).groups()
+    untiled = re.search(evaluation, whole.stdout).groups()
     # The report prints 4 digits: equal but where the last one rounds the other way.
     np.testing.assert_allclose([float(value) for value in tiled],
                                [float(value) for value in untiled], rtol=2e-3)
@@ -94,7 +95,8 @@ def test_sheet_lays_out_labelled_thumbnails(tmp_path):
 
 def test_loss_curve_handles_zero_losses(tmp_path):
     path = tmp_path / 'curve.png'
-    drawn = pictures.loss_curve(str(path), np.arange(5), np.zeros(5), np.ones(5), np.ones(5))
+    drawn = pictures.loss_curve(str(path), np.arange(5), {
+        'content': np.zeros(5), 'style': np.ones(5), 'total': np.ones(5)})
     assert drawn is True
     assert iio.imread(path).shape[:2] == (400, 640)
 

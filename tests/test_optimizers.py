@@ -7,6 +7,7 @@ import tensorflow as tf
 
 import art
 from art.network.layers import CONV_LAYERS
+from art.engine.evaluator import Losses
 from art.engine.optimizers import bounds_of, optimize
 
 tf1 = tf.compat.v1
@@ -277,7 +278,7 @@ def test_x_that_round_to_one_image_are_evaluated_once_and_kept_in_float32():
 
         def evaluate(self, image):
             self.evaluations += 1
-            return 0.0, 0.0, np.float32(np.sum(image ** 2)), 2 * image
+            return Losses((0.0, 0.0, np.float32(np.sum(image ** 2)), 2 * image), {})
 
     painting = Quadratic()
     objective = LbfgsObjective(painting)
@@ -304,7 +305,8 @@ class IllConditioned:
 
     def evaluate(self, image):
         self.during_evaluation()
-        return 0.0, 0.0, np.float32(np.sum(self.scales * image ** 2)), 2 * self.scales * image
+        return Losses((0.0, 0.0, np.float32(np.sum(self.scales * image ** 2)),
+                       2 * self.scales * image), {})
 
     def assign(self, image):
         pass

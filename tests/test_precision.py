@@ -11,6 +11,7 @@ from tensorflow.core.protobuf import rewriter_config_pb2
 import art
 import art.engine.painting as painting_module
 from art.engine import cpu, optimizers
+from art.engine.evaluator import Losses
 from art.engine.painting import Painting, session_config, session_configs
 from art.engine.tiling import TiledPainting
 from art.app.record import read_record
@@ -178,9 +179,10 @@ class LowInBfloat16(Painting):
     bfloat16 loss below float32's does at the switch."""
 
     def evaluate(self, image):
-        *values, = super().evaluate(image)
+        losses = super().evaluate(image)
         scale = 0.5 if self.precision == 'bfloat16' else 1.0
-        return tuple(np.float32(scale) * value for value in values)
+        return Losses(tuple(np.float32(scale) * value for value in losses),
+                      {group: scale * value for group, value in losses.groups.items()})
 
 
 def test_a_run_ended_by_a_switch_starts_afresh_in_the_new_phase(tiny, noisy_at_two):

@@ -123,7 +123,7 @@ def iteration_shown(page):
 
 
 def test_the_page_shows_the_painting_grow_saves_and_stops_it(tmp_path, synthetic_files, browser):
-    with watch(tmp_path, *long_painting(synthetic_files)) as run:
+    with watch(tmp_path, *long_painting(synthetic_files), '--tv-weight', 0.1) as run:
         page = browser.new_page(viewport={'width': 1240, 'height': 900})
         page.goto(run.url)
         page.wait_for_function("Number(document.querySelector('#painting').dataset.version) > 0")
@@ -134,6 +134,8 @@ def test_the_page_shows_the_painting_grow_saves_and_stops_it(tmp_path, synthetic
         page.wait_for_function("(i) => parseInt(document.querySelector('#iteration')"
                                ".textContent) > i + 2", arg=first)
         assert int(page.get_attribute('#curve', 'data-points')) > 3
+        # A line for each group of the objective, total variation's too.
+        assert page.get_attribute('#curve', 'data-lines') == 'content style tv total'
         assert 'of 100000' in page.inner_text('#iteration')
         assert page.inner_text('#precision') in ('float32', 'bfloat16')
         assert page.inner_text('#tiles') == 'untiled'
@@ -241,6 +243,8 @@ def test_a_clip_page_counts_the_frames_and_saves_one(tmp_path, clip_files, synth
         code, stderr = run.finish()
         assert code == 0, stderr
         assert page.inner_text('#frames') == '6 of 6 done'
+        # The last frame's curve has the temporal loss, which the first frame has not.
+        assert page.get_attribute('#curve', 'data-lines') == 'content style temporal total'
         assert sorted(page.locator('#downloads a').all_inner_texts()) == [
             'download out.json', 'download out.mp4']
     path = re.search(r'frame (\d+), iteration \d+ -> (\S+) \(Save now', saved)

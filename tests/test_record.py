@@ -14,7 +14,8 @@ import tensorflow as tf
 import art
 import art.app.cli
 from art.engine import cpu
-from art.app.record import read_record, write_record
+from art.app.progress import curve_of
+from art.app.record import read_record, trajectory, write_record
 from helpers import ROOT, RUN_ART, one_line_error, paint, read_log, running
 
 
@@ -396,3 +397,34 @@ def test_a_record_from_before_the_objective_setting_verifies_as_art_py(tmp_path,
     write_record(str(path), record)
     code, out, _ = paint(capsys, '--verify', path)
     assert code != 0 and 'FAILED' in out, out
+
+
+def test_every_group_of_the_objective_is_logged_recorded_drawn_and_verified(tmp_path, capsys,
+                                                                          synthetic_files):
+    """Total variation's loss beside content and style: a column of the loss log and the
+    trajectory, in each checkpoint, the outcome, the last line and the curve, and checked
+    by --verify, which fails when only the recorded total variation is changed."""
+    path = tmp_path / 'a.json'
+    code, out, _ = paint(capsys, '--weights', synthetic_files['old'], '--width', 32,
+                         '--iterations', 3, '--seed', 2, '--tv-weight', 0.5, '--checkpoint-every',
+                         1, '--loss-log', tmp_path / 'log.csv', '--output', tmp_path / 'a.png')
+    assert code == 0, out
+    columns = 'iteration,evaluations,seconds,content,style,tv,total,precision'
+    assert (tmp_path / 'log.csv').read_text().splitlines()[1] == columns
+    record = read_record(str(path))
+    assert record['trajectory']['columns'] == columns.split(',')
+    rows = trajectory(record)
+    for row in rows:  # the total is the groups' weighted sum: content 1, style 3, tv 0.5
+        assert row['tv'] > 0
+        np.testing.assert_allclose(row['total'], row['content'] + 3 * row['style']
+                                   + 0.5 * row['tv'], rtol=1e-5)
+    assert record['outcome']['tv_loss'] == rows[-1]['tv']
+    assert [entry['tv'] for entry in record['checkpoints']] == [row['tv'] for row in rows]
+    assert ', tv %.4g, total' % rows[-1]['tv'] in out
+    assert list(curve_of(rows)[1]) == ['content', 'style', 'tv', 'total']
+    code, out, _ = paint(capsys, '--verify', path)
+    assert code == 0 and 'PASSED' in out, out
+    record['checkpoints'][1]['tv'] *= 1.01
+    write_record(str(path), record)
+    code, out, _ = paint(capsys, '--verify', path)
+    assert code == 1 and 'FAILED' in out, out

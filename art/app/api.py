@@ -15,13 +15,14 @@ import inspect
 import json
 import os
 import tempfile
-from typing import Callable, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
 from art.app.board import Board
 from art.app.job import Job, JobError
 from art.app.job_files import check_files
+from art.app.record import loss_names
 from art.app.resolving import resolve
 from art.app.settings import PICTURE, SETTING, SETTINGS
 from art.io import files, video
@@ -39,6 +40,7 @@ class Step:
     content_loss: float
     style_loss: float
     total_loss: float
+    losses: Dict[str, float]  # every group's loss and the total (tv, temporal, ...)
     jpeg: Callable[[], bytes]  # the live page's JPEG of this iteration, made when called
 
 
@@ -52,6 +54,7 @@ class Painted:
     content_loss: float
     style_loss: float
     total_loss: float
+    losses: Dict[str, float]  # every group's loss and the total, as the record's outcome
     status: str
     record: dict
     job: Job
@@ -72,7 +75,9 @@ class _Watched(Board):
 
     def add_row(self, row, image_source=None, **values):
         super().add_row(row, image_source, **values)
-        self.progress(Step(*row[:6], jpeg=image_source))
+        self.progress(Step(row['iteration'], row['evaluations'], row['seconds'], row['content'],
+                           row['style'], row['total'], {name: row[name] for name in
+                                                        loss_names(row)}, image_source))
 
 
 def job_of(settings, writes=True):
@@ -152,8 +157,10 @@ def paint(*, progress=None, say=None, **settings):
             record = json.load(record_file)
         outcome = record['outcome']
         pixels = None if job.is_clip else files.read_rgb(job.output)
-        return Painted(pixels, outcome.get('content_loss'), outcome.get('style_loss'),
-                       outcome.get('total_loss'), outcome.get('status'), record, job, output)
+        losses = {name: outcome.get(name + '_loss')
+                  for name in loss_names(record['trajectory']['columns'])}
+        return Painted(pixels, losses['content'], losses['style'], losses['total'], losses,
+                       outcome.get('status'), record, job, output)
 
 
 def _signature():

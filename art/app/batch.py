@@ -123,6 +123,8 @@ def summary(entries, outcomes, seconds):
                      **{key: result.get(key) for key in ('iterations', 'evaluations',
                                                          'content_loss', 'style_loss',
                                                          'total_loss', 'seconds')},
+                     # The objective's other groups' losses (tv_loss, ...), as the record's.
+                     **{key: value for key, value in result.items() if key.endswith('_loss')},
                      'settings': entry.job.to_dict()})
     counts = collections.Counter(row['status'] for row in rows)
     return {'format': 'art-batch-summary', 'jobs': rows, 'counts': dict(counts),

@@ -94,12 +94,16 @@ class Board:
             self._touch()
 
     def add_row(self, row, image_source=None, **values):
-        """One iteration: its loss row [iteration, evaluations, seconds, content, style,
-        total], the painting's values that changed, and a function giving its image's JPEG
-        bytes (called only if a page asks)."""
+        """One iteration: its trajectory row ({column: value}: iteration, evaluations,
+        seconds, each group's loss, total, precision), the painting's values that changed,
+        and a function giving its image's JPEG bytes (called only if a page asks). The page
+        gets the row's values but precision, and the painting's `columns` naming them."""
         with self._changed:
-            self.rows.append(list(row))
-            self.painting.update(values, iteration=row[0], evaluations=row[1], seconds=row[2])
+            shown = [column for column in row if column != 'precision']
+            self.rows.append([row[column] for column in shown])
+            self.painting.update(values, iteration=row['iteration'],
+                                 evaluations=row['evaluations'], seconds=row['seconds'],
+                                 columns=shown)
             if image_source is not None:
                 self._image = (self.version + 1, image_source)
             self._touch()

@@ -18,7 +18,8 @@ from art.app.board import jpeg, painting_values
 from art.app.errors import EXIT_FAILED, STOPS, UsageError, ending_of
 from art.app.flow_cache import FlowCache
 from art.app.progress import downloads, saved_checkpoint
-from art.app.record import RecordError, TrajectoryRow, read_record, write_record
+from art.app.record import (RecordError, group_losses, read_record, trajectory_columns,
+                            trajectory_row, write_record)
 from art.engine import stylize
 from art.engine.clip import FramePainter, as_saved, carried
 from art.engine.optimizers import NonFiniteLoss
@@ -104,11 +105,9 @@ class ClipProgress:
             with files.signals_deferred():  # a stop raised inside tqdm's locks breaks them
                 self.frame_bar.update(1)
                 self.frame_bar.set_postfix(total='%.4g' % iterate.total_loss)
-        row = TrajectoryRow(
-            iterate.iteration, iterate.evaluations, round(time.time() - self.began, 3),
-            float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss),
-            iterate.precision)
-        self.board.add_row(row[:6], lambda: jpeg(self.job.picture(iterate.image, self.frame)),
+        row = trajectory_row(trajectory_columns(iterate.groups), iterate,
+                             time.time() - self.began)
+        self.board.add_row(row, lambda: jpeg(self.job.picture(iterate.image, self.frame)),
                            precision=iterate.precision)
         if self.board.take_save():
             path = self.job.beside_output('frame%d-%d' % (self.index + 1, iterate.iteration),
@@ -124,9 +123,7 @@ class ClipProgress:
         self.frame_bar.close()
         self.record['frames'].append({
             'frame': index + 1, 'iterations': last.iteration, 'evaluations': last.evaluations,
-            'seconds': round(seconds, 3), 'content_loss': float(last.content_loss),
-            'style_loss': float(last.style_loss), 'total_loss': float(last.total_loss),
-            'temporal_error': flicker,
+            'seconds': round(seconds, 3), **group_losses(last), 'temporal_error': flicker,
             'sha256': files.file_sha256(video.frame_path(self.job.frames_folder, index))})
         self.finish_outcome('running')
         self.bar.update(1)

@@ -6,27 +6,28 @@ import time
 import numpy as np
 
 from art.app.board import jpeg, painting_values
-from art.app.record import TRAJECTORY_COLUMNS, TrajectoryRow, write_record
+from art.app.record import (group_losses, loss_names, trajectory_columns, trajectory_row,
+                            write_record)
 from art.app.errors import EXIT_FAILED, UsageError
 from art.io import colors, files, images, sheets
 
 
 
 class LossLog:
-    """The loss log: a CSV row per iteration, written and flushed as it comes.
+    """The loss log: a CSV row per iteration, written and flushed as it comes; its columns
+    (the trajectory's: the objective's groups) in the line before the first row.
 
     `tail -f` shows a run's progress; a crash leaves every row written before it.
     """
 
     def __init__(self, path, weights_note):
-        self.path, self.handle = path, None
+        self.path, self.handle, self.columns = path, None, None
         if path:
             try:
                 self.handle = open(path, 'w', encoding='utf-8')  # pylint: disable=consider-using-with
             except OSError as error:
                 raise files.WriteError(path, files.reason_of(error), 'loss log') from None
-            self._write('# art loss log; weights: %s\n%s\n' % (
-                weights_note, ','.join(TRAJECTORY_COLUMNS)))
+            self._write('# art loss log; weights: %s\n' % weights_note)
 
     def _write(self, text):
         """Write and flush `text`; WriteError (a full disk) names the log."""
@@ -37,8 +38,16 @@ class LossLog:
             raise files.WriteError(self.path, files.reason_of(error), 'loss log') from None
 
     def add(self, row):
-        if self.handle:
-            self._write('%d,%d,%.3f,%.9g,%.9g,%.9g,%s\n' % tuple(row))
+        """Write a trajectory row ({column: value}), after its columns' line if first."""
+        if not self.handle:
+            return
+        if self.columns is None:
+            self.columns = tuple(row)
+            self._write(','.join(self.columns) + '\n')
+        self._write(','.join(
+            '%d' % value if column in ('iteration', 'evaluations') else '%.3f' % value
+            if column == 'seconds' else value if column == 'precision' else '%.9g' % value
+            for column, value in row.items()) + '\n')
 
     def close(self):
         """Close the log; what a full disk kept from it was reported when it was written."""
@@ -85,7 +94,7 @@ class Progress:
         self.started = time.time()
         self.content_pixels = images.resize_rgb(pictures.content, *job.size)
         self.inputs = sheet_inputs(job, pictures)
-        self.rows = []  # TrajectoryRows, into the record each time it is written
+        self.rows = []  # trajectory rows, into the record each time it is written
         self.thumbnails = []
         self.last = None
         try:
@@ -99,7 +108,7 @@ class Progress:
 
     def _write_record(self):
         """Write the record, with every row so far."""
-        self.record['trajectory']['rows'] = [list(row) for row in self.rows]
+        self.record['trajectory']['rows'] = [list(row.values()) for row in self.rows]
         write_record(self.job.record_path, self.record)
 
     def pixels(self, iterate):
@@ -109,8 +118,7 @@ class Progress:
     def _outcome(self, iterate, **more):
         self.record['outcome'].update(
             iterations=iterate.iteration, evaluations=iterate.evaluations,
-            seconds=round(time.time() - self.started, 3), content_loss=float(iterate.content_loss),
-            style_loss=float(iterate.style_loss), total_loss=float(iterate.total_loss), **more)
+            seconds=round(time.time() - self.started, 3), **group_losses(iterate), **more)
 
     def add(self, iterate):
         """Log an iterate; write it as a checkpoint, and the record, when its iteration is due."""
@@ -118,15 +126,15 @@ class Progress:
             self.say('iteration %d on: %s (until iteration %d: %s, total loss %.4g)' % (
                 iterate.iteration, iterate.precision, self.last.iteration, self.last.precision,
                 self.last.total_loss))
-        row = TrajectoryRow(
-            iterate.iteration, iterate.evaluations, round(time.time() - self.started, 3),
-            float(iterate.content_loss), float(iterate.style_loss), float(iterate.total_loss),
-            iterate.precision)
+        if not self.rows:
+            self.record['trajectory']['columns'] = list(trajectory_columns(iterate.groups))
+        row = trajectory_row(self.record['trajectory']['columns'], iterate,
+                             time.time() - self.started)
         self.last = iterate
         self.rows.append(row)
         self.log.add(row)
         height, width = np.shape(iterate.image)[1:3]
-        self.board.add_row(row[:6], lambda: jpeg(self.pixels(iterate)),
+        self.board.add_row(row, lambda: jpeg(self.pixels(iterate)),
                            precision=iterate.precision, scale='%dx%d' % (width, height))
         every = self.job.checkpoint_every
         asked = self.board.take_save()
@@ -185,9 +193,7 @@ class Progress:
         else:
             image_sha256 = files.file_sha256(self.job.output)
         attempt(sheets.contact_sheet, self.job.sheet_path, self.sheet_items(result))
-        drawn = attempt(sheets.loss_curve, self.job.curve_path, *(
-            np.array([getattr(row, name) for row in self.rows], dtype=np.float64)
-            for name in ('evaluations', 'content', 'style', 'total')))
+        drawn = attempt(sheets.loss_curve, self.job.curve_path, *curve_of(self.rows))
         self._outcome(last, status=status, reason=reason, image_sha256=image_sha256)
         attempt(self._write_record)
         self.board.end(status, reason, downloads(
@@ -201,9 +207,16 @@ class Progress:
 
 def saved_checkpoint(path, pixels, row, **more):
     """Write `pixels` to `path` as a checkpoint; its entry in the record's checkpoints (the
-    TrajectoryRow `row`, `more`, the path and its sha256)."""
+    trajectory row `row`, `more`, the path and its sha256)."""
     files.save_rgb(path, pixels)
-    return dict(row._asdict(), **more, path=path, sha256=files.file_sha256(path))
+    return dict(row, **more, path=path, sha256=files.file_sha256(path))
+
+
+def curve_of(rows):
+    """The loss curve's evaluations and {loss column: values} of trajectory rows."""
+    columns = loss_names(rows[0])
+    return (np.array([row['evaluations'] for row in rows], np.float64),
+            {column: np.array([row[column] for row in rows], np.float64) for column in columns})
 
 
 def downloads(*paths):
@@ -214,10 +227,12 @@ def downloads(*paths):
 def ending_line(job, last, how, seconds, drawn):
     """The run's last line: how it ended, its last Iterate, and where its files are (the
     loss curve drawn, not drawn for want of matplotlib (False), or not written (None))."""
-    return ('%s in %.1f s: %d iterations, %d evaluations; content %.4g, style %.4g, total %.4g '
-            '-> %s (record %s, contact sheet %s, %s)' % (
-                how, seconds, last.iteration, last.evaluations, last.content_loss,
-                last.style_loss, last.total_loss, job.output, job.record_path, job.sheet_path,
+    return ('%s in %.1f s: %d iterations, %d evaluations; %s -> %s (record %s, contact sheet '
+            '%s, %s)' % (
+                how, seconds, last.iteration, last.evaluations, ', '.join(
+                    '%s %.4g' % (name[:-len('_loss')], value)
+                    for name, value in group_losses(last).items()),
+                job.output, job.record_path, job.sheet_path,
                 'loss curve %s' % job.curve_path if drawn else
                 "no loss curve: pip install -e '.[plots]' for matplotlib"
                 if drawn is False else 'loss curve not written'))

@@ -6,7 +6,6 @@ losses after every iteration. The run writes it atomically when it starts, at
 every checkpoint and at the end, so an interrupted or failed run leaves one too.
 docs/reproduce.md documents the format.
 """
-import collections
 import hashlib
 import json
 import os
@@ -23,13 +22,44 @@ from art.network.weights import KNOWN_FILES
 
 FORMAT = 'art-record'
 VERSION = 1
-# Columns of the trajectory: one row per iteration, as the loss log has them;
-# `precision` is the arithmetic the row's losses were evaluated in.
+# Columns of the trajectory: one row per iteration, as the loss log has them; between
+# `style` and `total` come the objective's other groups (trajectory_columns); `precision`
+# is the arithmetic the row's losses were evaluated in.
 TRAJECTORY_COLUMNS = ('iteration', 'evaluations', 'seconds', 'content', 'style', 'total',
                       'precision')
-# One row of the trajectory (a record's rows from before `precision` are float32's).
-TrajectoryRow = collections.namedtuple('TrajectoryRow', TRAJECTORY_COLUMNS,
-                                       defaults=(FINISH_PRECISION,))
+# The columns of the losses: content and style always, the other groups before the total.
+LOSS_COLUMNS = ('content', 'style')
+
+
+def trajectory_columns(groups):
+    """The trajectory's columns for an objective of `groups` (Iterate.groups' keys): every
+    group's loss, content and style first, then the total; TRAJECTORY_COLUMNS where there
+    is no other group (every record from before groups)."""
+    others = tuple(group for group in groups or () if group not in LOSS_COLUMNS)
+    return TRAJECTORY_COLUMNS[:5] + others + TRAJECTORY_COLUMNS[5:]
+
+
+def loss_names(columns):
+    """The columns among a trajectory's `columns` that are losses (groups and total)."""
+    return [column for column in columns
+            if column not in ('iteration', 'evaluations', 'seconds', 'precision')]
+
+
+def group_losses(iterate):
+    """{GROUP_loss: value} of an Iterate: content, style, the objective's other groups and
+    the total, as an outcome or a clip's frame records them."""
+    row = trajectory_row(trajectory_columns(iterate.groups), iterate, 0)
+    return {'%s_loss' % name: row[name] for name in loss_names(row)}
+
+
+def trajectory_row(columns, iterate, seconds):
+    """The trajectory's row of an Iterate, `seconds` into the run, as {column: value}."""
+    groups = dict(iterate.groups or {}, content=iterate.content_loss,
+                  style=iterate.style_loss, total=iterate.total_loss)
+    row = {'iteration': iterate.iteration, 'evaluations': iterate.evaluations,
+           'seconds': round(seconds, 3), 'precision': iterate.precision}
+    return {column: row[column] if column in row else float(groups.get(column, 0.0))
+            for column in columns}
 
 
 class RecordError(ValueError):
@@ -97,8 +127,11 @@ def environment(session_config=None, precision=None):
 
 
 def trajectory(record):
-    """A record's trajectory as TrajectoryRows."""
-    return [TrajectoryRow(*row) for row in record['trajectory']['rows']]
+    """A record's trajectory as {column: value} rows (a row from before `precision` is
+    float32's)."""
+    columns = record['trajectory']['columns']
+    return [dict({'precision': FINISH_PRECISION}, **dict(zip(columns, row)))
+            for row in record['trajectory']['rows']]
 
 
 def new_record(job, inputs, weights, environment_now):

@@ -106,11 +106,11 @@ def report_lines(painting, start, job, weights_note, widths, needed):
     ops = sum(len(graph.get_operations()) for graph in graphs)
     lines.append('Ops: %d, all built before optimizing; graph%s finalized: %s.' % (
         ops, 's' if tiled else '', all(graph.finalized for graph in graphs)))
-    content, style, total, _ = painting.evaluate(start)
-    lines.append('One evaluation at the start (noise ratio %g): content %.4g, style %.4g, total '
-                 '%.4g; ops afterwards: %d.' % (job.noise_ratio, content, style, total,
-                                                sum(len(graph.get_operations())
-                                                    for graph in graphs)))
+    losses = painting.evaluate(start)
+    lines.append('One evaluation at the start (noise ratio %g): %s, total %.4g; ops '
+                 'afterwards: %d.' % (job.noise_ratio, ', '.join(
+                     '%s %.4g' % item for item in losses.groups.items()), losses[2],
+                     sum(len(graph.get_operations()) for graph in graphs)))
     flops = costs.evaluation_flops(height, width, [layer for layer, _ in job.style_layers],
                                    widths, painting.last_layer)
     lines.append('One evaluation costs %.1f GFLOP%s (forward %.1f, backward %.1f, Gram %.1f); '

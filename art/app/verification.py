@@ -17,12 +17,11 @@ import numpy as np
 from art.io import files
 from art.app import runner
 from art.app.job_files import check_files
-from art.app.record import (RecordError, check_inputs, environment_differences, read_record,
-                            recorded_job, trajectory)
+from art.app.record import (RecordError, check_inputs, environment_differences, loss_names,
+                            read_record, recorded_job, trajectory)
 
 LOSS_TOLERANCE = 1e-4
 IMAGE_TOLERANCE = 2
-LOSSES = ('content', 'style', 'total')
 # Environment keys whose change changes the kernels or how work is split among
 # threads, and so the rounding: bit-for-bit replay needs them all unchanged.
 KERNEL_KEYS = ('tensorflow', 'cpu.model', 'cpu.cores', 'cpu.onednn', 'cpu.onednn_isa',
@@ -113,11 +112,12 @@ def relative_error(replayed, recorded):
     return abs(replayed - recorded) / scale
 
 
-def _loss_checks(recorded_rows, replayed_rows, tolerance, label):
-    """A check per row pair: the largest relative error of content, style and total."""
+def _loss_checks(recorded_rows, replayed_rows, losses, tolerance, label):
+    """A check per row pair: the largest relative error of the `losses` (each group's and
+    the total)."""
     checks = []
     for old, new in zip(recorded_rows, replayed_rows):
-        error = max(relative_error(new.get(name), old.get(name)) for name in LOSSES)
+        error = max(relative_error(new.get(name), old.get(name)) for name in losses)
         checks.append(Check(label % old, '%.9g' % old['total'], '%.9g' % new['total'],
                             '%.2g' % error, '%g' % tolerance, error <= tolerance))
     return checks
@@ -156,8 +156,9 @@ def _outcome_check(old, new):
 
 def compare(record, replayed, replayed_image, loss_tolerance, image_tolerance, path='record'):
     """A VerifyReport of a replay's record (and image) against the original record."""
-    checks = _loss_checks(record['checkpoints'], replayed['checkpoints'], loss_tolerance,
-                          'losses at iteration %(iteration)d')
+    losses = loss_names(record['trajectory']['columns'])
+    checks = _loss_checks(record['checkpoints'], replayed['checkpoints'], losses,
+                          loss_tolerance, 'losses at iteration %(iteration)d')
     old, new = record['outcome'], replayed['outcome']
     checks.append(_outcome_check(old, new))
     checks.append(Check('iterations, evaluations', '%s, %s' % (old['iterations'],
@@ -165,13 +166,13 @@ def compare(record, replayed, replayed_image, loss_tolerance, image_tolerance, p
                         '%s, %s' % (new['iterations'], new['evaluations']), '', 'equal',
                         (old['iterations'], old['evaluations']) == (new['iterations'],
                                                                     new['evaluations'])))
-    final = [{name: run.get(name + '_loss') for name in LOSSES} for run in (old, new)]
+    final = [{name: run.get(name + '_loss') for name in losses} for run in (old, new)]
     final[0]['iteration'] = old['iterations']
     if old['total_loss'] is not None:
-        checks += _loss_checks(final[:1], final[1:], loss_tolerance, 'final losses')
+        checks += _loss_checks(final[:1], final[1:], losses, loss_tolerance, 'final losses')
     rows = [trajectory(record), trajectory(replayed)]
-    errors = [relative_error(getattr(b, loss), getattr(a, loss)) for a, b in zip(*rows)
-              for loss in ('content', 'style', 'total')]
+    errors = [relative_error(b.get(loss), a.get(loss)) for a, b in zip(*rows)
+              for loss in losses]
     worst = max(errors) if errors else 0.0
     checks.append(Check('losses at every iteration', '%d rows' % len(rows[0]),
                         '%d rows' % len(rows[1]), 'max %.2g' % worst, '%g' % loss_tolerance,

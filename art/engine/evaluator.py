@@ -34,10 +34,11 @@ class Evaluator(Protocol):
     evaluations: int
 
     def evaluate(self, image):
-        """(content, style, total, gradient) at `image`; counts one evaluation."""
+        """Losses (content, style, total, gradient) at `image`; counts one evaluation."""
 
     def losses_at(self, image, precision=None):
-        """(content, style, total) at `image` in `precision` (the present one by default)."""
+        """Losses (content, style, total) at `image` in `precision` (the present one by
+        default)."""
 
     def assign(self, image):
         """Make `image` the painting's (the result an optimizer leaves)."""
@@ -49,10 +50,11 @@ class Evaluator(Protocol):
         """Adam's moments and step count zeroed, `image` assigned (art.py before its loop)."""
 
     def adam_step(self):
-        """One Adam step: (content, style, total, image) of the image it started from."""
+        """One Adam step: Losses (content, style, total, image) of the image it started
+        from."""
 
     def losses_and_image(self):
-        """(content, style, total, image) of the painting's image."""
+        """Losses (content, style, total, image) of the painting's image."""
 
     def close(self):
         """Release the sessions."""
@@ -110,6 +112,18 @@ def painting_phases(configs, mixed):
 def group_losses(groups):
     """(content, style) of an objective's groups, 0 where a group has no term."""
     return groups.get(CONTENT, 0.0), groups.get(STYLE, 0.0)
+
+
+class Losses(tuple):
+    """What an evaluator returns, (content, style, total) and the gradient or image that
+    goes with them, and `groups`: {group: loss} of every group of the objective, in its
+    order (content and style first, then total variation, a clip's temporal loss, a
+    plug-in term's group), each unweighted by the group's weight."""
+
+    def __new__(cls, values, groups):
+        losses = super().__new__(cls, values)
+        losses.groups = {group: float(loss) for group, loss in groups.items()}
+        return losses
 
 
 class ObjectiveEvaluator:

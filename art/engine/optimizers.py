@@ -24,12 +24,12 @@ from art.engine import stops
 if TYPE_CHECKING:  # the optimizers see evaluators through their Protocol only
     from art.engine.evaluator import Evaluator
 
-# One state of the painting: `image` (network space) and its losses, after
-# `iteration` optimizer iterations and `evaluations` loss+gradient evaluations;
-# `precision` is the arithmetic the losses were evaluated in.
+# One state of the painting: `image` (network space) and its losses, after `iteration`
+# optimizer iterations and `evaluations` loss+gradient evaluations; `precision` is the
+# arithmetic the losses were evaluated in; `groups` every group's loss (Losses.groups).
 Iterate = collections.namedtuple(
-    'Iterate', 'iteration evaluations content_loss style_loss total_loss image precision',
-    defaults=('float32',))
+    'Iterate', 'iteration evaluations content_loss style_loss total_loss image precision groups',
+    defaults=('float32', None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,9 +168,9 @@ class LbfgsObjective:
         self.spent = 0
         # Evaluations spent when the last iterate was reported, and its iteration.
         self.reported = (0, 0)
-        # The float32 image, (content, style, total), float32 gradient and precision of
-        # the last evaluation: x that round to one image evaluate alike, and at print
-        # sizes float32 halves what is kept beside L-BFGS-B's own float64 state.
+        # The float32 image, (content, style, total), float32 gradient, precision and
+        # groups of the last evaluation: x that round to one image evaluate alike, and at
+        # print sizes float32 halves what is kept beside L-BFGS-B's own float64 state.
         self.last = None
 
     def loss(self, x):
@@ -195,10 +195,10 @@ class LbfgsObjective:
                 and not float32_loss(self.painting.precision)):
             raise StopOptimization('iteration %d took more than %d evaluations'
                                    % (iteration + 1, self.patience))
-        content, style, total, gradient = self.painting.evaluate(image)
+        losses = self.painting.evaluate(image)
         self.spent += 1
-        check_finite(total)
-        self.last = (image, (content, style, total), gradient, self.painting.precision)
+        check_finite(losses[2])
+        self.last = (image, losses[:3], losses[3], self.painting.precision, losses.groups)
 
     def image(self, x):
         """x as the painting's float32 image."""
@@ -208,7 +208,7 @@ class LbfgsObjective:
         """An Iterate for x, with the losses of its evaluation."""
         self.evaluate(x)
         self.reported = (self.spent, iteration)
-        return Iterate(iteration, self.spent, *self.last[1], self.last[0], self.last[3])
+        return Iterate(iteration, self.spent, *self.last[1], self.last[0], *self.last[3:])
 
 
 def lbfgs(painting: 'Evaluator', initial_image, iterations, max_evaluations=None,
@@ -261,12 +261,12 @@ def adam(painting: 'Evaluator', initial_image, iterations):
     """
     painting.reset_adam(initial_image)
     for step in range(1, iterations + 1):
-        content, style, total, image = painting.adam_step()
-        check_finite(total)
-        yield Iterate(step - 1, step, content, style, total, image, painting.precision)
-    content, style, total, image = painting.losses_and_image()
-    check_finite(total)
-    yield Iterate(iterations, iterations, content, style, total, image, painting.precision)
+        losses = painting.adam_step()
+        check_finite(losses[2])
+        yield Iterate(step - 1, step, *losses, painting.precision, losses.groups)
+    losses = painting.losses_and_image()
+    check_finite(losses[2])
+    yield Iterate(iterations, iterations, *losses, painting.precision, losses.groups)
 
 
 def float32_loss(precision):
@@ -373,9 +373,9 @@ def in_phases(painting: 'Evaluator', initial_image, iterations, max_evaluations=
             painting.switch(phases.later())
         done = last
     if last.precision != FINISH_PRECISION:
-        content, style, total = painting.losses_at(last.image, FINISH_PRECISION)
-        yield last._replace(content_loss=content, style_loss=style, total_loss=total,
-                            precision=FINISH_PRECISION)
+        losses = painting.losses_at(last.image, FINISH_PRECISION)
+        yield last._replace(content_loss=losses[0], style_loss=losses[1], total_loss=losses[2],
+                            groups=losses.groups, precision=FINISH_PRECISION)
 
 
 def counted_after(iterates, done):

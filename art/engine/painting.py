@@ -17,7 +17,7 @@ import numpy as np
 from art.engine import backward, losses
 from art.engine.cpu import engine_weight_form
 from art.constants import FINISH_PRECISION, MIXED_PRECISION
-from art.engine.evaluator import (ObjectiveEvaluator, capture_weights, group_losses,
+from art.engine.evaluator import (Losses, ObjectiveEvaluator, capture_weights, group_losses,
                                   painting_configs, painting_phases)
 from art.network.layers import deepest_layer
 from art.engine.stops import StoppableSession
@@ -98,7 +98,8 @@ class Painting(ObjectiveEvaluator):
             for session in self.sessions.values():
                 initialize(session, self.model)
             self._captures, self._values = self._capture_and_loss_ops()
-            self._fetches, self._train_steps = {}, {}
+            # By precision: (content, style, total, gradient), and {group: loss}.
+            self._fetches, self._groups, self._train_steps = {}, {}, {}
             # One Adam for every session's step, so that they share its moments.
             adam = tf1.train.AdamOptimizer(self.learning_rate) if self.optimizer == 'adam' \
                 else None
@@ -149,9 +150,12 @@ class Painting(ObjectiveEvaluator):
                      if self.objective.normalize_gradients else total)
         gradient = tf1.gradients(descended, self.model['input'])[0]
         self._fetches[precision] = (content, style, total, gradient)
+        self._groups[precision] = {group: tf.convert_to_tensor(loss, tf.float32)
+                                   for group, loss in groups.items()}
         if precision == FINISH_PRECISION and MIXED_PRECISION in self.phases:
             self._fetches[MIXED_PRECISION] = (content, style, total,
                                               backward.image_gradient(self.model, descended))
+            self._groups[MIXED_PRECISION] = self._groups[precision]
         if adam is not None:
             self._train_steps[precision] = adam.minimize(descended,
                                                          var_list=[self.model['input']])
@@ -172,10 +176,12 @@ class Painting(ObjectiveEvaluator):
         """The session of the precision the painting now runs in."""
         return self.sessions[session_of(self.precision)]
 
-    @property
-    def _losses(self):
-        """(content, style, total) of the precision the painting now runs in."""
-        return self._fetches[self.precision][:3]
+    def _run_losses(self, session, precision, before=(), after=(), feed=None):
+        """Losses of sess.run of `before`, `precision`'s (content, style, total) and
+        `after`, with its groups, in one run; `before`'s values left out."""
+        values, groups = session.run((tuple(before) + self._fetches[precision][:3]
+                                      + tuple(after), self._groups[precision]), feed)
+        return Losses(values[len(before):], groups)
 
     def switch(self, precision):
         """Run in `precision` from now on, with every variable's value carried over."""
@@ -197,23 +203,24 @@ class Painting(ObjectiveEvaluator):
     def evaluate(self, image):
         """Losses and gradient at `image`, in one sess.run that also assigns it.
 
-        Returns (content, style, total, gradient) as numpy values.
+        Returns Losses (content, style, total, gradient) as numpy values.
         """
-        content, style, total, gradient = self.sess.run(
-            self._fetches[self.precision], {self.model['image']: image})
+        losses = self._run_losses(self.sess, self.precision, after=self._fetches[
+            self.precision][3:], feed={self.model['image']: image})
         self.evaluations += 1
-        return content, style, total, gradient
+        return losses
 
     def losses_at(self, image=None, precision=None):
-        """(content, style, total) at `image`, or at the variable's image, in `precision`
-        (the painting's own by default): forward only."""
+        """Losses (content, style, total) at `image`, or at the variable's image, in
+        `precision` (the painting's own by default): forward only."""
         precision = precision or self.precision
         feed = None if image is None else {self.model['image']: image}
-        return self.sessions[session_of(precision)].run(self._fetches[precision][:3], feed)
+        return self._run_losses(self.sessions[session_of(precision)], precision, feed=feed)
 
     def losses_and_image(self):
-        """(content, style, total, image) of the image now in the variable: forward only."""
-        return self.sess.run(self._losses + (self.model['input_value'],))
+        """Losses (content, style, total, image) of the image now in the variable: forward
+        only."""
+        return self._run_losses(self.sess, self.precision, after=(self.model['input_value'],))
 
     def reset_adam(self, image):
         """As art.py before its loop: every variable (Adam's slots too) re-initialized,
@@ -222,11 +229,13 @@ class Painting(ObjectiveEvaluator):
         self.assign(image)
 
     def adam_step(self):
-        """One Adam step: (content, style, total, image) of the image it started from."""
-        _, content, style, total, image = self.sess.run(
-            (self._train_steps[self.precision],) + self._losses + (self.model['input_value'],))
+        """One Adam step: Losses (content, style, total, image) of the image it started
+        from."""
+        losses = self._run_losses(self.sess, self.precision,
+                                  before=(self._train_steps[self.precision],),
+                                  after=(self.model['input_value'],))
         self.evaluations += 1
-        return content, style, total, image
+        return losses
 
 
 def session_of(precision):

@@ -39,7 +39,7 @@ from art.engine.backward import NORM_EPSILON
 from art.constants import FINISH_PRECISION
 from art.engine.crop_graph import CropGraph, ImageTerms
 from art.engine.crops import spans
-from art.engine.evaluator import (ObjectiveEvaluator, capture_weights, group_losses,
+from art.engine.evaluator import (Losses, ObjectiveEvaluator, capture_weights, group_losses,
                                   painting_configs, painting_phases)
 from art.network.layers import aligned_tile, deepest_layer, halo_for, receptive_field
 from art.engine.painting import session_configs
@@ -309,22 +309,23 @@ class TiledPainting(ObjectiveEvaluator):
             gradient += image_gradient
         return term_losses, gradient
 
-    def _losses(self, term_losses):
-        """(content, style, total) as float32 from the terms' losses."""
+    def _losses(self, term_losses, *more):
+        """Losses (content, style, total, *more) as float32 from the terms' losses."""
         groups = self.objective.groups(term_losses)
-        return tuple(np.float32(value) for value in
-                     group_losses(groups) + (self.objective.total(groups),))
+        return Losses(tuple(np.float32(value) for value in group_losses(groups)
+                            + (self.objective.total(groups),)) + more, groups)
 
     def evaluate(self, image):
-        """Losses and gradient at `image`: (content, style, total, gradient), as Painting's."""
+        """Losses and gradient at `image`: Losses (content, style, total, gradient), as
+        Painting's."""
         term_losses, gradient = self._evaluate(image)
         self.evaluations += 1
         self.image = image
-        return self._losses(term_losses) + (gradient,)
+        return self._losses(term_losses, gradient)
 
     def losses_at(self, image, precision=None):
-        """(content, style, total) at `image` in `precision` (the painting's own by default),
-        not counted as an evaluation."""
+        """Losses (content, style, total) at `image` in `precision` (the painting's own by
+        default), not counted as an evaluation."""
         present = self.precision
         self.switch(precision or present)
         try:
@@ -342,15 +343,17 @@ class TiledPainting(ObjectiveEvaluator):
         self.image = np.asarray(image, np.float32)
 
     def adam_step(self):
-        """One Adam step: (content, style, total, image) of the image it started from."""
+        """One Adam step: Losses (content, style, total, image) of the image it started
+        from."""
         start = self.image
-        content, style, total, gradient = self.evaluate(start)
-        self.image = self.adam.step(start, gradient)
-        return content, style, total, start
+        losses = self.evaluate(start)
+        self.image = self.adam.step(start, losses[3])
+        return Losses(losses[:3] + (start,), losses.groups)
 
     def losses_and_image(self):
-        """(content, style, total, image) of the painting's image."""
-        return self.losses_at(self.image) + (self.image,)
+        """Losses (content, style, total, image) of the painting's image."""
+        losses = self.losses_at(self.image)
+        return Losses(losses + (self.image,), losses.groups)
 
     def close(self):
         self.crops.close()

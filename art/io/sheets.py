@@ -49,8 +49,9 @@ def contact_sheet(path, items, columns=COLUMNS):
     save_rgb(path, np.asarray(sheet))
 
 
-def loss_curve(path, evaluations, content, style, total):
-    """Write the three losses against evaluations on a log scale; False without matplotlib."""
+def loss_curve(path, evaluations, losses):
+    """Write the losses ({name: values}: each group's and the total) against evaluations on
+    a log scale, the total first; False without matplotlib."""
     try:
         import matplotlib  # pylint: disable=import-outside-toplevel
     except ImportError:
@@ -58,7 +59,8 @@ def loss_curve(path, evaluations, content, style, total):
     matplotlib.use('Agg')
     from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
     figure, axes = pyplot.subplots(figsize=(6.4, 4.0), dpi=100)
-    for values, label in ((total, 'total'), (content, 'content'), (style, 'style')):
+    for label in sorted(losses, key=lambda name: name != 'total'):
+        values = losses[label]
         axes.plot(evaluations, np.maximum(values, np.finfo(np.float32).tiny), label=label)
     axes.set_yscale('log')
     axes.set_xlabel('loss + gradient evaluations')

@@ -4,6 +4,7 @@ const token = document.querySelector('meta[name="art-token"]').content;
 const $ = (id) => document.getElementById(id);
 const withToken = (path) => path + (path.includes('?') ? '&' : '?') + 'token=' + token;
 let rows = [];
+let columns = ['iteration', 'evaluations', 'seconds', 'content', 'style', 'total'];
 let shownImage = 0;
 let loadingImage = false;
 let finished = false;
@@ -38,13 +39,18 @@ function showImage(version) {
   img.src = withToken('image?v=' + version);
 }
 
-// The loss curve: content, style and total against evaluations, on a log scale.
+// The loss curve: the total and each group's loss (the row's columns after seconds)
+// against evaluations, on a log scale.
+const COLOURS = {total: '#222', style: '#1f6feb', content: '#d4622a'};
+const OTHER_COLOURS = ['#2da44e', '#8250df', '#bf8700', '#cf222e'];
 function drawCurve() {
   const canvas = $('curve'), g = canvas.getContext('2d');
   const [w, h, left, bottom] = [canvas.width, canvas.height, 60, 24];
   g.clearRect(0, 0, w, h);
   canvas.dataset.points = rows.length;
-  const lines = [[5, 'total', '#222'], [4, 'style', '#1f6feb'], [3, 'content', '#d4622a']];
+  canvas.dataset.lines = columns.slice(3).join(' ');
+  const lines = columns.slice(3).map((name, k) => [k + 3, name,
+    COLOURS[name] || OTHER_COLOURS[k % OTHER_COLOURS.length]]);
   const values = rows.flatMap((r) => lines.map(([i]) => r[i])).filter((v) => v > 0);
   if (!values.length) return;
   let [lo, hi] = [Math.log10(Math.min(...values)), Math.log10(Math.max(...values))];
@@ -122,6 +128,7 @@ function show(message) {
   const run = message.run, p = message.painting;
   if (message.reset) rows = [];
   rows.push(...message.rows);
+  if (p && p.columns) columns = p.columns;
   const status = run.status + (run.reason ? ': ' + run.reason : '');
   text('status', status); $('status').dataset.status = run.status;
   $('network').hidden = !run.network;

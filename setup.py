@@ -15,7 +15,7 @@ setup(
     long_description_content_type='text/markdown',
     license='MIT',
     classifiers=['License :: OSI Approved :: MIT License'],
-    packages=['art', 'art.io', 'art.network', 'art.engine', 'art.app', 'art.examples'],
+    packages=['art', 'art.io', 'art.network', 'art.engine', 'art.engine.statistics', 'art.app', 'art.examples'],
     package_data={'art.examples': ['*.png', '*.jsonl'], 'art.app': ['page/*']},
     py_modules=['run_art'],
     python_requires='>=3.10',

@@ -46,8 +46,12 @@ OBJECTIVES = ('relative', ART_PY)
 # The optimizers a painting can run: scipy's L-BFGS-B (this project's
 # default) and art.py's Adam.
 OPTIMIZERS = ('lbfgs', 'adam')
-# The style statistic: art.py's Gram matrices, or the features' mean and covariance.
-STYLE_LOSSES = ('gram', 'mean-covariance')
+# The style statistics (--style-loss): art.py's Gram matrices, the features' mean and
+# covariance, or each filter's histogram; each with the float32 copies of a style layer's
+# features its statistic holds beyond the network's, forward and backward (the memory
+# estimate's). One not built into art.engine.terms is the term of
+# art/engine/statistics/NAME.py (its `STYLE_TERM`; a '-' in NAME is a '_' there).
+STYLE_LOSSES = {'gram': 0, 'mean-covariance': 4, 'histogram': 8}
 # art.py's Adam took 5000 steps; L-BFGS needs far fewer (bench/RESULTS.md).
 LBFGS_ITERATIONS = 1000
 # Correction pairs L-BFGS keeps (scipy's maxcor). bench/RESULTS.md: after 300

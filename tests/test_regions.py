@@ -131,6 +131,8 @@ OBJECTIVES = {
     'masked gram, style image masks': dict(style_masks=True, style_image_masks=True),
     'mean-covariance': dict(style_loss='mean-covariance'),
     'masked mean-covariance': dict(style_loss='mean-covariance', style_masks=True),
+    'histogram': dict(style_loss='histogram'),
+    'masked histogram': dict(style_loss='histogram', style_masks=True),
     'normalized gradients': dict(normalize_gradients=True, tv_weight=1e-3),
     'normalized, masked': dict(normalize_gradients=True, style_masks=True),
 }
@@ -268,7 +270,7 @@ def test_color_control_on_the_command_line(tmp_path, picture_files, synthetic_fi
     (['--style', 'red', '--style-masks', 'missing'], ['missing.png']),
     (['--style', 'red', '--style-image-masks', 'left'], ['needs --style-masks']),
     (['--style', 'red', '--color-control', 'hue'], ['--color-control', 'invalid choice']),
-    (['--style', 'red', '--style-loss', 'histogram'], ['--style-loss', 'invalid choice']),
+    (['--style', 'red', '--style-loss', 'wasserstein'], ['--style-loss', 'invalid choice']),
 ])
 def test_bad_masks_and_combinations_are_one_line_errors(tmp_path, picture_files,
                                                         synthetic_files, arguments, fragments):

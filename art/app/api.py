@@ -24,11 +24,8 @@ from art.app.job import Job, JobError
 from art.app.job_files import check_files
 from art.app.record import loss_names
 from art.app.resolving import resolve
-from art.app.settings import PICTURE, SETTING, SETTINGS
+from art.app.settings import PICTURES, SETTING, SETTINGS
 from art.io import files, video
-
-# The settings whose values may be pictures.
-PICTURES = tuple(setting.name for setting in SETTINGS if setting.reads == PICTURE)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from art.app.board import jpeg, painting_values
 from art.app.errors import EXIT_FAILED, STOPS, UsageError, ending_of
 from art.app.flow_cache import FlowCache
+from art.app.settings import PICTURES
 from art.app.progress import downloads, saved_checkpoint
 from art.app.record import (RecordError, group_losses, read_record, trajectory_columns,
                             trajectory_row, write_record)
@@ -26,7 +27,6 @@ from art.engine.optimizers import NonFiniteLoss
 from art.io import colors, files, images, video
 
 # What a rerun must share with the record it goes on from.
-KEPT_INPUTS = ('content', 'style', 'style_masks', 'style_image_masks')
 
 
 def frame_range(job, clip):
@@ -45,7 +45,7 @@ def frames_done(job, inputs):
     settings = json.loads(json.dumps(job.to_dict()))  # tuples as the record's lists
     changed = sorted(key for key in set(earlier['job']) | set(settings)
                      if earlier['job'].get(key) != settings.get(key))
-    changed += [name for name in KEPT_INPUTS if _checksums(earlier['inputs'].get(name))
+    changed += [name for name in PICTURES if _checksums(earlier['inputs'].get(name))
                 != _checksums(inputs.get(name))]
     if changed:
         raise UsageError('%s was painted with other settings or inputs (%s); give another '

@@ -22,7 +22,7 @@ import numpy as np
 
 from art.constants import (ART_PY, FRAME_ITERATIONS_SHARE, ITERATIONS, LBFGS_ITERATIONS,
                            OBJECTIVE_WEIGHTS)
-from art.app.settings import OPTIMIZER, RESOLVED, SETTING, SETTINGS, flag
+from art.app.settings import OPTIMIZER, PICTURES, RESOLVED, SETTING, SETTINGS, flag
 from art.engine.costs import lbfgs_history_for
 from art.io.files import IMAGE_EXTENSIONS
 from art.io import images
@@ -73,13 +73,12 @@ class JobRules:
             object.__setattr__(self, name, value)
 
         # Paths are kept absolute, so a record names its files from anywhere.
-        for name in ('style', 'style_masks', 'style_image_masks'):
-            paths = getattr(self, name)
-            put(name, tuple(os.path.abspath(path) for path in (
-                [paths] if isinstance(paths, (str, os.PathLike)) else paths)))
-        for name in ('content', 'output', 'weights', 'init_image', 'loss_log'):
+        for name in (setting.name for setting in SETTINGS if setting.metavar == 'PATH'):
             value = getattr(self, name)
-            if value is not None and not (name == 'weights' and value in NAMED):
+            if SETTING[name].plural:
+                put(name, tuple(os.path.abspath(path) for path in (
+                    [value] if isinstance(value, (str, os.PathLike)) else value)))
+            elif value is not None and not (name == 'weights' and value in NAMED):
                 put(name, os.path.abspath(value))
         put('weights_md5', tuple(str(md5).lower() for md5 in self.weights_md5))
         for setting in (setting for setting in SETTINGS if setting.job):
@@ -276,6 +275,19 @@ class JobRules:
     @property
     def curve_path(self):
         return self.beside_output('losses', '.png')
+
+    def input_pictures(self):
+        """(setting, path) of each picture the Job reads (art.app.settings.PICTURES: the
+        content, a clip for a clip, styles, init image and masks), in the settings' order."""
+        return [(SETTING[name], path) for name in PICTURES for path in (
+            getattr(self, name) if SETTING[name].plural else [getattr(self, name)] if
+            getattr(self, name) else [])]
+
+    def with_pictures_moved(self, move):
+        """The Job with the path p of each picture it reads as move(p)."""
+        return dataclasses.replace(self, **{name: tuple(map(move, value)) if SETTING[name].plural
+                                            else value and move(value) for name, value in (
+                                                (name, getattr(self, name)) for name in PICTURES)})
 
     def to_dict(self):
         """The Job as JSON-ready values (tuples become lists)."""

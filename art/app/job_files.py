@@ -4,6 +4,7 @@ import os
 import re
 
 from art.app.job import JobError
+from art.app.settings import SETTING
 from art.constants import VGG_MODEL
 from art.io import video
 from art.io.colors import mask_of
@@ -29,21 +30,16 @@ def _check_writable(path, what):
 
 
 def pictures(job):
-    """{what: path} of every picture the Job reads: content, styles, masks, init image."""
-    found = {'content image': job.content}
-    found.update(('style image %s' % path, path) for path in job.style)
-    found.update(('style mask %s' % path, path) for path in job.style_masks)
-    found.update(('style image mask %s' % path, path) for path in job.style_image_masks)
-    if job.init_image:
-        found['--init-image'] = job.init_image
-    return found
+    """{what: path} of every picture the Job reads: content, styles, init image, masks."""
+    return {'%s %s' % (setting.noun, path) if setting.plural else setting.noun: path
+            for setting, path in job.input_pictures()}
 
 
 def inputs(job):
     """{what: path} of every file the Job reads, the weights included unless named."""
     found = pictures(job)
     if not job.named_weights:
-        found['weights file'] = job.weights
+        found[SETTING['weights'].noun] = job.weights
     return found
 
 

@@ -32,10 +32,7 @@ def _remote_paint(values, inputs, loaded):
         folder = os.path.join(scratch, 'out')
         os.makedirs(folder)
         local = dataclasses.replace(
-            job, content=moved[job.content], style=tuple(moved[path] for path in job.style),
-            style_masks=tuple(moved[path] for path in job.style_masks),
-            style_image_masks=tuple(moved[path] for path in job.style_image_masks),
-            init_image=moved.get(job.init_image), output=os.path.join(folder, os.path.basename(
+            job.with_pictures_moved(moved.get), output=os.path.join(folder, os.path.basename(
                 job.output)), loss_log=job.loss_log and os.path.join(
                     folder, os.path.basename(job.loss_log)))
         lines = []

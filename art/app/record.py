@@ -17,7 +17,8 @@ from art.engine import cpu
 from art.constants import FINISH_PRECISION
 from art.io.files import file_sha256, write_text
 from art.io.video import folder_frames
-from art.app.job import Job, JobError, flag
+from art.app.job import Job, JobError
+from art.app.settings import PICTURES, SETTING
 from art.network.weights import KNOWN_FILES
 
 FORMAT = 'art-record'
@@ -78,12 +79,15 @@ def describe_file(path):
 
 
 def describe_inputs(job):
-    """The content, style and init images as a record lists them."""
-    return {'content': describe_file(job.content),
-            'style': [describe_file(path) for path in job.style],
-            'init_image': describe_file(job.init_image) if job.init_image else None,
-            'style_masks': [describe_file(path) for path in job.style_masks],
-            'style_image_masks': [describe_file(path) for path in job.style_image_masks]}
+    """The pictures the Job reads (art.app.settings.PICTURES) as a record lists them: a list
+    for a setting of several, None for one not given."""
+    described = {name: [] if SETTING[name].plural else None for name in PICTURES}
+    for setting, path in job.input_pictures():
+        if setting.plural:
+            described[setting.name].append(describe_file(path))
+        else:
+            described[setting.name] = describe_file(path)
+    return described
 
 
 def device_line(environment_now):
@@ -202,17 +206,19 @@ def recorded_job(record, path, **overrides):
 
 def check_inputs(record, job, path):
     """RecordError unless every input of `job` has the SHA-256 the record holds."""
-    recorded = record['inputs']
-    checks = [('content image', '--content', recorded.get('content'), job.content)]
-    for name, what in (('style', 'style image'), ('style_masks', 'style mask'),
-                       ('style_image_masks', 'style image mask')):
-        entries, given = recorded.get(name) or [], getattr(job, name)
+    recorded, checks = record['inputs'], []
+    for name in PICTURES:
+        setting, given = SETTING[name], getattr(job, name)
+        if not setting.plural:
+            if given:
+                checks.append((setting.noun, setting.flag, recorded.get(name), given))
+            continue
+        entries = recorded.get(name) or []
         if len(entries) != len(given):
             raise RecordError('%s: the record has %d %ss, %d given' % (
-                path, len(entries), what, len(given)))
-        checks += [(what, flag(name), entry, actual) for entry, actual in zip(entries, given)]
-    if job.init_image:
-        checks.append(('init image', '--init-image', recorded.get('init_image'), job.init_image))
+                path, len(entries), setting.noun, len(given)))
+        checks += [(setting.noun, setting.flag, entry, actual)
+                   for entry, actual in zip(entries, given)]
     for what, option, entry, actual in checks:
         if not os.path.isfile(actual):
             raise RecordError('%s %s: file not found; if it moved, give its new path with %s'

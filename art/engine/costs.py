@@ -7,7 +7,7 @@ import math
 import os
 
 from art.constants import (CONTENT_LAYERS, LBFGS_HISTORY, LBFGS_STATE_LIMIT, MIN_LBFGS_HISTORY,
-                           STYLE_LAYERS)
+                           STYLE_LAYERS, STYLE_LOSSES)
 from art.network.layers import CONV_LAYERS, VGG19_WIDTHS, block_of, deepest_layer
 
 BYTES_PER_FLOAT = 4
@@ -86,12 +86,11 @@ def activation_bytes(height, width, widths=None, last_layer=LAST_LAYER):
 
 def statistic_bytes(height, width, style_layers, style_loss, widths=None,
                     last_layer=LAST_LAYER):
-    """Bytes the style statistic adds at height x width: none for the Gram matrix; for
-    mean-covariance, float64 copies of each style layer's features with their column of
-    ones, forward and backward."""
-    if style_loss != 'mean-covariance':
-        return 0
-    return sum(2 * 8 * h * w * (cout + 1) for name, h, w, _, cout
+    """Bytes the style statistic adds at height x width: the float32 copies of each style
+    layer's features it holds beyond the network's (STYLE_LOSSES: none for the Gram matrix;
+    mean-covariance's float64 features and their column of ones, forward and backward)."""
+    copies = STYLE_LOSSES[style_loss]
+    return sum(copies * BYTES_PER_FLOAT * h * w * (cout + 1) for name, h, w, _, cout
                in conv_shapes(height, width, widths, last_layer) if name in style_layers)
 
 

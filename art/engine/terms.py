@@ -18,6 +18,7 @@ A term defined outside this package plugs in the same way.
 """
 import dataclasses
 import functools
+import importlib
 import operator
 from typing import Mapping, Optional, Tuple
 
@@ -322,7 +323,18 @@ class Objective:
         return functools.reduce(operator.add, weighted)
 
 
-STYLE_TERMS = dict(zip(STYLE_LOSSES, (GramTerm, MeanCovarianceTerm)))
+BUILT_IN_STYLE_TERMS = {'gram': GramTerm, 'mean-covariance': MeanCovarianceTerm}
+
+
+def style_term(style_loss):
+    """The term class of a --style-loss (art.constants.STYLE_LOSSES): built in here, or
+    art/engine/statistics/NAME.py's STYLE_TERM."""
+    if style_loss not in STYLE_LOSSES:
+        raise ValueError('style_loss must be one of %s' % ', '.join(STYLE_LOSSES))
+    if style_loss in BUILT_IN_STYLE_TERMS:
+        return BUILT_IN_STYLE_TERMS[style_loss]
+    return importlib.import_module('art.engine.statistics.' + style_loss.replace(
+        '-', '_')).STYLE_TERM
 
 
 def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
@@ -334,7 +346,7 @@ def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
     `tv_weight` is set and any further `terms` (each in a group of its own weight 1
     unless `terms` are (term, group weight) pairs).
 
-    `style_loss` names the style statistic (STYLE_TERMS). With `style_masks`, one mask
+    `style_loss` names the style statistic (style_term). With `style_masks`, one mask
     per style image at the painting's pixels, each style is a region's: its terms are
     guided by its mask and take their targets from that image alone (masked by its
     `style_image_masks` entry, at the style image's pixels, where given), weighted by
@@ -343,17 +355,17 @@ def standard_objective(content_layers=CONTENT_LAYERS, style_layers=STYLE_LAYERS,
     """
     if normalization not in OBJECTIVES:
         raise ValueError('normalization must be one of %s' % ', '.join(OBJECTIVES))
-    style_term = STYLE_TERMS[style_loss]
+    term_class = style_term(style_loss)
     declared = [ContentTerm(layer, weight) for layer, weight in content_layers]
     blend = None if style_blend_weights is None else tuple(style_blend_weights)
     if style_masks is None:
-        declared += [style_term(layer, weight) for layer, weight in style_layers]
+        declared += [term_class(layer, weight) for layer, weight in style_layers]
     else:
         shares = blend or (1.0,) * len(style_masks)
         source_masks = style_image_masks or (None,) * len(style_masks)
         for index, (mask, source_mask) in enumerate(zip(style_masks, source_masks)):
             share = shares[index] * len(shares) / sum(shares)
-            declared += [style_term(layer, weight * share, style_source(index), mask,
+            declared += [term_class(layer, weight * share, style_source(index), mask,
                                     source_mask) for layer, weight in style_layers]
         blend = None
     weights = {CONTENT: content_weight, STYLE: style_weight}

@@ -115,9 +115,9 @@ def check_files(job, writes=True):
     """Every input readable, every mask marking a region, the weights path usable; with
     `writes`, every output writable, of a known image type, and none of them an input.
     Raises JobError, ImageError or VideoError."""
-    for path in job.style + ((job.init_image,) if job.init_image else ()) + (
-            () if job.is_clip else (job.content,)):
-        picture_size(path)
+    for setting, path in job.input_pictures():
+        if not (job.is_clip and setting.name == 'content'):
+            picture_size(path)
     if job.is_clip:
         check_clip(job)
     check_masks(job)

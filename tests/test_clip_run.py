@@ -40,6 +40,27 @@ def test_a_clip_becomes_a_video_of_its_frames_rate_and_sound(tmp_path, clip_file
             video.frame_path(str(tmp_path / 'out-frames'), index))
 
 
+def sound_seconds(path):
+    """The length of a video's sound, decoded (8 kHz mono samples counted)."""
+    import imageio_ffmpeg  # pylint: disable=import-outside-toplevel
+    samples = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-loglevel', 'error', '-i',
+                              str(path), '-map', '0:a:0', '-f', 's16le', '-ac', '1', '-ar', '8000',
+                              '-'], capture_output=True, check=True).stdout
+    return len(samples) / 2 / 8000
+
+
+def test_a_range_of_frames_keeps_the_stretch_of_sound_it_shows(tmp_path, clip_files,
+                                                                synthetic_files):
+    """--frames 4:6 of the 12 fps clip: a quarter of a second of its sound, not all of it."""
+    result = run_here(*clip_flags(clip_files, synthetic_files), '--frames', '4:6',
+                      '--output', 'out.mp4', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    painted = video.probe(str(tmp_path / 'out.mp4'))
+    assert (painted.frames, painted.audio) == (3, 'aac')
+    assert abs(sound_seconds(tmp_path / 'out.mp4') - 3 / FPS) <= 0.05
+    assert abs(sound_seconds(clip_files / 'clip.mp4') - FRAMES / FPS) <= 0.05
+
+
 def test_a_clip_at_an_odd_size_plays_back_with_every_frame(tmp_path, clip_files,
                                                           synthetic_files, capsys):
     """31 wide keeps the clip's aspect at 31x23: H.264 takes even sides only, so the

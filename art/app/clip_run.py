@@ -9,6 +9,7 @@ files, the record and the video.
 """
 import json
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -199,17 +200,21 @@ def paint_frames(job, clip, prepared, configs, progress, first, last):
 
 def assemble(job, clip, first, last):
     """The painted frames as the video OUTPUT (when it names one), at the clip's frame rate,
-    with its sound when the whole clip was painted; the words for what was written (a
-    padded size said). WriteError, naming where the frames are, when it cannot be."""
+    with the stretch of its sound they show; the words for what was written (a padded size
+    said). WriteError, naming where the frames are, when it cannot be."""
     if job.output == job.frames_folder:
         return job.frames_folder
     frames = (files.read_rgb(video.frame_path(job.frames_folder, index))
               for index in range(first, last + 1))
-    whole = (first, last) == (0, clip.frames - 1)
     written = []
     try:
-        files.write_atomic(job.output, lambda partial: written.append(video.write_video(
-            partial, frames, clip.fps, audio_from=clip.path if whole and clip.audio else None)))
+        with tempfile.TemporaryDirectory(dir=os.path.dirname(job.output)) as scratch:
+            sound = None
+            if clip.audio:
+                sound = (clip.path if (first, last) == (0, clip.frames - 1) else video.cut_audio(
+                    clip.path, first, last - first + 1, clip.fps, os.path.join(scratch, 'a.mka')))
+            files.write_atomic(job.output, lambda partial: written.append(video.write_video(
+                partial, frames, clip.fps, audio_from=sound)))
     except files.WriteError as error:
         raise files.WriteError(job.output, '%s; the painted frames are in %s' % (
             error.reason, job.frames_folder), 'the video') from None

@@ -8,6 +8,7 @@ own, so FOLDER_FPS stands for one.
 import collections
 import os
 import re
+import subprocess
 
 import numpy as np
 from PIL import Image
@@ -158,6 +159,20 @@ def write_video(path, frames, fps, audio_from=None):
     if written != sent:
         raise WriteError(path, 'ffmpeg wrote %d of %d frames' % (written, sent), 'the video')
     return size
+
+
+def cut_audio(path, first, count, fps, into):
+    """The sound of frames first.. first + count - 1 (0-based) of the video `path` at `fps`,
+    as AAC in the Matroska file `into`: decoded and encoded again, since a stream copy
+    starts at the video's keyframe before the cut. WriteError when ffmpeg cannot."""
+    result = subprocess.run([_ffmpeg().get_ffmpeg_exe(), '-y', '-loglevel', 'error',
+                             '-ss', '%.6f' % (first / fps), '-t', '%.6f' % (count / fps),
+                             '-i', path, '-map', '0:a:0', '-c:a', 'aac', '-b:a', '192k', '-f', 'matroska',
+                             into], capture_output=True, text=True, check=False)
+    if result.returncode:
+        raise WriteError(into, (result.stderr.strip().splitlines() or ['ffmpeg failed'])[-1],
+                         'the sound')
+    return into
 
 
 def write_frame(folder, index, frame):

@@ -40,6 +40,28 @@ def test_a_clip_becomes_a_video_of_its_frames_rate_and_sound(tmp_path, clip_file
             video.frame_path(str(tmp_path / 'out-frames'), index))
 
 
+def test_a_video_is_decoded_to_count_its_frames_once_per_run(tmp_path, clip_files,
+                                                             synthetic_files, monkeypatch):
+    """Its size, its checks and its painting all ask for the clip: counting its frames
+    decodes it whole, so that is done once (and again only for a changed file)."""
+    import imageio_ffmpeg  # pylint: disable=import-outside-toplevel
+    counted = []
+    real = imageio_ffmpeg.count_frames_and_secs
+
+    def counting(path, *args, **kwargs):
+        counted.append(os.path.abspath(path))
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(imageio_ffmpeg, 'count_frames_and_secs', counting)
+    copied = tmp_path / 'clip.mp4'
+    copied.write_bytes((clip_files / 'clip.mp4').read_bytes())
+    flags = [str(flag) for flag in clip_flags(clip_files, synthetic_files)]
+    flags[flags.index('--content') + 1] = str(copied)
+    assert art.app.cli.main(flags + ['--frames', '1:2', '--output', str(tmp_path / 'o.mp4')]) == 0
+    assert counted.count(str(copied)) == 1
+    os.utime(copied, ns=(0, 0))  # the same file, another version
+    assert video.probe(str(copied)).frames == FRAMES and counted.count(str(copied)) == 2
+
+
 def sound_seconds(path):
     """The length of a video's sound, decoded (8 kHz mono samples counted)."""
     import imageio_ffmpeg  # pylint: disable=import-outside-toplevel

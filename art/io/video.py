@@ -6,6 +6,7 @@ that number (frame1.png, frame2.png, ..., frame10.png); it has no frame rate of 
 own, so FOLDER_FPS stands for one.
 """
 import collections
+import functools
 import os
 import re
 import subprocess
@@ -76,6 +77,14 @@ def probe(path):
         return Clip(path, len(frames), FOLDER_FPS, (height, width), None)
     if not os.path.isfile(path):
         raise VideoError('%s: file not found' % path)
+    found = os.stat(path)
+    return _probe_video(os.path.abspath(path), found.st_size, found.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _probe_video(path, size, modified):  # pylint: disable=unused-argument
+    """probe of a video file, once per version of it (`size`, `modified`): counting its
+    frames decodes it whole, and a run asks for its size, its checks and its painting."""
     ffmpeg = _ffmpeg()
     try:
         reader = ffmpeg.read_frames(path)

@@ -172,9 +172,10 @@ SETTINGS = (
         'two Gaussians that moves colours least), pca (square roots of the '
         'eigen-decompositions) or chol (Cholesky factors)')),
     Setting('style_loss', str, 'gram', WHERE, choices=tuple(STYLE_LOSSES), help=(
-        "the style statistic, each weighted so that --style-weight paints alike: gram (art.py's, "
-        "the default), mean-covariance (the 2-Wasserstein distance of the features' Gaussian "
-        "fits), histogram (each filter's histogram of its responses); docs/styling.md")),
+        "the style statistic: gram (art.py's, the default), mean-covariance (the 2-Wasserstein "
+        "distance of the features' Gaussian fits, weighted so that --style-weight paints "
+        "alike) or histogram (each filter's histogram of its responses: the style's texture "
+        'more than its colours); docs/styling.md')),
     Setting('normalize_gradients', bool, False, WHERE, help=(
         "scale each loss term's gradient to unit L1 norm at its layer, as jcjohnson's "
         '-normalize_gradients (the default weights serve it)')),

@@ -52,6 +52,8 @@ OPTIMIZERS = ('lbfgs', 'adam')
 # estimate's). One not built into art.engine.terms is the term of
 # art/engine/statistics/NAME.py (its `STYLE_TERM`; a '-' in NAME is a '_' there).
 STYLE_LOSSES = {'gram': 0, 'mean-covariance': 4, 'histogram': 8}
+# --min-progress compares the total loss with the one this many iterations before.
+FLAT_WINDOW = 50
 # art.py's Adam took 5000 steps; L-BFGS needs far fewer (bench/RESULTS.md).
 LBFGS_ITERATIONS = 1000
 # Correction pairs L-BFGS keeps (scipy's maxcor). bench/RESULTS.md: after 300

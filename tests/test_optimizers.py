@@ -8,7 +8,9 @@ import tensorflow as tf
 import art
 from art.network.layers import CONV_LAYERS
 from art.engine.evaluator import Losses
-from art.engine.optimizers import bounds_of, optimize
+from art.constants import FLAT_WINDOW
+from art.engine.optimizers import Iterate, bounds_of, optimize
+from art.engine.stylize import until_flat
 
 tf1 = tf.compat.v1
 
@@ -267,6 +269,34 @@ def test_lbfgs_tolerance_ends_a_painting_whose_loss_stopped_moving(weights, smal
     # It ends at the first iteration that lowered the loss by no more than the tolerance.
     assert len(full) == 41 and len(ended) <= first + 1 < 41
     assert ended == full[:len(ended)]
+
+
+def test_min_progress_ends_a_painting_where_the_loss_fell_little_over_the_window(
+        weights, small_images):
+    """stylize's min_progress (--min-progress): the painting goes on to the first iterate
+    whose total loss is less than that share of itself below the one FLAT_WINDOW before,
+    and ends there; without it, all the iterations."""
+    content, style = small_images
+    start = art.generate_noise_image(content, seed=0)
+
+    def totals(min_progress):
+        return [it.total_loss for it in art.stylize(
+            weights, content, style, 80, initial_image=start, min_progress=min_progress)]
+    full = totals(None)
+    fallen = [(before - now) / now for before, now in zip(full, full[FLAT_WINDOW:])]
+    share = float(np.median(fallen))
+    first = FLAT_WINDOW + next(index for index, value in enumerate(fallen) if value < share)
+    ended = totals(share)
+    assert len(full) == 81 and ended == full[:first + 1]
+
+
+def test_until_flat_never_ends_a_bfloat16_bulk():
+    """Only float32-evaluated iterates count: a bfloat16 bulk goes on to its float32 finish."""
+    def iterates(precision):
+        for step in range(10):
+            yield Iterate(step, step, 0.0, 0.0, 1.0, None, precision)
+    assert len(list(until_flat(iterates('bfloat16'), 0.5, window=2))) == 10
+    assert len(list(until_flat(iterates('float32'), 0.5, window=2))) == 3
 
 
 def test_x_that_round_to_one_image_are_evaluated_once_and_kept_in_float32():

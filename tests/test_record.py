@@ -428,3 +428,18 @@ def test_every_group_of_the_objective_is_logged_recorded_drawn_and_verified(tmp_
     write_record(str(path), record)
     code, out, _ = paint(capsys, '--verify', path)
     assert code == 1 and 'FAILED' in out, out
+
+
+def test_a_painting_ended_by_min_progress_says_why_and_verifies(tmp_path, capsys,
+                                                                  synthetic_files):
+    path = tmp_path / 'a.json'
+    code, out, _ = paint(capsys, '--weights', synthetic_files['old'], '--width', 32,
+                         '--iterations', 400, '--seed', 2, '--min-progress', 0.05,
+                         '--output', tmp_path / 'a.png')
+    assert code == 0, out
+    outcome = read_record(str(path))['outcome']
+    assert outcome['status'] == 'done' and outcome['iterations'] < 400
+    assert outcome['reason'] == ('done, the loss flat: down less than 0.05 of itself over the '
+                                 'last 50 iterations')
+    code, out, _ = paint(capsys, '--verify', path)
+    assert code == 0 and 'PASSED' in out, out

@@ -19,7 +19,7 @@ from art.app.errors import EXIT_FAILED, STOPS, Ending, Terminated, UsageError, e
 from art.app.loading import load_weights, read_pictures
 from art.app.memory import describe_tiles, plan_memory, tiling_line, wants_system_allocator
 from art.app.progress import Progress
-from art.constants import FINISH_PRECISION
+from art.constants import FINISH_PRECISION, FLAT_WINDOW
 from art.engine import cpu
 from art.io.files import WriteError, signals_deferred
 
@@ -171,6 +171,10 @@ def run(job, say, weights_md5=None, last_iteration=None, loaded=None, board=None
     progress = Progress(job, record, say, prepared.pictures, board)
     iterates = stylize.paint(job, prepared.weights, prepared.pictures, configs, prepared.tiles)
     ending, failure = drive(iterates, progress, job.total_iterations, last_iteration)
+    if (ending.status == 'done' and job.min_progress
+            and progress.last.iteration < job.total_iterations):
+        ending = ending._replace(reason='done, the loss flat: down less than %g of itself over '
+                                 'the last %d iterations' % (job.min_progress, FLAT_WINDOW))
     try:
         code = progress.finish(ending)
     except WriteError as error:

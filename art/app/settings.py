@@ -16,8 +16,8 @@ import dataclasses
 import os
 from typing import Callable, Optional
 
-from art.constants import (CONTENT_LAYERS, FRAME_INITS, FRAME_ITERATIONS_SHARE, IMAGE_HEIGHT,
-                           IMAGE_WIDTH, ITERATIONS, LBFGS_HISTORY, LBFGS_ITERATIONS,
+from art.constants import (CONTENT_LAYERS, FLAT_WINDOW, FRAME_INITS, FRAME_ITERATIONS_SHARE,
+                           IMAGE_HEIGHT, IMAGE_WIDTH, ITERATIONS, LBFGS_HISTORY, LBFGS_ITERATIONS,
                            LBFGS_STATE_LIMIT, LEARNING_RATE, MIN_LBFGS_HISTORY, NOISE_RATIO,
                            OBJECTIVE_WEIGHTS, OBJECTIVES, OPTIMIZERS, OUTPUT_DIR, PRECISIONS,
                            STYLE_LAYERS, STYLE_LOSSES, VGG_MODEL)
@@ -236,6 +236,10 @@ SETTINGS = (
             help=('optimize at these fractions of the output size in turn, each result '
                   'upsampled to start the next, e.g. 0.25 0.5 1 (the last must be 1); '
                   '--iterations at each')),
+    Setting('min_progress', float, None, ALGORITHM, metavar='F', bounds=(0, False, 1), help=(
+        'end a painting (each scale) once its float32 total loss fell by less than F of itself '
+        'over the last %d iterations, e.g. 0.01; --iterations stays the most it paints '
+        '(default: off)' % FLAT_WINDOW)),
     Setting('learning_rate', float, LEARNING_RATE, ALGORITHM, metavar='F', bounds=_POSITIVE,
             help="Adam's learning rate (default: %g)" % LEARNING_RATE),
     Setting('lbfgs_history', int, None, ALGORITHM, metavar='M', bounds=_POSITIVE,

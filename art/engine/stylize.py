@@ -9,7 +9,7 @@ the next size.
 import numpy as np
 
 from art.io import colors, images
-from art.constants import NOISE_RATIO
+from art.constants import FINISH_PRECISION, FLAT_WINDOW, NOISE_RATIO
 from art.engine.optimizers import counted_after, optimize
 from art.engine.painting import Painting
 from art.engine.tiling import TiledPainting
@@ -17,14 +17,15 @@ from art.engine.tiling import TiledPainting
 
 def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
             initial_image=None, noise_ratio=NOISE_RATIO, seed=None, max_evaluations=None,
-            tile=None, optimizer_options=None, **painting_options):
+            tile=None, optimizer_options=None, min_progress=None, **painting_options):
     """Paint content_image in the style of style_image, yielding each Iterate.
 
     Images are (1, H, W, 3) float32 in network space (see `load_image`);
     `style_image` may be a list. The start is `initial_image`, or art.py's
     noise/content mix. Iterate 0 is the start; the last is the result.
     `optimizer_options` go to the optimizer (art.engine.optimizers.lbfgs's keyword-only
-    options: pixel_bounds, lbfgs_history). With `tile`, the network
+    options: pixel_bounds, lbfgs_history). With `min_progress`, it ends once the loss has
+    stopped moving (until_flat). With `tile`, the network
     is evaluated on tiles of that size (art.engine.tiling), with the same numbers.
     `painting_options` go to Painting or TiledPainting (an objective or its
     options: layers, content_weight/style_weight, style_blend_weights,
@@ -35,8 +36,26 @@ def stylize(weights, content_image, style_image, iterations, optimizer='lbfgs',
         initial_image = images.generate_noise_image(content_image, noise_ratio, seed)
     with evaluator(weights, content_image, style_image, tile, optimizer=optimizer,
                    **painting_options) as painting:
-        yield from optimize(painting, initial_image, iterations, max_evaluations=max_evaluations,
-                            **(optimizer_options or {}))
+        yield from until_flat(optimize(painting, initial_image, iterations,
+                                       max_evaluations=max_evaluations,
+                                       **(optimizer_options or {})), min_progress)
+
+
+def until_flat(iterates, min_progress, window=FLAT_WINDOW):
+    """`iterates` until a float32-evaluated one's total loss is less than `min_progress` of
+    itself below the one `window` iterations before it (None: all of them). The painting's
+    look stops moving well before its loss does (bench/RESULTS.md, "Where a painting's look
+    stops moving"); a bfloat16 bulk is never ended, so its float32 finish is kept."""
+    totals = {}
+    for iterate in iterates:
+        yield iterate
+        if min_progress is None or iterate.precision != FINISH_PRECISION:
+            continue
+        totals[iterate.iteration] = iterate.total_loss
+        before = totals.pop(iterate.iteration - window, None)
+        if before is not None and before - iterate.total_loss < min_progress * iterate.total_loss:
+            iterates.close()
+            return
 
 
 def evaluator(weights, content_image, style_image, tile=None, **painting_options):
@@ -100,6 +119,7 @@ def paint(job, weights, pictures, configs=None, tiles=None):
             start = images.resize_image(start, *size)
         run = stylize(weights, content, styles, job.iterations, initial_image=start,
                       optimizer_options=job.optimizer_options(), configs=configs,
+                      min_progress=job.min_progress,
                       tile=(tiles or {}).get(tuple(size)),
                       **painting_options(job, pictures, size))
         for iterate in counted_after(run, done):

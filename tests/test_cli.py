@@ -85,7 +85,8 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     code = art.app.cli.main(['--weights', synthetic_files['old'], '--width', '20', '--height', '10',
                          '--optimizer', 'adam', '--learning-rate', '0.5', '--noise-ratio', '0.25',
                          '--content-weight', '3', '--style-weight', '7', '--pooling', 'max',
-                         '--seed', '11', '--pixel-bounds', '--checkpoint-every', '0'])
+                         '--seed', '11', '--pixel-bounds', '--checkpoint-every', '0',
+                         '--min-progress', '0.01'])
     assert code == 0
     start = seen.pop('start')
     # The optimizer's own settings (art.app.settings, Setting.reaches) arrive as they are.
@@ -93,6 +94,7 @@ def test_flags_reach_the_engine(tmp_path, monkeypatch, synthetic_files):
     assert options['pixel_bounds'] is True
     assert options['lbfgs_history'] == art.constants.LBFGS_HISTORY
     assert list(seen.pop('configs')) == ['float32']
+    assert seen.pop('min_progress') == 0.01
     assert seen == dict(optimizer='adam', learning_rate=0.5, content_weight=3, style_weight=7,
                         pooling='max', iterations=art.ITERATIONS, tile=None,
                         shape=(1, 10, 20, 3), widths={1: 4, 2: 8, 3: 16, 4: 32, 5: 32}, styles=1,

@@ -196,3 +196,21 @@ def test_job_module_does_not_import_tensorflow():
             'print("tensorflow" in sys.modules)')
     result = os.popen('%s -c %r' % (sys.executable, code)).read().strip()
     assert result == 'False'
+
+
+def test_a_jobs_input_pictures_are_listed_and_moved_in_one_place(tmp_path):
+    """Job.input_pictures: every picture the Job reads, masks and init image too, with the
+    setting naming it; with_pictures_moved maps those paths and no other."""
+    names = ('c.png', 's1.png', 's2.png', 'i.png', 'm1.png', 'm2.png')
+    job = Job(content='c.png', style=('s1.png', 's2.png'), init='image', init_image='i.png',
+              style_masks=('m1.png', 'm2.png'), output='out.png', loss_log='log.csv',
+              width=8, height=8, seed=0, iterations=1)
+    listed = job.input_pictures()
+    assert [os.path.basename(path) for _, path in listed] == list(names)
+    assert [setting.noun for setting, _ in listed] == [
+        'content image', 'style image', 'style image', 'init image', 'style mask', 'style mask']
+    moved = job.with_pictures_moved(lambda path: str(tmp_path / os.path.basename(path)))
+    assert [path for _, path in moved.input_pictures()] == [str(tmp_path / name)
+                                                            for name in names]
+    assert (moved.output, moved.loss_log, moved.style_image_masks) == (
+        job.output, job.loss_log, ())

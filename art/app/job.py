@@ -285,9 +285,12 @@ class JobRules:
 
     def with_pictures_moved(self, move):
         """The Job with the path p of each picture it reads as move(p)."""
-        return dataclasses.replace(self, **{name: tuple(map(move, value)) if SETTING[name].plural
-                                            else value and move(value) for name, value in (
-                                                (name, getattr(self, name)) for name in PICTURES)})
+        moved = {}
+        for name in PICTURES:
+            value = getattr(self, name)
+            moved[name] = (tuple(map(move, value)) if SETTING[name].plural
+                           else value and move(value))
+        return dataclasses.replace(self, **moved)
 
     def to_dict(self):
         """The Job as JSON-ready values (tuples become lists)."""

@@ -27,8 +27,6 @@ from art.engine.clip import FramePainter, as_saved, carried
 from art.engine.optimizers import NonFiniteLoss
 from art.io import colors, files, images, video
 
-# What a rerun must share with the record it goes on from.
-
 
 def frame_range(job, clip):
     """(first, last) frame indices (0-based, inclusive) the Job paints of `clip`."""

@@ -279,9 +279,12 @@ class JobRules:
     def input_pictures(self):
         """(setting, path) of each picture the Job reads (art.app.settings.PICTURES: the
         content, a clip for a clip, styles, init image and masks), in the settings' order."""
-        return [(SETTING[name], path) for name in PICTURES for path in (
-            getattr(self, name) if SETTING[name].plural else [getattr(self, name)] if
-            getattr(self, name) else [])]
+        found = []
+        for name in PICTURES:
+            value = getattr(self, name)
+            paths = value if SETTING[name].plural else [value] if value else []
+            found += [(SETTING[name], path) for path in paths]
+        return found
 
     def with_pictures_moved(self, move):
         """The Job with the path p of each picture it reads as move(p)."""

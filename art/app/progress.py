@@ -6,11 +6,15 @@ import time
 import numpy as np
 
 from art.app.board import jpeg, painting_values
-from art.app.record import (group_losses, loss_names, trajectory_columns, trajectory_row,
-                            write_record)
+from art.app.record import (group_losses, iterate_losses, loss_names, trajectory_columns,
+                            trajectory_row, write_record)
 from art.app.errors import EXIT_FAILED, UsageError
 from art.io import colors, files, images, sheets
 
+
+
+# How the loss log writes a column; a loss, whatever its group, as '%.9g'.
+LOG_FORMATS = {'iteration': '%d', 'evaluations': '%d', 'seconds': '%.3f', 'precision': '%s'}
 
 
 class LossLog:
@@ -44,10 +48,8 @@ class LossLog:
         if self.columns is None:
             self.columns = tuple(row)
             self._write(','.join(self.columns) + '\n')
-        self._write(','.join(
-            '%d' % value if column in ('iteration', 'evaluations') else '%.3f' % value
-            if column == 'seconds' else value if column == 'precision' else '%.9g' % value
-            for column, value in row.items()) + '\n')
+        self._write(','.join(LOG_FORMATS.get(column, '%.9g') % value
+                             for column, value in row.items()) + '\n')
 
     def close(self):
         """Close the log; what a full disk kept from it was reported when it was written."""
@@ -230,8 +232,7 @@ def ending_line(job, last, how, seconds, drawn):
     return ('%s in %.1f s: %d iterations, %d evaluations; %s -> %s (record %s, contact sheet '
             '%s, %s)' % (
                 how, seconds, last.iteration, last.evaluations, ', '.join(
-                    '%s %.4g' % (name[:-len('_loss')], value)
-                    for name, value in group_losses(last).items()),
+                    '%s %.4g' % item for item in iterate_losses(last).items()),
                 job.output, job.record_path, job.sheet_path,
                 'loss curve %s' % job.curve_path if drawn else
                 "no loss curve: pip install -e '.[plots]' for matplotlib"

@@ -46,11 +46,17 @@ def loss_names(columns):
             if column not in ('iteration', 'evaluations', 'seconds', 'precision')]
 
 
-def group_losses(iterate):
-    """{GROUP_loss: value} of an Iterate: content, style, the objective's other groups and
-    the total, as an outcome or a clip's frame records them."""
+def iterate_losses(iterate):
+    """{group: loss} of an Iterate: content, style, the objective's other groups and the
+    total, in the trajectory's order."""
     row = trajectory_row(trajectory_columns(iterate.groups), iterate, 0)
-    return {'%s_loss' % name: row[name] for name in loss_names(row)}
+    return {name: row[name] for name in loss_names(row)}
+
+
+def group_losses(iterate):
+    """{GROUP_loss: value} of an Iterate's losses, as an outcome or a clip's frame records
+    them."""
+    return {'%s_loss' % name: value for name, value in iterate_losses(iterate).items()}
 
 
 def trajectory_row(columns, iterate, seconds):

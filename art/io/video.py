@@ -176,8 +176,8 @@ def cut_audio(path, first, count, fps, into):
     starts at the video's keyframe before the cut. WriteError when ffmpeg cannot."""
     result = subprocess.run([_ffmpeg().get_ffmpeg_exe(), '-y', '-loglevel', 'error',
                              '-ss', '%.6f' % (first / fps), '-t', '%.6f' % (count / fps),
-                             '-i', path, '-map', '0:a:0', '-c:a', 'aac', '-b:a', '192k', '-f', 'matroska',
-                             into], capture_output=True, text=True, check=False)
+                             '-i', path, '-map', '0:a:0', '-c:a', 'aac', '-b:a', '192k',
+                             '-f', 'matroska', into], capture_output=True, text=True, check=False)
     if result.returncode:
         raise WriteError(into, (result.stderr.strip().splitlines() or ['ffmpeg failed'])[-1],
                          'the sound')
